@@ -1,0 +1,1 @@
+"""Channel adapters: one package per provider family (sms, twitter, meta, telegram, email, http)."""

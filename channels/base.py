@@ -1,0 +1,129 @@
+"""The contract every channel adapter follows (Courier-style).
+
+An adapter authenticates a provider request and parses it into ``InboundMessage``s. It does
+no Redis I/O and no business logic: the shared endpoint wrapper (``gateway.endpoint``) reads
+the body, enforces size limits, calls the adapter, stores the messages through intake,
+answers the provider only after that, and writes the channel log and metrics for every call.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from normalizer.models import InboundMessage
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from gateway.intake import Accepted
+
+
+class ChannelError(Exception):
+    """A request refused with a 4xx; ``reason`` goes to the channel log and the answer."""
+
+    status = 400
+    kind = "invalid"  # metrics: rejected_invalid | rejected_auth
+
+    def __init__(self, reason: str, details: Any = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class BadRequest(ChannelError):
+    status = 400
+
+
+class Unauthorized(ChannelError):
+    status = 401
+    kind = "auth"
+
+
+class Forbidden(ChannelError):
+    status = 403
+    kind = "auth"
+
+
+class PayloadTooLarge(ChannelError):
+    status = 413
+
+
+class UnsupportedMediaType(ChannelError):
+    status = 415
+
+
+Responder = Callable[[list["Accepted"]], web.StreamResponse]
+
+
+@dataclass
+class ParseOutcome:
+    """What an adapter made of one request.
+
+    ``messages`` are stored together in one intake batch; ``respond`` builds the provider's
+    answer from the intake results (default: 200 JSON). ``response`` short-circuits (e.g. a
+    verification handshake): nothing is stored. ``skipped`` counts events that are not
+    complaints (echo, receipt, read, …), by reason.
+    """
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    respond: Responder | None = None
+    response: web.StreamResponse | None = None
+
+
+@dataclass
+class ChannelRequest:
+    """One provider request as the adapter sees it: the raw body bytes, already size-checked."""
+
+    request: web.Request
+    body: bytes
+    settings: Settings
+
+    @property
+    def query(self) -> Any:
+        return self.request.query
+
+    @property
+    def headers(self) -> Any:
+        return self.request.headers
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+
+Parser = Callable[[ChannelRequest], Awaitable[ParseOutcome]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One HTTP route of a channel."""
+
+    channel: str  # key for health, channel log and metrics (api, sms, meta, twitter, telegram, email)
+    path: str
+    methods: tuple[str, ...]
+    parse: Parser
+    max_body: int | None = None  # None: the settings' default limit
+
+
+def bearer_ok(header: str | None, expected: str) -> bool:
+    """Constant-time check of ``Authorization: Bearer <token>``."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), expected.encode())
+
+
+def require_bearer(req: ChannelRequest, expected: str | None) -> None:
+    if expected is None:
+        raise Forbidden("channel disabled")
+    if not bearer_ok(req.headers.get("Authorization"), expected):
+        raise Unauthorized("missing or wrong bearer token")
+
+
+def json_answer(status: int, doc: dict[str, Any]) -> web.Response:
+    return web.json_response(doc, status=status)

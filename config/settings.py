@@ -1,0 +1,204 @@
+"""Gateway settings: environment variables (``LAPOR_*``) plus an optional YAML file.
+
+Validated once at start so a typo fails loudly instead of silently disabling a channel.
+Secrets are read only from the environment or the YAML file named by ``LAPOR_CONFIG``;
+they are never logged (``SecretStr``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """Raised with a readable explanation when the configuration is invalid."""
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    """Whether a channel endpoint/poller is configured, and why not."""
+
+    name: str
+    enabled: bool
+    reason: str
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the YAML file named by ``LAPOR_CONFIG``; keys are the env names with or without prefix."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        path = os.environ.get("LAPOR_CONFIG")
+        if path:
+            try:
+                raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except OSError as exc:
+                raise SettingsError(f"LAPOR_CONFIG: cannot read {path}: {exc}") from exc
+            except yaml.YAMLError as exc:
+                raise SettingsError(f"LAPOR_CONFIG: {path} is not valid YAML: {exc}") from exc
+            if not isinstance(raw, dict):
+                raise SettingsError(f"LAPOR_CONFIG: {path} must hold a mapping of settings")
+            for key, value in raw.items():
+                name = str(key).lower()
+                if name.startswith("lapor_"):
+                    name = name[len("lapor_"):]
+                self._data[name] = value
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        known = set(self.settings_cls.model_fields)
+        unknown = sorted(set(self._data) - known)
+        if unknown:
+            raise SettingsError(f"LAPOR_CONFIG: unknown setting(s): {', '.join(unknown)}")
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """All gateway settings. Field ``x`` is read from ``LAPOR_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore", case_sensitive=False)
+
+    # storage
+    redis_url: str | None = None
+    data_dir: Path = Path("./var")
+    core_redis_url: str | None = None
+    core_queue: str = "lapor-core"
+    core_func: str = "lapor_core.receive_complaint"
+    redis_server_bin: str | None = None
+
+    # HTTP
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8708, ge=0, le=65535)
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    email_max_body_bytes: int = Field(30 * 1024 * 1024, ge=1024)
+
+    # processes
+    workers: int = Field(1, ge=0, le=64)
+    log_format: str = "auto"  # auto | json | console
+    log_level: str = "info"
+    environment: str = "production"
+
+    # intake / dispatcher tuning
+    dedupe_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    stream_retention_s: int = Field(3 * 24 * 3600, ge=60)
+    dispatch_batch: int = Field(200, ge=1, le=5000)
+    claim_idle_ms: int = Field(30_000, ge=50)
+    max_attempts: int = Field(5, ge=1, le=100)
+    spool_flush_interval_s: float = Field(0.5, gt=0)
+    channel_log_size: int = Field(200, ge=10)
+    channel_log_ttl_s: int = Field(24 * 3600, ge=60)
+
+    # outbound acknowledgements
+    ack_enabled: bool = True
+    ack_max_attempts: int = Field(8, ge=1)
+    ack_backoff_s: float = Field(5.0, gt=0)
+    ack_rate_per_minute: int = Field(6, ge=1)
+
+    # secrets / channel configuration
+    admin_token: SecretStr | None = None
+    http_token: SecretStr | None = None
+    sms_token: SecretStr | None = None
+    meta_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr | None = None
+    meta_page_token: SecretStr | None = None
+    twitter_consumer_secret: SecretStr | None = None
+    twitter_bearer_token: SecretStr | None = None
+    twitter_user_id: str | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_secret: SecretStr | None = None
+    imap_host: str | None = None
+    imap_port: int | None = Field(None, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_tls: str = "tls"  # tls | starttls | none
+    email_token: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v not in {"auto", "json", "console"}:
+            raise ValueError("must be auto, json or console")
+        return v
+
+    @field_validator("imap_tls")
+    @classmethod
+    def _imap_tls(cls, v: str) -> str:
+        v = v.lower()
+        if v in {"true", "1", "yes", "ssl"}:
+            v = "tls"
+        if v in {"false", "0", "no", "plain"}:
+            v = "none"
+        if v not in {"tls", "starttls", "none"}:
+            raise ValueError("must be tls, starttls or none")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment wins over the YAML file
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def secret(value: SecretStr | None) -> str | None:
+        """The plain secret, or None when unset or blank."""
+        if value is None:
+            return None
+        plain = value.get_secret_value()
+        return plain or None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    def channel_statuses(self) -> list[ChannelStatus]:
+        """Which channels are enabled, and for the disabled ones which setting is missing."""
+
+        def need(name: str, **required: object) -> ChannelStatus:
+            missing = [k for k, v in required.items() if not v]
+            if missing:
+                envs = ", ".join("LAPOR_" + k.upper() for k in missing)
+                return ChannelStatus(name, False, f"disabled: {envs} not set")
+            return ChannelStatus(name, True, "configured")
+
+        s = self.secret
+        return [
+            need("api", http_token=s(self.http_token)),
+            need("sms", sms_token=s(self.sms_token)),
+            need("meta", meta_app_secret=s(self.meta_app_secret), meta_verify_token=s(self.meta_verify_token)),
+            need("twitter", twitter_consumer_secret=s(self.twitter_consumer_secret)),
+            need("telegram", telegram_secret=s(self.telegram_secret)),
+            need("email", email_token=s(self.email_token)),
+            need("imap", imap_host=self.imap_host, imap_user=self.imap_user,
+                 imap_password=s(self.imap_password)),
+        ]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate settings; raise ``SettingsError`` with every problem listed."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"LAPOR_{loc.upper()}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Stream workers: reassembly, normalization, exactly-once core enqueue, dead letters, acks."""

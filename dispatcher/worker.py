@@ -1,0 +1,279 @@
+"""Dispatcher worker: ``lapor:inbound`` → normalizer → core RQ queue, exactly once.
+
+Reads in batches with ``XREADGROUP``, reclaims a dead worker's entries with ``XAUTOCLAIM``,
+and commits each batch in one transaction (core jobs + exactly-once markers + acknowledgements
++ ``XACK``). A message that fails ``max_attempts`` times — by raising, or by killing the worker
+that was processing it — moves to ``lapor:dead`` with its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from config.settings import Settings
+from dispatcher import core_queue, outbound
+from dispatcher.hooks import Decision, Emit, Preprocessor
+from dispatcher.outbound import OutboundMessage
+from gateway import keys, metrics
+from gateway.logging import get_logger
+from normalizer.contract import validate_record
+from normalizer.models import InboundMessage
+from normalizer.normalize import normalize
+
+log = get_logger("dispatcher.worker")
+
+HEARTBEAT_S = 2.0
+WORKER_ALIVE_S = 15.0
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
+
+
+@dataclass
+class _Entry:
+    entry_id: str
+    record_id: str
+    raw: bytes
+    msg: InboundMessage | None
+    deliveries: int = 1
+
+
+class DispatchWorker:
+    def __init__(self, r: aioredis.Redis, settings: Settings, *, core_redis: aioredis.Redis | None = None,
+                 preprocessors: list[Preprocessor] | None = None, consumer: str | None = None) -> None:
+        self.redis = r
+        self.core_redis = core_redis or r
+        self.settings = settings
+        self.consumer = consumer or consumer_name()
+        self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func)
+        self.preprocessors = preprocessors or []
+        self._stop = asyncio.Event()
+        self.processed = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, id="0", mkstream=True)
+        except aioredis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    # ------------------------------------------------------------------ main loop
+    async def run(self) -> None:
+        await self.ensure_group()
+        hb = asyncio.create_task(self._heartbeat(), name="worker-heartbeat")
+        last_claim = last_sweep = last_trim = 0.0
+        claim_every = max(0.05, self.settings.claim_idle_ms / 2000)
+        try:
+            while not self._stop.is_set():
+                try:
+                    now = time.monotonic()
+                    if now - last_claim >= claim_every:
+                        last_claim = now
+                        await self._reclaim()
+                    if now - last_trim >= 60:
+                        last_trim = now
+                        await self.trim()
+                    if now - last_sweep >= 1.0 and self.preprocessors:
+                        last_sweep = now
+                        await self._sweep()
+                    resp = await self.redis.xreadgroup(
+                        keys.DISPATCH_GROUP, self.consumer, {keys.INBOUND_STREAM: ">"},
+                        count=self.settings.dispatch_batch, block=500)
+                    if resp:
+                        entries = [self._decode(eid, f) for _s, es in resp for eid, f in es]
+                        await self.process(entries)
+                except asyncio.CancelledError:
+                    raise
+                except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+                    log.warning("dispatcher.redis_unavailable", error=type(exc).__name__)
+                    await asyncio.sleep(0.5)
+                except Exception as exc:
+                    log.exception("dispatcher.loop_error", error=type(exc).__name__)
+                    await asyncio.sleep(0.5)
+        finally:
+            hb.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await hb
+            with contextlib.suppress(Exception):
+                await self.redis.zrem(keys.WORKERS, self.consumer)
+
+    async def trim(self) -> None:
+        """Drop stream entries older than the retention, never one that is pending or unread."""
+        cutoff_ms = int((time.time() - self.settings.stream_retention_s) * 1000)
+        limit = f"{cutoff_ms}-0"
+        summary = await self.redis.xpending(keys.INBOUND_STREAM, keys.DISPATCH_GROUP)
+        if summary and summary.get("min"):
+            oldest = summary["min"].decode() if isinstance(summary["min"], bytes) else summary["min"]
+            limit = min(limit, oldest, key=_id_key)
+        for g in await self.redis.xinfo_groups(keys.INBOUND_STREAM):
+            last = g.get("last-delivered-id")
+            last = last.decode() if isinstance(last, bytes) else last
+            if last:
+                limit = min(limit, last, key=_id_key)
+        await self.redis.xtrim(keys.INBOUND_STREAM, minid=limit, approximate=True)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self.redis.zadd(keys.WORKERS, {self.consumer: time.time()})
+                await self.redis.zremrangebyscore(keys.WORKERS, 0, time.time() - 3600)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    def _decode(self, entry_id: Any, fields: dict[bytes, bytes] | None) -> _Entry:
+        eid = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        fields = fields or {}
+        raw = fields.get(b"msg", b"")
+        rid = fields.get(b"id", b"").decode()
+        try:
+            msg = InboundMessage.model_validate_json(raw)
+        except Exception:
+            msg = None
+        return _Entry(eid, rid, raw, msg)
+
+    async def _reclaim(self) -> None:
+        """Take over entries a dead (or stuck) worker left pending; poison ones go to dead letters."""
+        start = "0-0"
+        for _ in range(20):
+            res = await self.redis.xautoclaim(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, self.consumer,
+                                              min_idle_time=self.settings.claim_idle_ms, start_id=start,
+                                              count=self.settings.dispatch_batch)
+            start = res[0].decode() if isinstance(res[0], bytes) else res[0]
+            claimed = [e for e in res[1] if e and e[1]]
+            if len(res) > 2 and res[2]:  # entries deleted from the stream while pending
+                await self.redis.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, *res[2])
+            if claimed:
+                entries = [self._decode(eid, f) for eid, f in claimed]
+                await self._attach_delivery_counts(entries)
+                log.info("dispatcher.reclaimed", entries=len(entries))
+                await self.process(entries)
+            if start in ("0-0", b"0-0"):
+                break
+
+    async def _attach_delivery_counts(self, entries: list[_Entry]) -> None:
+        ids = [e.entry_id for e in entries]
+        info = await self.redis.xpending_range(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, min=ids[0],
+                                               max=ids[-1], count=len(ids) * 4 + 10)
+        counts = {(i["message_id"].decode() if isinstance(i["message_id"], bytes) else i["message_id"]):
+                  int(i["times_delivered"]) for i in info}
+        for e in entries:
+            e.deliveries = counts.get(e.entry_id, 1)
+
+    async def _sweep(self) -> None:
+        for pre in self.preprocessors:
+            emits = await pre.sweep(self.redis)
+            if emits:
+                outs = []
+                for em in emits:
+                    rec = self._record(em)
+                    outs.append(core_queue.Outgoing(rec, [], list(em.extra)))
+                await self._commit(outs)
+
+    # ------------------------------------------------------------------ processing
+    async def process(self, entries: list[_Entry]) -> None:
+        outs: list[core_queue.Outgoing] = []
+        done_without_record: list[str] = []
+        replies: list[OutboundMessage] = []
+        for e in entries:
+            if e.msg is None:
+                await self._dead(e, "unreadable stream entry (not an InboundMessage)")
+                continue
+            # a worker died on it max_attempts times already (XAUTOCLAIM counts deliveries)
+            if e.deliveries > self.settings.max_attempts:
+                await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times")
+                continue
+            try:
+                decision = await self._decide(e.msg)
+                produced = [core_queue.Outgoing(self._record(em), [], list(em.extra)) for em in decision.emit]
+            except Exception as exc:
+                await self._failed(e, exc)
+                continue
+            if produced:
+                produced[0].entry_ids.append(e.entry_id)
+                outs.extend(produced)
+            else:
+                done_without_record.append(e.entry_id)
+                if decision.skipped:
+                    metrics.count(e.msg.channel, f"skipped_{decision.skipped}")
+            for rp in decision.replies:
+                replies.append(OutboundMessage(channel=rp.channel, address=rp.address, text=rp.text,
+                                               kind="reply", provider=rp.provider, thread=rp.thread,
+                                               meta=rp.meta))
+        def extra(pipe: Any) -> None:
+            if done_without_record:
+                pipe.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, *done_without_record)
+                pipe.hdel(keys.ATTEMPTS, *done_without_record)
+            if self.settings.ack_enabled:
+                for rp in replies:
+                    outbound.enqueue_in(pipe, rp)
+        if outs or done_without_record or replies:
+            await self._commit(outs, extra)
+        self.processed += len(entries)
+
+    async def _decide(self, msg: InboundMessage) -> Decision:
+        for pre in self.preprocessors:
+            if pre.applies(msg):
+                return await pre.prepare(self.redis, msg)
+        return Decision.single(msg)
+
+    def _record(self, em: Emit) -> dict[str, Any]:
+        record = normalize(em.messages, em.ctx).to_json_dict()
+        validate_record(record)
+        return record
+
+    async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
+        if self.settings.ack_enabled:
+            for o in outs:
+                ack = outbound.ack_for(o.record)
+                if ack is not None:
+                    o.extra.append(lambda pipe, a=ack: outbound.enqueue_in(pipe, a))
+        _enq, seen = await core_queue.commit(self.redis, self.core, outs, stream=keys.INBOUND_STREAM,
+                                            group=keys.DISPATCH_GROUP, extra=extra, core_r=self.core_redis)
+        now = datetime.now(UTC)
+        for o in outs:
+            ch = o.record["channel"]
+            metrics.DISPATCHED.labels(ch).inc()
+            with contextlib.suppress(Exception):
+                received = datetime.fromisoformat(o.record["received_at"].replace("Z", "+00:00"))
+                metrics.E2E_LATENCY.labels(ch).observe((now - received).total_seconds())
+        if seen:
+            log.info("dispatcher.already_enqueued", records=seen)
+
+    async def _failed(self, e: _Entry, exc: Exception) -> None:
+        attempts = int(await self.redis.hincrby(keys.ATTEMPTS, e.entry_id, 1))
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("dispatcher.normalize_failed", entry=e.entry_id, attempts=attempts,
+                    error=type(exc).__name__)
+        if attempts >= self.settings.max_attempts:
+            await self._dead(e, error, attempts)
+        # otherwise the entry stays pending; XAUTOCLAIM retries it after claim_idle_ms
+
+    async def _dead(self, e: _Entry, error: str, attempts: int | None = None) -> None:
+        channel = e.msg.channel if e.msg else "unknown"
+        fields = {"entry": e.entry_id, "id": e.record_id, "msg": e.raw, "error": error[:2000],
+                  "channel": channel, "attempts": str(attempts or e.deliveries),
+                  "at": datetime.now(UTC).isoformat()}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(keys.DEAD_STREAM, fields)
+            pipe.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, e.entry_id)
+            pipe.hdel(keys.ATTEMPTS, e.entry_id)
+            await pipe.execute()
+        metrics.DEAD_LETTERS.inc()
+        log.error("dispatcher.dead_letter", entry=e.entry_id, record=e.record_id, error=error[:200])
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -1,0 +1,203 @@
+"""``lapor-gateway serve | worker | status | replay``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings, SettingsError, load_settings
+from gateway.logging import configure_logging, get_logger
+
+log = get_logger("gateway.cli")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _redis_url_for_tools(settings: Settings) -> str:
+    """External Redis, or the socket of the embedded one started by ``serve``."""
+    if settings.redis_url:
+        return settings.redis_url
+    sock = (Path(settings.data_dir) / "redis" / "redis.sock").resolve()
+    return f"unix://{sock}"
+
+
+# ---------------------------------------------------------------------------------------------- serve
+async def _serve(settings: Settings, workers: int) -> None:
+    from aiohttp import web
+
+    from gateway.app import build_app
+    from gateway.redis_server import EmbeddedRedis
+    from gateway.supervisor import WorkerSupervisor
+
+    embedded: EmbeddedRedis | None = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(Path(settings.data_dir), settings.redis_server_bin)
+        url = await asyncio.to_thread(embedded.start)
+    env = dict(os.environ, LAPOR_REDIS_URL=url)
+    sup = WorkerSupervisor(workers, env)
+    runner: web.AppRunner | None = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        app = build_app(settings, url)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http_host, settings.http_port, reuse_port=True, backlog=1024)
+        await site.start()
+        await sup.start()
+        log.info("gateway.serving", host=settings.http_host, port=settings.http_port, workers=workers,
+                 embedded_redis=embedded is not None)
+        await stop.wait()
+        log.info("gateway.stopping")
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await sup.stop()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+# --------------------------------------------------------------------------------------------- worker
+async def _worker(settings: Settings) -> None:
+    from channels import registry
+    from dispatcher.outbound import OutboundWorker
+    from dispatcher.worker import DispatchWorker
+    from gateway.app import redis_client
+
+    url = _redis_url_for_tools(settings)
+    r = redis_client(url)
+    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
+    ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
+                        backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
+    loop = asyncio.get_running_loop()
+
+    def _stop() -> None:
+        dw.stop()
+        ow.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _stop)
+    log.info("worker.running", consumer=dw.consumer)
+    tasks = [asyncio.create_task(dw.run())]
+    if settings.ack_enabled:
+        tasks.append(asyncio.create_task(ow.run()))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await r.aclose()
+        if core_r is not r:
+            await core_r.aclose()
+
+
+# --------------------------------------------------------------------------------------------- status
+async def _status(settings: Settings, as_json: bool) -> int:
+    import orjson
+
+    from gateway.app import redis_client
+    from gateway.health import pipeline_numbers
+
+    r = redis_client(_redis_url_for_tools(settings))
+    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    try:
+        try:
+            nums: dict[str, Any] = await pipeline_numbers(r, core_r, settings.core_queue)
+            problems = [] if nums["workers_alive"] else ["no dispatcher worker alive"]
+        except Exception as exc:
+            nums, problems = {}, [f"redis unreachable ({type(exc).__name__})"]
+        channels = {c.name: c.reason for c in settings.channel_statuses()}
+        if as_json:
+            print(orjson.dumps({"pipeline": nums, "channels": channels, "problems": problems}).decode())
+        else:
+            print(f"{'CHANNEL':<10} STATE")
+            for name, reason in channels.items():
+                print(f"{name:<10} {reason}")
+            print()
+            for k, v in nums.items():
+                print(f"{k:<18} {v}")
+            for p in problems:
+                print(f"PROBLEM: {p}")
+        return 1 if problems else 0
+    finally:
+        await r.aclose()
+
+
+# --------------------------------------------------------------------------------------------- replay
+async def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from dispatcher import dead
+    from gateway.app import redis_client
+
+    r = redis_client(_redis_url_for_tools(settings))
+    try:
+        if args.range:
+            records, requeued = await dead.renormalize_range(r, args.range[0], args.range[1],
+                                                             requeue_missing=args.requeue_missing)
+            out = dead.dumps(records)
+            if args.out:
+                Path(args.out).write_bytes(out + b"\n")
+            else:
+                sys.stdout.buffer.write(out + b"\n")
+            print(f"re-normalized {len(records)} entries, requeued {requeued}", file=sys.stderr)
+            return 0
+        if args.list:
+            import orjson
+            for d in await dead.list_dead(r, count=args.count):
+                print(orjson.dumps(d).decode())
+            return 0
+        n = await dead.replay_dead(r, args.id or None)
+        print(f"replayed {n} dead letter(s)", file=sys.stderr)
+        return 0
+    finally:
+        await r.aclose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
+    p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
+    sub.add_parser("worker", help="dispatcher and outbound workers only")
+    p_status = sub.add_parser("status", help="channel and pipeline health; exit 1 when something fails")
+    p_status.add_argument("--json", action="store_true")
+    p_replay = sub.add_parser("replay", help="re-enqueue dead letters, or re-normalize a stream range")
+    p_replay.add_argument("--id", action="append", help="dead-letter id (repeatable); default: all")
+    p_replay.add_argument("--list", action="store_true", help="list dead letters instead")
+    p_replay.add_argument("--count", type=int, default=100)
+    p_replay.add_argument("--range", nargs=2, metavar=("START", "END"), help="stream ids (- and + for all)")
+    p_replay.add_argument("--requeue-missing", action="store_true",
+                          help="with --range: put back entries whose record never reached the core")
+    p_replay.add_argument("--out", help="with --range: write the records here (JSON lines)")
+    args = parser.parse_args(argv)
+
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if args.cmd == "serve":
+        workers = settings.workers if args.workers is None else args.workers
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings, workers))
+    elif args.cmd == "worker":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_worker(settings))
+    elif args.cmd == "status":
+        raise SystemExit(asyncio.run(_status(settings, args.json)))
+    elif args.cmd == "replay":
+        raise SystemExit(asyncio.run(_replay(settings, args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Liveness, readiness and the pipeline numbers that both readiness and metrics use."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from dispatcher.worker import WORKER_ALIVE_S
+from gateway import keys, metrics
+from gateway.context import GatewayContext, ctx_of
+from gateway.intake import REDIS_ERRORS
+
+
+async def pipeline_numbers(r: aioredis.Redis, core_r: aioredis.Redis, core_queue: str) -> dict[str, Any]:
+    """Backlog, pending, dead letters, core queue depth, outbound: one pipeline round trip."""
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.xlen(keys.INBOUND_STREAM)
+        pipe.xlen(keys.DEAD_STREAM)
+        pipe.xlen(keys.OUTBOUND_STREAM)
+        pipe.xlen(keys.OUTBOUND_DEAD)
+        pipe.zcard(keys.OUTBOUND_RETRY)
+        pipe.zrangebyscore(keys.WORKERS, time.time() - WORKER_ALIVE_S, "+inf")
+        pipe.xlen(keys.QUARANTINE_STREAM)
+        inbound, dead, outbound_len, outbound_dead, retry, workers, quarantine = await pipe.execute()
+    backlog = pending = 0
+    try:
+        for g in await r.xinfo_groups(keys.INBOUND_STREAM):
+            name = g.get("name")
+            if (name.decode() if isinstance(name, bytes) else name) == keys.DISPATCH_GROUP:
+                pending = int(g.get("pending") or 0)
+                backlog = int(g.get("lag") or 0) if g.get("lag") is not None else 0
+    except aioredis.ResponseError:
+        pass  # no stream/group yet
+    core_depth = await core_r.llen(f"rq:queue:{core_queue}")
+    return {"stream_length": inbound, "stream_backlog": backlog, "pending": pending, "dead_letters": dead,
+            "core_queue_depth": core_depth, "outbound_queue": outbound_len, "outbound_retry": retry,
+            "outbound_dead": outbound_dead, "workers_alive": len(workers), "quarantined": quarantine}
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ctx: GatewayContext = ctx_of(request.app)
+    reasons: list[str] = []
+    doc: dict[str, Any] = {"spooling": ctx.intake.spooling, "spool_pending": ctx.intake.spool.pending_count()}
+    try:
+        await ctx.redis.ping()
+        workers = await ctx.redis.zrangebyscore(keys.WORKERS, time.time() - WORKER_ALIVE_S, "+inf")
+        doc["workers_alive"] = len(workers)
+        if not workers:
+            reasons.append("no dispatcher worker alive")
+    except REDIS_ERRORS as exc:
+        reasons.append(f"redis unreachable ({type(exc).__name__})")
+    doc["channels"] = {c.name: c.reason for c in ctx.settings.channel_statuses()}
+    doc["status"] = "ready" if not reasons else "not ready"
+    doc["reasons"] = reasons
+    return web.json_response(doc, status=200 if not reasons else 503)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    ctx: GatewayContext = ctx_of(request.app)
+    try:
+        core_r = request.app.get(CORE_REDIS_KEY) or ctx.redis
+        nums = await pipeline_numbers(ctx.redis, core_r, ctx.settings.core_queue)
+        for name, value in nums.items():
+            metrics.GAUGES.labels(name).set(value)
+        metrics.GAUGES.labels("redis_up").set(1)
+    except REDIS_ERRORS:
+        metrics.GAUGES.labels("redis_up").set(0)
+    metrics.GAUGES.labels("spool_pending").set(ctx.intake.spool.pending_count())
+    body = generate_latest(metrics.REGISTRY)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+CORE_REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("lapor_core_redis", aioredis.Redis)
