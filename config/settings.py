@@ -125,6 +125,69 @@ class Settings(BaseSettings):
     email_token: SecretStr | None = None
     smtp_url: SecretStr | None = None
 
+    # blob store (attachments kept by the gateway; content-addressed by sha256)
+    blob_dir: Path | None = None  # default: <data_dir>/blobs
+    blob_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # --- sms ---
+    sms_shortcode: str = "1708"
+    multipart_timeout_s: int = Field(600, ge=1)
+    kannel_sendsms_url: str | None = None  # e.g. http://kannel:13013/cgi-bin/sendsms
+    kannel_username: str | None = None
+    kannel_password: SecretStr | None = None
+    jasmin_send_url: str | None = None  # e.g. http://jasmin:1401/send
+    jasmin_username: str | None = None
+    jasmin_password: SecretStr | None = None
+    smpp_host: str | None = None
+    smpp_port: int = Field(2775, ge=1, le=65535)
+    smpp_system_id: str | None = None
+    smpp_password: SecretStr | None = None
+    smpp_system_type: str = ""
+    smpp_bind_mode: str = "transceiver"  # receiver | transceiver
+    smpp_default_alphabet: str = "gsm"  # what data_coding 0 means on this SMSC: gsm | latin1 | ascii
+    smpp_enquire_link_s: float = Field(30.0, gt=0)
+
+    # --- meta ---
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    meta_page_id: str | None = None
+    meta_ig_user_id: str | None = None
+    meta_fetch_attachments: bool = False
+
+    # --- twitter ---
+    twitter_api_url: str = "https://api.x.com"
+    twitter_handle: str = "LAPOR1708"
+    twitter_poll: bool = True  # poll mentions when a bearer token is set
+    twitter_poll_interval_s: float = Field(60.0, gt=0)
+    twitter_consumer_key: SecretStr | None = None
+    twitter_access_token: SecretStr | None = None
+    twitter_access_token_secret: SecretStr | None = None
+
+    # --- telegram ---
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_polling: str = "auto"  # auto (poll when no webhook secret) | on | off
+    telegram_allow_groups: bool = False
+    telegram_followup_window_s: int = Field(300, ge=1)
+    telegram_fetch_files: bool = False
+
+    # --- email ---
+    imap_processed_folder: str = "LAPOR/Processed"
+    imap_idle_timeout_s: float = Field(25 * 60, gt=0)  # re-issue IDLE before servers drop it (29 min)
+    imap_poll_interval_s: float = Field(60.0, gt=0)
+    smtp_from: str = "LAPOR! <noreply@lapor.go.id>"
+    email_own_addresses: str = ""  # comma-separated: our mailboxes (our own acks are not complaints)
+
+    # --- normalizer ---
+    rules_file: Path | None = None  # default: the shipped config/topics.yaml
+    spam_window_s: int = Field(600, ge=1)
+    spam_repeat_threshold: int = Field(3, ge=2)
+
+    # --- health and alerts ---
+    alert_webhook_url: str | None = None
+    alert_email_to: str | None = None
+    alert_telegram_chat_id: str | None = None
+    silent_floor_per_hour: float = Field(1.0, ge=0)
+    admin_session_secret: SecretStr | None = None
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, v: str) -> str:
@@ -164,6 +227,10 @@ class Settings(BaseSettings):
             return None
         plain = value.get_secret_value()
         return plain or None
+
+    @property
+    def blobs_path(self) -> Path:
+        return Path(self.blob_dir) if self.blob_dir else Path(self.data_dir) / "blobs"
 
     @property
     def embedded_redis(self) -> bool:
