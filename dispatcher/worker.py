@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 
 from config.settings import Settings
 from dispatcher import core_queue, outbound
+from dispatcher.enrich import Enricher, default_enrichers
 from dispatcher.hooks import Decision, Emit, Preprocessor
 from dispatcher.outbound import OutboundMessage
 from gateway import keys, metrics
@@ -50,13 +51,15 @@ class _Entry:
 
 class DispatchWorker:
     def __init__(self, r: aioredis.Redis, settings: Settings, *, core_redis: aioredis.Redis | None = None,
-                 preprocessors: list[Preprocessor] | None = None, consumer: str | None = None) -> None:
+                 preprocessors: list[Preprocessor] | None = None, consumer: str | None = None,
+                 enrichers: list[Enricher] | None = None) -> None:
         self.redis = r
         self.core_redis = core_redis or r
         self.settings = settings
         self.consumer = consumer or consumer_name()
         self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func)
         self.preprocessors = preprocessors or []
+        self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
         self.processed = 0
 
@@ -177,7 +180,7 @@ class DispatchWorker:
             if emits:
                 outs = []
                 for em in emits:
-                    rec = self._record(em)
+                    rec = await self._record(em)
                     outs.append(core_queue.Outgoing(rec, [], list(em.extra)))
                 await self._commit(outs)
 
@@ -196,7 +199,8 @@ class DispatchWorker:
                 continue
             try:
                 decision = await self._decide(e.msg)
-                produced = [core_queue.Outgoing(self._record(em), [], list(em.extra)) for em in decision.emit]
+                produced = [core_queue.Outgoing(await self._record(em), [], list(em.extra))
+                            for em in decision.emit]
             except Exception as exc:
                 await self._failed(e, exc)
                 continue
@@ -228,7 +232,9 @@ class DispatchWorker:
                 return await pre.prepare(self.redis, msg)
         return Decision.single(msg)
 
-    def _record(self, em: Emit) -> dict[str, Any]:
+    async def _record(self, em: Emit) -> dict[str, Any]:
+        for enrich in self.enrichers:
+            await enrich(self.redis, em)
         record = normalize(em.messages, em.ctx).to_json_dict()
         validate_record(record)
         return record
