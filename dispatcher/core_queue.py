@@ -95,7 +95,8 @@ async def commit(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, s
                 if markers:
                     await pipe.watch(*markers)
                     # immediate mode while WATCHing: one MGET tells which records are already in the core
-                    exists = [v is not None for v in await pipe.execute_command("MGET", *markers)]
+                    found: Any = await pipe.execute_command("MGET", *markers)
+                    exists = [v is not None for v in found]
                 todo = [o for o, seen in zip(batch, exists, strict=True) if not seen]
                 pipe.multi()
                 for args, opts in core.enqueue_commands([o.record for o in todo]) if todo else []:

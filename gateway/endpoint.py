@@ -96,7 +96,7 @@ def wrap(endpoint: Endpoint) -> Any:
             error = f"parser failure: {type(exc).__name__}"
             log.exception("endpoint.parser_failure", channel=channel, error=type(exc).__name__)
             try:
-                await ctx.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(
+                await ctx.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(  # type: ignore[arg-type]
                     channel, f"{type(exc).__name__}: {exc}", locals().get("body", b""),
                     request.content_type), maxlen=100_000, approximate=True)
             except REDIS_ERRORS:

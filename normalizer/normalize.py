@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from normalizer.models import (
     ComplaintRecord,
@@ -56,14 +57,10 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     original = "".join(m.text for m in messages)
     cleaned_source = "".join(m.body if m.body is not None else m.text for m in messages)
     body = tidy(cleaned_source)
-    flags: list[str] = []
-    for m in messages:
-        for f in m.flags:
-            if f not in flags:
-                flags.append(f)
-    for f in ctx.extra_flags:
-        if f not in flags:
-            flags.append(f)
+    flags: list[Any] = []
+    for flag in [*(f for m in messages for f in m.flags), *ctx.extra_flags]:
+        if flag not in flags:
+            flags.append(flag)
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
@@ -100,7 +97,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         ],
         conversation=_conversation(first, ctx),
         reply_to=RecordReplyTo(**first.reply_to.model_dump()) if first.reply_to else None,
-        flags=list(dict.fromkeys(flags)),  # type: ignore[arg-type]
+        flags=list(dict.fromkeys(flags)),
         gateway=GatewayInfo(version=GATEWAY_VERSION, normalizer=NORMALIZER_VERSION),
     )
 
