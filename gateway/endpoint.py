@@ -24,8 +24,10 @@ log = get_logger("gateway.endpoint")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
+        return await request.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(65536):

@@ -76,7 +76,7 @@ async def test_healthz_readyz_metrics(gateway, r):
     await gateway.post("/channels/http/complaints", json={"id": "m1", "text": "x", "reporter": {"id": "1"}},
                        headers={"Authorization": "Bearer test-http-token"})
     await gateway.post("/channels/http/complaints", json={}, headers={"Authorization": "Bearer wrong"})
-    status, body, headers = await gateway.get("/metrics")
+    status, body, _headers = await gateway.get("/metrics")
     text = body.decode()
     assert status == 200 and "# TYPE" in text
     assert 'lapor_channel_events_total{channel="api",outcome="stored"}' in text

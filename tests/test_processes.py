@@ -124,7 +124,7 @@ async def _load(port: int, stop_after: float, kill, prefix: str, concurrency: in
                         ok[f"api:{prefix}{i}"] = (await resp.json())["id"]
                     else:
                         failed += 1
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 failed += 1
                 await asyncio.sleep(0.05)
             if not killed and len(ok) >= 300:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,10 +39,8 @@ class Proc:
         return self.popen.pid
 
     def kill9(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait(timeout=10)
         self.out.close()
 
@@ -76,7 +75,7 @@ def wait_ready(port: int, timeout: float = 30, proc: Proc | None = None) -> None
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
                 if resp.status == 200:
                     return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             last = str(exc)
         time.sleep(0.1)
     raise AssertionError(f"/readyz not 200 within {timeout}s ({last})\n{proc.tail() if proc else ''}")
