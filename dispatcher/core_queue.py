@@ -54,7 +54,24 @@ class CoreQueue:
             for rec in records
         ]
         self._queue.enqueue_many(datas, pipeline=pipe)
-        return [(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack]
+        return _compact([(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack])
+
+
+def _compact(commands: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Same effect, fewer commands: RQ sets ``status`` once alone and again in the full job hash,
+    and pushes each job id separately; drop the first and push all ids of a queue at once."""
+    out: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    pushes: dict[Any, list[Any]] = {}
+    for args, opts in commands:
+        name = str(args[0]).upper()
+        if name == "HSET" and len(args) == 4 and args[2] == "status":
+            continue  # the HSET of the whole job that follows carries the same status
+        if name == "RPUSH" and not opts:
+            pushes.setdefault(args[1], []).extend(args[2:])
+            continue
+        out.append((args, opts))
+    out.extend((("RPUSH", key, *ids), {}) for key, ids in pushes.items())
+    return out
 
 
 def _plain(value: Any) -> Any:

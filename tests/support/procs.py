@@ -46,7 +46,8 @@ class Proc:
 
     def terminate(self, timeout: float = 20) -> int:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)  # the whole group: `make run` and its child
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
