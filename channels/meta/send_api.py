@@ -107,7 +107,7 @@ def _raise_for(status: int, doc: dict[str, Any], retry_after: float | None) -> N
     code = err.get("code")
     what = f"HTTP {status}, code {code}, subcode {err.get('error_subcode')}: {str(err.get('message', ''))[:200]}"
     if status == 429 or code in _THROTTLED:
-        raise TransientSendError(f"rate limited ({what})", retry_after=retry_after or 60.0)
+        raise TransientSendError(f"rate limited ({what})", retry_after=60.0 if retry_after is None else retry_after)
     if status >= 500 or code in _TRANSIENT or err.get("is_transient") is True:
         raise TransientSendError(f"send API error ({what})", retry_after=retry_after)
     raise PermanentSendError(f"send API refused ({what})")
