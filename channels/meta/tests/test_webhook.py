@@ -155,7 +155,8 @@ CASES = [
         "object": "page", "entry": [
             "not an entry",
             {"id": PAGE, "time": 1, "messaging": "not a list"},
-            {"id": PAGE, "time": 1, "messaging": [7, {"sender": {"id": PSID}, "message": {"mid": "m_ok", "text": "x"}}]},
+            {"id": PAGE, "time": 1,
+             "messaging": [7, {"sender": {"id": PSID}, "message": {"mid": "m_ok", "text": "x"}}]},
             {"id": PAGE, "time": 1, "changes": [{"field": "feed", "value": None},
                                                 {"field": "feed", "value": {"item": "comment", "verb": "add"}}]}]},
         messages=[{"native_id": "m_ok", "sent_at": "1970-01-01T00:00:01Z"}]),
@@ -185,7 +186,8 @@ async def test_re_serialised_body_does_not_verify(gateway, r):
     body = (FIXTURES / "messenger-attachments.json").read_bytes()
     redumped = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
     assert redumped != body
-    status, _b, _h = await gateway.post(PATH, data=redumped, headers={**JSON, "X-Hub-Signature-256": sign(body, SECRET)})
+    headers = {**JSON, "X-Hub-Signature-256": sign(body, SECRET)}
+    status, _b, _h = await gateway.post(PATH, data=redumped, headers=headers)
     assert status == 403
     assert await r.xlen("lapor:inbound") == 0
 
