@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.meta.enrich import MetaEnricher
 from channels.meta.revisions import RevisionHook
 from channels.meta.send_api import SendApi
 from channels.meta.webhook import endpoints
@@ -25,4 +26,5 @@ def senders(settings: Settings) -> dict[str, Any]:
 
 
 def preprocessors(settings: Settings) -> list[Any]:
-    return [RevisionHook()]
+    """Edits/removals are filed first; mentions and (optionally) media are fetched from Graph."""
+    return [RevisionHook(), MetaEnricher(settings)]

@@ -101,7 +101,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _apply_markers(msg: InboundMessage, public: bool) -> InboundMessage:
+def apply_markers(msg: InboundMessage, public: bool) -> InboundMessage:
     """``#rahasia``/``#anonim`` honoured; in a public comment the text is public already, so flag it."""
     found = markers.scan(msg.text)
     if found.body is None:
@@ -202,7 +202,7 @@ def _dm(ctx: EntryContext, sender_id: str, mid: str, message: dict[str, Any],
         reply_to=ReplyTo(channel=ctx.channel, address=sender_id, private=True),
         meta=meta, raw=ctx.raw,
     )
-    return _apply_markers(msg, public=False)
+    return apply_markers(msg, public=False)
 
 
 # ---------------------------------------------------------------------------------- changes
@@ -262,7 +262,7 @@ def _feed(ctx: EntryContext, v: dict[str, Any]) -> Result:
         meta={"account_id": ctx.account_id, "item": item, **({"sender_unknown": True} if from_id is None else {})},
         raw=ctx.raw,
     )
-    return _apply_markers(msg, public=True)
+    return apply_markers(msg, public=True)
 
 
 def _feed_attachments(v: dict[str, Any]) -> list[Attachment]:
@@ -306,7 +306,7 @@ def _ig_comment(ctx: EntryContext, v: dict[str, Any], *, live: bool) -> Result:
               "media_product_type": _text(_dict(v.get("media")).get("media_product_type")) or None},
         raw=ctx.raw,
     )
-    return _apply_markers(msg, public=True)
+    return apply_markers(msg, public=True)
 
 
 def _ig_mention(ctx: EntryContext, v: dict[str, Any]) -> Result:

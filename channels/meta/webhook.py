@@ -69,6 +69,7 @@ def split(doc: dict[str, Any], body: bytes) -> tuple[list[InboundMessage], Count
                  if isinstance(e, dict) and isinstance(e.get("messaging") or [], list)
                  and isinstance(e.get("changes") or [], list))
     whole = body.decode("utf-8", "replace") if events == 1 else None
+    body_sha = hashlib.sha256(body).hexdigest()
     messages: list[InboundMessage] = []
     for ei, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str | int):
@@ -97,7 +98,7 @@ def split(doc: dict[str, Any], body: bytes) -> tuple[list[InboundMessage], Count
                 if isinstance(result, str):
                     skipped[result] += 1
                 else:
-                    result.meta["body_sha256"] = hashlib.sha256(body).hexdigest()
+                    result.meta["body_sha256"] = body_sha
                     messages.append(result)
         if "standby" in entry:
             skipped["standby"] += len(entry["standby"]) if isinstance(entry["standby"], list) else 1
