@@ -140,6 +140,11 @@ def _messaging_attachments(items: Any) -> tuple[list[Attachment], GeoPoint | Non
     return out, location, extra
 
 
+def _only_stickers(items: Any) -> bool:
+    return isinstance(items, list) and bool(items) and all(
+        _dict(_dict(a).get("payload")).get("sticker_id") is not None for a in items)
+
+
 def from_messaging(ctx: EntryContext, ev: dict[str, Any]) -> Result:
     """A Messenger or Instagram DM event (``entry.messaging[]``)."""
     sender_id = _id(_dict(ev.get("sender")).get("id"))
@@ -155,6 +160,8 @@ def from_messaging(ctx: EntryContext, ev: dict[str, Any]) -> Result:
             return _revision(ctx, "remove", mid, sender_id, "", sent_at, kind="dm")
         if message.get("is_unsupported"):
             return "unsupported"
+        if not _text(message.get("text")).strip() and _only_stickers(message.get("attachments")):
+            return "sticker"  # the thumbs-up a citizen sends after our acknowledgement is not a complaint
         return _dm(ctx, sender_id, mid, message, sent_at)
     if sender_id is not None and sender_id == ctx.account_id:
         return "echo"

@@ -50,7 +50,7 @@ def handshake(req: ChannelRequest) -> ParseOutcome:
     q = req.query
     token = q.get("hub.verify_token", "")
     challenge = q.get("hub.challenge", "")
-    if (expected is None or q.get("hub.mode") != "subscribe" or not challenge
+    if (expected is None or q.get("hub.mode") != "subscribe" or not challenge or len(challenge) > 200
             or not hmac.compare_digest(token.encode(), expected.encode())):
         raise Forbidden("verification failed")
     return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))

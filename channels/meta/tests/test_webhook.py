@@ -33,6 +33,8 @@ def _is(value):  # a check that the harness calls on the stored value
     return lambda got: got == value
 
 
+TWICE = {"id": PAGE, "time": 1, "messaging": [{"sender": {"id": PSID}, "message": {"mid": "m_twice", "text": "a"}}]}
+
 CASES = [
     fx("messenger-text.json", response_contains='"accepted": 1', messages=[{
         "channel": "facebook", "provider": "meta", "kind": "dm", "native_id": "m_AbCdEf1234567890",
@@ -116,6 +118,14 @@ CASES = [
         {"native_id": "m_Batch000000000002", "sender.id": "6543210987650000"},
         {"native_id": "202020_818181", "kind": "comment"},
         {"native_id": "remove:202020_828282", "meta.revision": "remove"}]),
+    Case("the same event twice in one delivery is stored once", PATH, headers=JSON, sign=signed,
+         json={"object": "page", "entry": [TWICE, TWICE]},
+         response_contains='"duplicates": 1', messages=[{"native_id": "m_twice"}]),
+    Case("a sticker alone is not a complaint", PATH, headers=JSON, sign=signed, response_contains='"accepted": 0',
+         json={"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [{"sender": {"id": PSID}, "message": {
+             "mid": "m_sticker", "sticker_id": 369239263222822, "attachments": [{"type": "image", "payload": {
+                 "url": "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png",
+                 "sticker_id": 369239263222822}}]}}]}]}),
     # handshake
     Case("handshake ok", PATH, method="GET", response_equals="1158201444",
          query={"hub.mode": "subscribe", "hub.verify_token": TOKENS["meta_verify_token"],
@@ -127,6 +137,8 @@ CASES = [
     Case("handshake without challenge", PATH, method="GET", status=403,
          query={"hub.mode": "subscribe", "hub.verify_token": TOKENS["meta_verify_token"]}),
     Case("handshake without parameters", PATH, method="GET", status=403),
+    Case("handshake with an absurd challenge", PATH, method="GET", status=403,
+         query={"hub.mode": "subscribe", "hub.verify_token": TOKENS["meta_verify_token"], "hub.challenge": "9" * 500}),
     # signatures
     Case("signature missing", PATH, headers=JSON, fixture="messenger-text.json", status=403),
     Case("signature invalid", PATH, headers={**JSON, "X-Hub-Signature-256": "sha256=" + "0" * 64},
