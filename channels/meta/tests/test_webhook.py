@@ -3,6 +3,7 @@ handshake; signatures; bad bodies."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -217,10 +218,28 @@ async def test_forged_requests_are_counted_and_logged(gateway, r):
 
 
 async def test_20_mb_body_is_413_and_not_stored(gateway, r):
-    doc = {"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [
-        {"sender": {"id": PSID}, "message": {"mid": "m_big", "text": "x" * (20 * 1024 * 1024)}}]}]}
-    body = json.dumps(doc).encode()
-    status, _b, _h = await gateway.post(PATH, data=body, headers={**JSON, **signed(body)})
+    """Refused on its Content-Length, before 20 MB are read (raw socket: the client stops sending)."""
+    head = b'{"object":"page","entry":[{"id":"1","time":1,"messaging":[{"sender":{"id":"2"},"message":{"text":"'
+    size = 20 * 1024 * 1024
+    host, port = gateway.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                 f"X-Hub-Signature-256: sha256={'0' * 64}\r\nContent-Length: {size}\r\n\r\n".encode() + head)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.split()[1] == b"413", status_line
+    assert await r.exists("lapor:inbound") == 0
+
+
+async def test_20_mb_chunked_body_without_length_is_413(gateway, r):
+    async def chunks():
+        yield b'{"object":"page","entry":[{"id":"1","time":1,"messaging":[{"sender":{"id":"2"},"message":{"text":"'
+        for _ in range(20 * 16):
+            yield b"x" * 65536
+        yield b'"}}]}]}'
+
+    status, _b, _h = await gateway.post(PATH, data=chunks(), headers={**JSON, "X-Hub-Signature-256": "sha256=00"})
     assert status == 413
     assert await r.exists("lapor:inbound") == 0
 
