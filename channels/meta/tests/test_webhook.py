@@ -261,3 +261,22 @@ async def test_disabled_without_secrets(make_gateway, r):
     status, _b, _h = await gw.get(PATH, params={"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"})
     assert status == 403
     assert await r.exists("lapor:inbound") == 0
+
+
+async def test_redis_down_delivery_is_spooled_answered_and_flows_later(gateway, r, redis_proc):
+    """Meta unsubscribes an app after ~1 h of failures: with Redis down we still take the batch."""
+    body = (FIXTURES / "batch-mixed.json").read_bytes()
+    redis_proc.stop()
+    try:
+        status, resp, _h = await gateway.post(PATH, data=body, headers={**JSON, **signed(body)})
+    finally:
+        redis_proc.start()
+    assert status == 200, resp
+    assert json.loads(resp)["accepted"] == 4
+    for _ in range(200):
+        if await r.exists("lapor:inbound") and await r.xlen("lapor:inbound") == 4:
+            break
+        await asyncio.sleep(0.05)
+    stored = [f[b"msg"] for _id, f in await r.xrange("lapor:inbound")]
+    assert [json.loads(m)["native_id"] for m in stored] == [
+        "m_Batch000000000001", "m_Batch000000000002", "202020_818181", "remove:202020_828282"]
