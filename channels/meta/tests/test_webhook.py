@@ -280,3 +280,22 @@ async def test_redis_down_delivery_is_spooled_answered_and_flows_later(gateway, 
     stored = [f[b"msg"] for _id, f in await r.xrange("lapor:inbound")]
     assert [json.loads(m)["native_id"] for m in stored] == [
         "m_Batch000000000001", "m_Batch000000000002", "202020_818181", "remove:202020_828282"]
+
+
+async def test_skipped_events_are_counted_by_reason(gateway, r):
+    from gateway.metrics import EVENTS
+
+    def value(outcome: str) -> float:
+        return EVENTS.labels("meta", outcome)._value.get()
+
+    reasons = ("skipped_read", "skipped_delivery", "skipped_reaction", "skipped_echo", "skipped_invalid")
+    before = {k: value(k) for k in reasons}
+    for name in ("messenger-receipts.json", "batch-mixed.json"):
+        body = (FIXTURES / name).read_bytes()
+        status, _b, _h = await gateway.post(PATH, data=body, headers={**JSON, **signed(body)})
+        assert status == 200
+    assert {k: value(k) - before[k] for k in reasons} == {
+        "skipped_read": 2, "skipped_delivery": 1, "skipped_reaction": 1, "skipped_echo": 1, "skipped_invalid": 1}
+    await gateway.ctx.channel_log.flush()
+    logged = [json.loads(e) for e in await r.lrange("lapor:chlog:meta", 0, -1)]
+    assert [e.get("skipped_read") for e in logged] == [1, 1] and all(e["status"] == 200 for e in logged)
