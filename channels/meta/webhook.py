@@ -100,8 +100,9 @@ def split(doc: dict[str, Any], body: bytes) -> tuple[list[InboundMessage], Count
                 else:
                     result.meta["body_sha256"] = body_sha
                     messages.append(result)
-        if "standby" in entry:
-            skipped["standby"] += len(entry["standby"]) if isinstance(entry["standby"], list) else 1
+        standby = entry.get("standby")
+        if standby:  # handover protocol: another app owns the thread
+            skipped["standby"] += len(standby) if isinstance(standby, list) else 1
     return messages, skipped
 
 
