@@ -47,8 +47,11 @@ def event_time(msg: OutboundMessage) -> datetime | None:
 def recipient(msg: OutboundMessage) -> dict[str, str]:
     if msg.private:
         return {"id": msg.address}
-    # a public comment has its post/media as thread; a visitor post is its own thread
-    return {"comment_id": msg.address} if msg.thread else {"post_id": msg.address}
+    # a public comment has its post/media as thread; a Facebook visitor post is its own thread
+    # (Instagram has no visitor posts: a public Instagram item is always a comment)
+    if msg.thread or msg.channel == "instagram":
+        return {"comment_id": msg.address}
+    return {"post_id": msg.address}
 
 
 class SendApi:

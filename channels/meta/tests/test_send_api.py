@@ -39,7 +39,9 @@ def out(address: str = "6543210987654321", *, private: bool = True, thread: str 
     (out("17890000000000001", private=False, thread="17900000000000002", channel="instagram"),
      {"comment_id": "17890000000000001"}),
     (out("101010_505050", private=False), {"post_id": "101010_505050"}),
-], ids=["messenger", "instagram-dm", "fb-comment-private-reply", "ig-comment-private-reply", "visitor-post"])
+    (out("17890000000000002", private=False, channel="instagram"), {"comment_id": "17890000000000002"}),
+], ids=["messenger", "instagram-dm", "fb-comment-private-reply", "ig-comment-private-reply", "visitor-post",
+        "ig-comment-without-media"])
 async def test_request_shape(graph, make_settings, msg, recipient):
     api = SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))
     await api(msg)
