@@ -77,7 +77,8 @@ def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
         record_id=record["id"], reference=ref, provider=record["source"]["provider"],
         anonymous=record["anonymous"], confidential=record["confidential"],
         meta={"source_channel": record["channel"], "message_ids": record["source"]["message_ids"],
-              "recipient": record["source"].get("recipient"), "flags": record["flags"]},
+              "recipient": record["source"].get("recipient"), "flags": record["flags"],
+              "sent_at": record["source"].get("sent_at")},
     )
 
 
