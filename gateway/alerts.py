@@ -164,26 +164,29 @@ class AlertWatcher:
         self._swap = r.register_script(_SWAP)
         self._outage: dict[str, str] = {}  # alarms this process sent while Redis was down
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.last_report: HealthReport | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="alert-watcher")
 
     async def stop(self) -> None:
+        self._stopping.set()  # a client library may turn the cancellation into another error: stop anyway
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.evaluate()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("alerts.evaluate_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
 
     async def evaluate(self) -> list[Alert]:
         """One round: compute health, swap states, send what changed. Returns the alerts sent."""

@@ -146,7 +146,8 @@ def format_status(report: Any) -> str:
     rows = [("CHANNEL", "STATE", "LAST MSG", "24H", "AUTH-", "INVAL-", "ERR", "REASON")]
     for c in report.channels:
         d = c.day
-        rows.append((c.channel, c.state.upper() if c.state in ("failing", "silent") else c.state, ago(c.last_message_at),
+        state = c.state.upper() if c.state in ("failing", "silent") else c.state
+        rows.append((c.channel, state, ago(c.last_message_at),
                      str(sum(c.volume_24h)), str(d.get("rejected_auth", 0)), str(d.get("rejected_invalid", 0)),
                      str(d.get("error", 0) + d.get("quarantined", 0)), c.reason))
     widths = [max(len(r[i]) for r in rows) for i in range(7)]

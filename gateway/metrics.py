@@ -230,6 +230,7 @@ class Flusher:
     def __init__(self, r: aioredis.Redis, interval_s: float = 1.0) -> None:
         self.redis, self.interval_s = r, interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     @classmethod
     async def acquire(cls, r: aioredis.Redis, interval_s: float = 1.0) -> Flusher:
@@ -247,6 +248,7 @@ class Flusher:
             with contextlib.suppress(Exception):
                 await flush(self.redis)
             return
+        self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -258,8 +260,9 @@ class Flusher:
 
     async def _loop(self) -> None:
         failing = False
-        while True:
-            await asyncio.sleep(self.interval_s)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
             try:
                 await flush(self.redis)
                 failing = False
