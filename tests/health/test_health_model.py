@@ -10,7 +10,7 @@ from gateway.services import Service
 from tests.health.history import DAY, HOUR, office_hours, seed
 
 # Monday 2026-11-16 05:30 UTC = 12:30 WIB, and 20:30 UTC = 03:30 WIB (Tuesday)
-NOON = 1763271000.0
+NOON = 1794807000.0
 NIGHT = NOON + 15 * HOUR
 
 
