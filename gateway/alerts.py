@@ -218,10 +218,9 @@ class AlertWatcher:
                 return None
             self._outage[name] = state
             return prev or ""
-        if name in self._outage:  # Redis is back: finish what this process announced alone
+        if name in self._outage:  # Redis is back (maybe empty): finish what this process announced alone
             local = self._outage.pop(name)
-            if local != state and old is None:
-                return local
+            return local if local != state else None
         if old is None:
             return None
         return old.decode() if isinstance(old, bytes) else str(old)
