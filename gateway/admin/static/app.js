@@ -112,7 +112,8 @@
     document.getElementById("dead-empty").style.display = doc.dead_letters.length ? "none" : "";
     doc.dead_letters.forEach(function (x) {
       var tr = el("tr", { "data-dead-id": x.dead_id });
-      tr.appendChild(el("td", null, fmtTime(parseFloat(x.at)) || x.at)); tr.appendChild(el("td", null, x.channel));
+      var at = /^[0-9.]+$/.test(x.at) ? parseFloat(x.at) : Date.parse(x.at) / 1000;
+      tr.appendChild(el("td", null, isNaN(at) ? x.at : fmtTime(at))); tr.appendChild(el("td", null, x.channel));
       tr.appendChild(el("td", null, x.error)); tr.appendChild(el("td", null, x.attempts));
       var td = el("td"), b = el("button", { type: "button", "class": "replay", "data-id": x.dead_id }, t("replay"));
       b.addEventListener("click", function () { replay(x.dead_id, b); });
@@ -171,6 +172,7 @@
       body: JSON.stringify({ ids: [id] }) }).then(function (doc) {
       document.getElementById("replay-result").textContent = doc.replayed + " " + t("replayed") + " (" + id + ")";
       var row = document.querySelector('tr[data-dead-id="' + id + '"]'); if (row) { row.remove(); }
+      if (last) { last.dead_letters = last.dead_letters.filter(function (x) { return x.dead_id !== id; }); }
     }).catch(function (e) {
       button.disabled = false; document.getElementById("replay-result").textContent = String(e.message);
     });
