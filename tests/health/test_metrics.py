@@ -66,10 +66,10 @@ async def test_traffic_counts_by_outcome_and_latency(gateway, rsync):
 async def test_counts_from_several_processes_add_up(gateway, redis_url):
     code = ("import asyncio, redis.asyncio as R; from gateway import metrics\n"
             "async def main():\n"
-            "    r = R.Redis.from_url(%r)\n"
+            f"    r = R.Redis.from_url({redis_url!r})\n"
             "    metrics.count('sms', 'received', 7); metrics.ACCEPT_LATENCY.labels('sms').observe(0.003)\n"
             "    await metrics.flush(r); await r.aclose()\n"
-            "asyncio.run(main())\n") % redis_url
+            "asyncio.run(main())\n")
     procs = [subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60) for _ in range(2)]
     assert all(p.returncode == 0 for p in procs), procs[0].stderr
     metrics.count("sms", "received", 5)  # this process, not yet flushed: the scrape flushes first
