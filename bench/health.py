@@ -66,14 +66,14 @@ async def seed_history(r, days: int = 28) -> int:
     return n
 
 
-async def load(url: str, requests: int, concurrency: int) -> float:
+async def load(url: str, requests: int, concurrency: int, prefix: str) -> float:
     body = {"text": "Jalan berlubang di depan sekolah.", "reporter": {"phone": "081100000001"}}
     headers = {"Authorization": "Bearer bench-token"}
     counter = iter(range(requests))
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
         async def worker() -> None:
             for i in counter:
-                async with s.post(url + "/channels/http/complaints", json=dict(body, id=f"b-{i}"),
+                async with s.post(url + "/channels/http/complaints", json=dict(body, id=f"{prefix}-{i}"),
                                   headers=headers) as resp:
                     assert resp.status == 202, resp.status
                     await resp.read()
@@ -131,14 +131,14 @@ async def main(args: argparse.Namespace) -> None:
                 await get("/admin/api/health")
 
             print(f"GET /admin/api/health (uncached): {await timed(health, 5) - 1010:.1f} ms median")
-        await load(url, 1000, args.concurrency)  # warm-up
-        rate = await load(url, args.requests, args.concurrency)
+        await load(url, 1000, args.concurrency, "warm")  # warm-up
+        rate = await load(url, args.requests, args.concurrency, "run")
         print(f"POST /channels/http/complaints, one process, {args.concurrency} concurrent: {rate:.0f} req/s "
               f"(with counting + 1 s flusher + alert loop running)")
         await asyncio.sleep(1.5)
         snap = await metrics.read_snapshot(r)
         stored = metrics.counter_value(snap, "lapor_channel_events", "api", "stored")
-        print(f"counted stored (api) after the run: {stored:.0f} (expected {args.requests + 1000})")
+        print(f"counted stored (api) after the run: {stored:.0f} (expected {args.requests + 1000 + 150}, 150 from the flush bench)")
         await runner.cleanup()
         await r.aclose()
     finally:

@@ -165,9 +165,10 @@ CHANNEL_STATE = Gauge("lapor_channel_health", "Channel health (1 for the current
 
 
 def count(channel: str, outcome: str, n: int = 1) -> None:
-    """The one call adapters make: count ``n`` events of ``outcome`` on ``channel``."""
+    """The one call adapters make: count ``n`` events of ``outcome`` on ``channel`` (two dict updates)."""
     if n:
-        EVENTS.labels(channel, outcome).inc(n)
+        _buf.counters[(EVENTS.name, f"{channel}{SEP}{outcome}")] += n
+        record_at(channel, outcome, n)
 
 
 def record_at(channel: str, outcome: str, n: int = 1, at: float | None = None) -> None:
@@ -234,7 +235,9 @@ class Flusher:
 
     @classmethod
     async def acquire(cls, r: aioredis.Redis, interval_s: float = 1.0) -> Flusher:
-        if cls._active is None or cls._active._task is None or cls._active._task.done():
+        active = cls._active
+        if active is None or active._task is None or active._task.done() \
+                or active._task.get_loop() is not asyncio.get_running_loop():  # e.g. a test's loop that ended
             cls._active = Flusher(r, interval_s)
             cls._active._task = asyncio.create_task(cls._active._loop(), name="metrics-flusher")
             cls._refs = 0
