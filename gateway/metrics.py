@@ -238,11 +238,11 @@ class Flusher:
         active = cls._active
         if active is None or active._task is None or active._task.done() \
                 or active._task.get_loop() is not asyncio.get_running_loop():  # e.g. a test's loop that ended
-            cls._active = Flusher(r, interval_s)
-            cls._active._task = asyncio.create_task(cls._active._loop(), name="metrics-flusher")
-            cls._refs = 0
+            active = Flusher(r, interval_s)
+            active._task = asyncio.create_task(active._loop(), name="metrics-flusher")
+            cls._active, cls._refs = active, 0
         cls._refs += 1
-        return cls._active
+        return active
 
     async def release(self) -> None:
         cls = type(self)
