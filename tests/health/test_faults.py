@@ -258,3 +258,17 @@ async def test_silence_alerts_once_and_recovers(settings, r, sink, smtp):
     assert len([e for e in box.messages if b"sms" in e.content]) == 2
     recent = await r.lrange("lapor:alert:log", 0, -1)
     assert any(orjson.loads(x)["sinks"].get("webhook") == "sent" for x in recent)
+
+
+async def test_a_broken_sink_does_not_stop_the_others(settings, r, sink):
+    sink.fail_webhook = True
+    s = settings.model_copy(update={"alert_webhook_url": sink.url + "/alert", "alert_telegram_chat_id": "42",
+                                    "telegram_api_url": sink.url})
+    metrics.count("api", "rejected_auth", 9)
+    await metrics.flush(r)
+    sent = await AlertWatcher(HealthModel(s, r), r, sinks_from(s)).evaluate()
+    assert "api" in [a.component for a in sent]
+    assert any("api" in m["text"] for m in sink.telegram)
+    log = [orjson.loads(x) for x in await r.lrange("lapor:alert:log", 0, -1)]
+    api = next(x for x in log if x["component"] == "api")
+    assert api["sinks"] == {"webhook": "failed: RuntimeError", "telegram": "sent"}
