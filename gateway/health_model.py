@@ -293,17 +293,22 @@ class HealthModel:
         first = min(known)
         h.history_days = round((now - first) / 86400, 1)
         out: dict[int, float | None] = {}
+        plan: dict[int, list[int]] = {}
         for hour in hours:
             weeks = [hour - k * 7 * 86400 for k in range(1, 5) if hour - k * 7 * 86400 >= first - 3600]
             days = [hour - k * 86400 for k in range(1, 8) if hour - k * 86400 >= first - 3600]
             past = weeks if len(weeks) >= 2 else days if len(days) >= 3 else []
-            if not past:
+            if past:
+                plan[hour] = past
+            else:
                 out[hour] = None
-                continue
-            total = 0
-            for src in sources:
-                total += sum(metrics.volume(b) for b in await metrics.hour_series(self.redis, src, past))
-            out[hour] = total / len(past)
+        needed = sorted({p for past in plan.values() for p in past})
+        vol: dict[int, int] = dict.fromkeys(needed, 0)
+        for src in sources:  # one pipeline per source for every past hour needed
+            for p, b in zip(needed, await metrics.hour_series(self.redis, src, needed), strict=True):
+                vol[p] += metrics.volume(b)
+        for hour, past in plan.items():
+            out[hour] = sum(vol[p] for p in past) / len(past)
         return out
 
     async def _silence(self, sources: tuple[str, ...], minutes: dict[str, list[dict[str, int]]], now: float,

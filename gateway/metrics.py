@@ -35,7 +35,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 TOTALS_PREFIX = "lapor:metrics:total:"  # hash per counter: label values joined by SEP -> count
 HIST_PREFIX = "lapor:metrics:hist:"  # hash per histogram: "<labels>|<bucket index>", "|sum", "|count"
-MINUTE_PREFIX = "lapor:metrics:m:"  # lapor:metrics:m:<channel>:<minute epoch> hash outcome -> count
+MINUTE_PREFIX = "lapor:metrics:m:"  # lapor:metrics:m:<channel>:<hour epoch> hash "<minute epoch>|<outcome>" -> n
 HOUR_PREFIX = "lapor:metrics:h:"  # lapor:metrics:h:<channel>:<hour epoch> hash outcome -> count
 LAST_SEEN = "lapor:metrics:last"  # zset channel -> unix time of the newest message
 FIRST_SEEN = "lapor:metrics:first"  # hash channel -> unix time the channel's history starts
@@ -197,8 +197,8 @@ async def flush(r: aioredis.Redis) -> None:
             hours: dict[tuple[str, int, str], int] = defaultdict(int)
             firsts: dict[str, int] = {}
             for (channel, minute, outcome), n in pending.minutes.items():
-                mkey = f"{MINUTE_PREFIX}{channel}:{minute}"
-                pipe.hincrby(mkey, outcome, n)
+                mkey = f"{MINUTE_PREFIX}{channel}:{minute // 3600 * 3600}"  # one key per hour: cheap to read
+                pipe.hincrby(mkey, f"{minute}{SEP}{outcome}", n)
                 pipe.expire(mkey, MINUTE_TTL_S)
                 hours[(channel, minute // 3600 * 3600, outcome)] += n
                 firsts[channel] = min(minute, firsts.get(channel, minute))
@@ -341,11 +341,16 @@ async def minute_series(r: aioredis.Redis, channel: str, start: float, end: floa
     """Counts per minute for ``[start, end)``, oldest first."""
     first = int(start // 60) * 60
     minutes = list(range(first, int(end), 60))
+    by_minute: dict[int, dict[str, int]] = defaultdict(dict)
     async with r.pipeline(transaction=False) as pipe:
-        for m in minutes:
-            pipe.hgetall(f"{MINUTE_PREFIX}{channel}:{m}")
+        for h in range(first // 3600 * 3600, int(end), 3600):
+            pipe.hgetall(f"{MINUTE_PREFIX}{channel}:{h}")
         res = await pipe.execute()
-    return [{k.decode(): int(v) for k, v in raw.items()} for raw in res]
+    for raw in res:
+        for k, v in raw.items():
+            minute, _, outcome = k.decode().partition(SEP)
+            by_minute[int(minute)][outcome] = int(v)
+    return [by_minute.get(m, {}) for m in minutes]
 
 
 async def hour_series(r: aioredis.Redis, channel: str, hours: Sequence[int]) -> list[dict[str, int]]:
