@@ -95,7 +95,9 @@ class RedisCounter:
         self.history, self.history_outcome = history, history_outcome
         _COUNTERS.append(self)
 
-    def labels(self, *values: str) -> _CounterChild:
+    def labels(self, *values: str, **named: str) -> _CounterChild:
+        if named:  # prometheus-client also accepts the labels by name
+            values = tuple(str(named[n]) for n in self.labelnames)
         if len(values) != len(self.labelnames):
             raise ValueError(f"{self.name}: expected labels {self.labelnames}")
         channel = outcome = None
@@ -127,7 +129,9 @@ class RedisHistogram:
         self.buckets = tuple(float(b) for b in buckets)
         _HISTOGRAMS.append(self)
 
-    def labels(self, *values: str) -> _HistChild:
+    def labels(self, *values: str, **named: str) -> _HistChild:
+        if named:
+            values = tuple(str(named[n]) for n in self.labelnames)
         return _HistChild(self, _labels_key(values))
 
 

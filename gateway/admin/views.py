@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from dispatcher import dead
+from gateway import keys
 from gateway.admin.auth import COOKIE, AdminAuth, Principal
 from gateway.alerts import AlertWatcher, recent_alerts
 from gateway.context import ctx_of
@@ -33,6 +35,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REPORT_CACHE_S = 1.0
+LOGIN_MAX_FAILURES = 10  # wrong tokens per address per LOGIN_BLOCK_S before the form answers 429
+LOGIN_BLOCK_S = 300
 
 
 @dataclass
@@ -131,10 +135,23 @@ async def login(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin and origin != f"{request.scheme}://{request.host}":
         return _json({"error": "cross-origin login refused"}, 403)
+    ctx = ctx_of(request.app)
+    limit_key = keys.rate("admin-login", request.remote or "?")
+    try:
+        failures = int(await ctx.redis.get(limit_key) or 0)
+    except REDIS_ERRORS:
+        failures = 0
+    if failures >= LOGIN_MAX_FAILURES:
+        return _html(_page("login.html", error="Terlalu banyak percobaan / too many attempts"), 429)
     form = await request.post()
     token = form.get("token")
     if not isinstance(token, str) or not auth.check_token(token.strip()):
         log.warning("admin.login_failed", peer=request.remote)
+        with contextlib.suppress(*REDIS_ERRORS):
+            async with ctx.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(limit_key)
+                pipe.expire(limit_key, LOGIN_BLOCK_S)
+                await pipe.execute()
         return _html(_page("login.html", error="Token salah / wrong token"), 401)
     resp = web.HTTPSeeOther("/admin/")
     auth.set_cookie(resp, request, auth.new_session())

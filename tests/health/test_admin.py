@@ -156,3 +156,19 @@ async def test_static_assets_are_packaged_and_confined(gateway):
         assert (await gateway.get(f"/admin/static/{bad}"))[0] == 404
     status, body, _h = await gateway.get("/admin/static/app.js")
     assert b"http://" not in body.replace(b"http://www.w3.org/2000/svg", b"") and b"https://" not in body
+
+
+async def test_login_is_rate_limited_per_address(gateway):
+    for _ in range(10):
+        assert (await gateway.post("/admin/login", data={"token": "guess"}))[0] == 401
+    status, body, _h = await gateway.post("/admin/login", data={"token": "test-admin-token"})
+    assert status == 429 and b"too many attempts" in body
+
+
+def test_prometheus_style_named_labels_still_work():
+    from gateway import metrics
+
+    metrics.EVENTS.labels(channel="sms", outcome="stored").inc(2)
+    metrics.E2E_LATENCY.labels(channel="sms").observe(0.2)
+    assert metrics._buf.counters[("lapor_channel_events", "sms|stored")] == 2
+    assert metrics._buf.hist[("lapor_end_to_end_latency_seconds", "sms|count")] == 1
