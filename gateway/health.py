@@ -82,7 +82,7 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 async def _service_gauges(ctx: GatewayContext) -> None:
-    """Poller/bind states (one series per state, 1 for the current one) and, if known, channel health."""
+    """Poller/bind states: one series per state, 1 for the current one (channel health: the alert loop)."""
     from gateway.services import read_states
 
     metrics.SERVICE_UP.clear()

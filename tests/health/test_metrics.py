@@ -108,3 +108,13 @@ async def test_service_state_gauge(gateway, r):
     await svc.publish()
     m = await scrape(gateway)
     assert val(m, "lapor_service_state", service="smpp-test", channel="sms", state="bound") == 1
+
+
+async def test_channel_health_gauge(gateway):
+    from gateway.admin import ADMIN_KEY
+
+    await gateway.app[ADMIN_KEY].watcher.evaluate()
+    m = await scrape(gateway)
+    assert val(m, "lapor_channel_health", channel="pipeline", state="failing") == 1  # no worker in this test
+    assert val(m, "lapor_channel_health", channel="api", state="ok") == 1
+    assert val(m, "lapor_channel_health", channel="api", state="failing") == 0
