@@ -187,6 +187,12 @@ class Settings(BaseSettings):
     alert_telegram_chat_id: str | None = None
     silent_floor_per_hour: float = Field(1.0, ge=0)
     admin_session_secret: SecretStr | None = None
+    admin_session_max_age_s: int = Field(12 * 3600, ge=60)
+    health_window_s: int = Field(900, ge=60)  # error rates are judged over this many recent seconds
+    health_service_grace_s: float = Field(300.0, ge=0)  # a poller down this long is failing, before: degraded
+    health_backlog_degraded: int = Field(10_000, ge=1)
+    health_eval_interval_s: float = Field(30.0, gt=0)  # how often the alert loop evaluates health
+    alert_timeout_s: float = Field(10.0, gt=0)
 
     @field_validator("log_format")
     @classmethod

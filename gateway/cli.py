@@ -77,10 +77,12 @@ async def _worker(settings: Settings) -> None:
     from channels import registry
     from dispatcher.outbound import OutboundWorker
     from dispatcher.worker import DispatchWorker
+    from gateway import metrics
     from gateway.app import redis_client
 
     url = _redis_url_for_tools(settings)
     r = redis_client(url)
+    flusher = await metrics.Flusher.acquire(r)  # the worker's counts reach Redis (and /metrics) too
     core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
@@ -100,6 +102,7 @@ async def _worker(settings: Settings) -> None:
     try:
         await asyncio.gather(*tasks)
     finally:
+        await flusher.release()
         await r.aclose()
         if core_r is not r:
             await core_r.aclose()
@@ -107,34 +110,54 @@ async def _worker(settings: Settings) -> None:
 
 # --------------------------------------------------------------------------------------------- status
 async def _status(settings: Settings, as_json: bool) -> int:
+    """The health model as a table. Exit 0 all well (or only degraded), 1 silent, 2 failing."""
     import orjson
 
     from gateway.app import redis_client
-    from gateway.health import pipeline_numbers
+    from gateway.health_model import HealthModel
+    from gateway.spool import Spool
 
     r = redis_client(_redis_url_for_tools(settings))
     core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    spool = Spool(Path(settings.data_dir) / "spool")
     try:
-        try:
-            nums: dict[str, Any] = await pipeline_numbers(r, core_r, settings.core_queue)
-            problems = [] if nums["workers_alive"] else ["no dispatcher worker alive"]
-        except Exception as exc:
-            nums, problems = {}, [f"redis unreachable ({type(exc).__name__})"]
-        channels = {c.name: c.reason for c in settings.channel_statuses()}
-        if as_json:
-            print(orjson.dumps({"pipeline": nums, "channels": channels, "problems": problems}).decode())
-        else:
-            print(f"{'CHANNEL':<10} STATE")
-            for name, reason in channels.items():
-                print(f"{name:<10} {reason}")
-            print()
-            for k, v in nums.items():
-                print(f"{k:<18} {v}")
-            for p in problems:
-                print(f"PROBLEM: {p}")
-        return 1 if problems else 0
+        report = await HealthModel(settings, r, core_redis=core_r, spool_pending=spool.pending_count).report()
     finally:
         await r.aclose()
+        if core_r is not r:
+            await core_r.aclose()
+    if as_json:
+        print(orjson.dumps(dict(report.to_dict(), problems=report.problems())).decode())
+    else:
+        print(format_status(report))
+    states = [c.state for c in report.channels] + [report.pipeline.state]
+    return 2 if "failing" in states else 1 if "silent" in states else 0
+
+
+def format_status(report: Any) -> str:
+    import time
+
+    def ago(ts: float | None) -> str:
+        if not ts:
+            return "-"
+        s = max(0.0, report.generated_at - ts)
+        return f"{s:.0f}s" if s < 90 else f"{s / 60:.0f}m" if s < 5400 else f"{s / 3600:.0f}h"
+
+    rows = [("CHANNEL", "STATE", "LAST MSG", "24H", "AUTH-", "INVAL-", "ERR", "REASON")]
+    for c in report.channels:
+        d = c.day
+        state = c.state.upper() if c.state in ("failing", "silent") else c.state
+        rows.append((c.channel, state, ago(c.last_message_at),
+                     str(sum(c.volume_24h)), str(d.get("rejected_auth", 0)), str(d.get("rejected_invalid", 0)),
+                     str(d.get("error", 0) + d.get("quarantined", 0)), c.reason))
+    widths = [max(len(r[i]) for r in rows) for i in range(7)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r[:7], widths, strict=True)) + "  " + r[7] for r in rows]
+    p = report.pipeline
+    lines += ["", f"pipeline  {p.state.upper() if p.state == 'failing' else p.state}  {p.reason}"]
+    lines += [f"  {k:<18} {v}" for k, v in p.numbers.items()]
+    lines.append(f"\n{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(report.generated_at))}  overall: "
+                 f"{report.status}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------- replay
@@ -172,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
     p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
     sub.add_parser("worker", help="dispatcher and outbound workers only")
-    p_status = sub.add_parser("status", help="channel and pipeline health; exit 1 when something fails")
+    p_status = sub.add_parser("status", help="channel and pipeline health; exit 2 when failing, 1 when silent")
     p_status.add_argument("--json", action="store_true")
     p_replay = sub.add_parser("replay", help="re-enqueue dead letters, or re-normalize a stream range")
     p_replay.add_argument("--id", action="append", help="dead-letter id (repeatable); default: all")

@@ -72,11 +72,22 @@ async def metrics_view(request: web.Request) -> web.Response:
         for name, value in nums.items():
             metrics.GAUGES.labels(name).set(value)
         metrics.GAUGES.labels("redis_up").set(1)
+        await metrics.refresh(ctx.redis)
+        await _service_gauges(ctx)
     except REDIS_ERRORS:
         metrics.GAUGES.labels("redis_up").set(0)
     metrics.GAUGES.labels("spool_pending").set(ctx.intake.spool.pending_count())
     body = generate_latest(metrics.REGISTRY)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _service_gauges(ctx: GatewayContext) -> None:
+    """Poller/bind states: one series per state, 1 for the current one (channel health: the alert loop)."""
+    from gateway.services import read_states
+
+    metrics.SERVICE_UP.clear()
+    for name, doc in (await read_states(ctx.redis)).items():
+        metrics.SERVICE_UP.labels(name, str(doc.get("channel", "")), str(doc.get("state", ""))).set(1)
 
 
 CORE_REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("lapor_core_redis", aioredis.Redis)

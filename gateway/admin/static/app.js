@@ -1,0 +1,194 @@
+/* LAPOR! gateway admin dashboard: polls /admin/api/health and renders it (no external assets). */
+(function () {
+  "use strict";
+  var POLL_MS = 3000;
+  var csrf = document.querySelector('meta[name="csrf"]').getAttribute("content");
+  var T = {
+    id: { title: "Kesehatan kanal", channels: "Kanal", pipeline: "Alur pemrosesan", dead: "Surat mati (dead letters)",
+      dead_empty: "Tidak ada.", time: "Waktu", channel: "Kanal", error: "Galat", attempts: "Percobaan",
+      log: "Log kanal", path: "Path", result: "Hasil", alerts: "Peringatan terkirim", logout: "Keluar",
+      replay: "Putar ulang", replayed: "diputar ulang", last_msg: "Pesan terakhir", never: "belum ada",
+      ago: "lalu", updated: "Diperbarui", offline: "Tidak terhubung ke gateway", vol24: "Volume 24 jam",
+      ok: "normal", degraded: "terganggu", failing: "gagal", silent: "senyap", disabled: "nonaktif",
+      received: "diterima", stored: "disimpan", duplicate: "duplikat", rejected_auth: "ditolak (auth)",
+      rejected_invalid: "ditolak (invalid)", errors: "galat", skipped: "dilewati", spooled: "spool",
+      stream_length: "Panjang stream", stream_backlog: "Antrean stream", pending: "Sedang diproses",
+      dead_letters: "Surat mati", core_queue_depth: "Antrean core", outbound_queue: "Antrean balasan",
+      outbound_retry: "Balasan diulang", outbound_dead: "Balasan gagal", workers_alive: "Worker hidup",
+      quarantined: "Dikarantina", spool_pending: "Spool lokal", redis_up: "Redis hidup", none: "Tidak ada." },
+    en: { title: "Channel health", channels: "Channels", pipeline: "Pipeline", dead: "Dead letters",
+      dead_empty: "None.", time: "Time", channel: "Channel", error: "Error", attempts: "Attempts",
+      log: "Channel log", path: "Path", result: "Result", alerts: "Alerts sent", logout: "Sign out",
+      replay: "Replay", replayed: "replayed", last_msg: "Last message", never: "none yet",
+      ago: "ago", updated: "Updated", offline: "Cannot reach the gateway", vol24: "Volume 24 h",
+      ok: "ok", degraded: "degraded", failing: "failing", silent: "silent", disabled: "disabled",
+      received: "received", stored: "stored", duplicate: "duplicates", rejected_auth: "rejected (auth)",
+      rejected_invalid: "rejected (invalid)", errors: "errors", skipped: "skipped", spooled: "spooled",
+      stream_length: "Stream length", stream_backlog: "Stream backlog", pending: "Pending",
+      dead_letters: "Dead letters", core_queue_depth: "Core queue", outbound_queue: "Ack queue",
+      outbound_retry: "Ack retries", outbound_dead: "Acks failed", workers_alive: "Workers alive",
+      quarantined: "Quarantined", spool_pending: "Local spool", redis_up: "Redis up", none: "None." }
+  };
+  var lang = localStorage.getItem("lapor-admin-lang") || "id";
+  var last = null;
+
+  function t(k) { return (T[lang] && T[lang][k]) || k; }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function ago(ts) {
+    if (!ts) { return t("never"); }
+    var s = Math.max(0, Date.now() / 1000 - ts);
+    var txt = s < 90 ? Math.round(s) + " s" : s < 5400 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h";
+    return txt + " " + t("ago");
+  }
+  function fmtTime(ts) { return ts ? new Date(ts * 1000).toLocaleString(lang === "id" ? "id-ID" : "en-GB") : ""; }
+
+  function sparkline(values) {
+    var ns = "http://www.w3.org/2000/svg", w = 240, h = 40;
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h); svg.setAttribute("class", "spark");
+    svg.setAttribute("preserveAspectRatio", "none"); svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t("vol24") + ": " + values.join(", "));
+    var max = Math.max.apply(null, values.concat([1])), step = w / Math.max(1, values.length - 1);
+    var bg = document.createElementNS(ns, "rect");
+    bg.setAttribute("x", 0); bg.setAttribute("y", 0); bg.setAttribute("width", w); bg.setAttribute("height", h);
+    svg.appendChild(bg);
+    var pts = values.map(function (v, i) { return (i * step).toFixed(1) + "," + (h - 2 - (v / max) * (h - 4)).toFixed(1); });
+    var line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", pts.join(" ")); svg.appendChild(line);
+    return svg;
+  }
+
+  function sum(obj, prefix) {
+    var n = 0; Object.keys(obj || {}).forEach(function (k) { if (k.indexOf(prefix) === 0) { n += obj[k]; } }); return n;
+  }
+
+  function card(c) {
+    var d = el("article", { "class": "card", "data-state": c.state, "data-channel": c.channel, id: "card-" + c.channel });
+    var h = el("h3"); h.appendChild(el("span", null, c.channel));
+    h.appendChild(el("span", { "class": "badge state", "data-state": c.state }, t(c.state)));
+    d.appendChild(h);
+    d.appendChild(el("p", { "class": "reason" }, lang === "id" ? c.reason_id : c.reason));
+    d.appendChild(el("p", { "class": "reason last" }, t("last_msg") + ": " + ago(c.last_message_at)));
+    d.appendChild(sparkline(c.volume_24h || []));
+    var kv = el("div", { "class": "kv" }), day = c.day || {};
+    [["received", day.received || 0], ["stored", day.stored || 0], ["duplicate", day.duplicate || 0],
+     ["rejected_auth", day.rejected_auth || 0], ["rejected_invalid", day.rejected_invalid || 0],
+     ["errors", (day.error || 0) + (day.quarantined || 0)], ["skipped", sum(day, "skipped_")],
+     ["spooled", day.spooled || 0]].forEach(function (p) {
+      var box = el("div", { "data-count": p[0] }); box.appendChild(el("b", { "class": "count-" + p[0] }, p[1]));
+      box.appendChild(document.createTextNode(t(p[0]))); kv.appendChild(box);
+    });
+    d.appendChild(kv);
+    if (c.services && c.services.length) {
+      var ul = el("ul", { "class": "svc" });
+      c.services.forEach(function (s) {
+        ul.appendChild(el("li", null, s.name + ": " + s.state + (s.last_error ? " — " + s.last_error : "")));
+      });
+      d.appendChild(ul);
+    }
+    return d;
+  }
+
+  function render(doc) {
+    last = doc;
+    var ov = document.getElementById("overall");
+    ov.textContent = t(doc.status); ov.setAttribute("data-state", doc.status);
+    var cards = document.getElementById("cards"); cards.textContent = "";
+    doc.channels.forEach(function (c) { cards.appendChild(card(c)); });
+    var p = doc.pipeline, ps = document.getElementById("pipeline-state"); ps.textContent = "";
+    ps.appendChild(el("span", { "class": "badge", "data-state": p.state, id: "pipeline-badge" }, t(p.state)));
+    ps.appendChild(document.createTextNode(" " + (lang === "id" ? p.reason_id : p.reason)));
+    var dl = document.getElementById("pipeline"); dl.textContent = "";
+    Object.keys(p.numbers || {}).forEach(function (k) {
+      var box = el("div", { id: "num-" + k }); box.appendChild(el("dt", null, t(k))); box.appendChild(el("dd", null, p.numbers[k]));
+      dl.appendChild(box);
+    });
+    var tb = document.querySelector("#dead tbody"); tb.textContent = "";
+    document.getElementById("dead-empty").style.display = doc.dead_letters.length ? "none" : "";
+    doc.dead_letters.forEach(function (x) {
+      var tr = el("tr", { "data-dead-id": x.dead_id });
+      var at = /^[0-9.]+$/.test(x.at) ? parseFloat(x.at) : Date.parse(x.at) / 1000;
+      tr.appendChild(el("td", null, isNaN(at) ? x.at : fmtTime(at))); tr.appendChild(el("td", null, x.channel));
+      tr.appendChild(el("td", null, x.error)); tr.appendChild(el("td", null, x.attempts));
+      var td = el("td"), b = el("button", { type: "button", "class": "replay", "data-id": x.dead_id }, t("replay"));
+      b.addEventListener("click", function () { replay(x.dead_id, b); });
+      td.appendChild(b); tr.appendChild(td); tb.appendChild(tr);
+    });
+    var al = document.getElementById("alerts"); al.textContent = "";
+    if (!doc.alerts.length) { al.appendChild(el("li", { "class": "muted" }, t("none"))); }
+    doc.alerts.forEach(function (a) {
+      al.appendChild(el("li", null, fmtTime(a.at) + " — " + a.component + ": " + (a.previous || "?") + " → " + a.state +
+        " — " + (lang === "id" ? a.reason_id : a.reason)));
+    });
+    var sel = document.getElementById("log-channel");
+    if (!sel.options.length) {
+      doc.channels.forEach(function (c) { sel.appendChild(el("option", { value: c.channel }, c.channel)); });
+    }
+    var up = document.getElementById("updated");
+    up.className = "muted"; up.textContent = t("updated") + ": " + fmtTime(doc.generated_at);
+  }
+
+  function api(path, opts) {
+    opts = opts || {}; opts.credentials = "same-origin";
+    opts.headers = Object.assign({ "Accept": "application/json" }, opts.headers || {});
+    return fetch(path, opts).then(function (r) {
+      if (r.status === 401) { window.location.href = "/admin/login"; throw new Error("auth"); }
+      return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.status); } return j; });
+    });
+  }
+
+  function poll() {
+    api("/admin/api/health").then(render).then(loadLog).catch(function (e) {
+      if (e.message === "auth") { return; }
+      var up = document.getElementById("updated"); up.className = "muted offline"; up.textContent = t("offline");
+    }).then(function () { setTimeout(poll, POLL_MS); });
+  }
+
+  function loadLog() {
+    var ch = document.getElementById("log-channel").value;
+    if (!ch) { return; }
+    return api("/admin/api/channels/" + encodeURIComponent(ch) + "/log?limit=30").then(function (doc) {
+      var tb = document.querySelector("#log tbody"); tb.textContent = "";
+      doc.entries.forEach(function (e) {
+        var res = ["stored", "duplicates", "spooled"].filter(function (k) { return e[k]; })
+          .map(function (k) { return k + "=" + e[k]; }).join(" ");
+        var tr = el("tr");
+        [fmtTime(e.t), e.status, e.ms, e.method + " " + e.path, res, e.error || ""].forEach(function (v) {
+          tr.appendChild(el("td", null, v));
+        });
+        tb.appendChild(tr);
+      });
+    });
+  }
+
+  function replay(id, button) {
+    button.disabled = true;
+    api("/admin/api/dead/replay", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ ids: [id] }) }).then(function (doc) {
+      document.getElementById("replay-result").textContent = doc.replayed + " " + t("replayed") + " (" + id + ")";
+      var row = document.querySelector('tr[data-dead-id="' + id + '"]'); if (row) { row.remove(); }
+      if (last) { last.dead_letters = last.dead_letters.filter(function (x) { return x.dead_id !== id; }); }
+    }).catch(function (e) {
+      button.disabled = false; document.getElementById("replay-result").textContent = String(e.message);
+    });
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    document.getElementById("lang").textContent = lang === "id" ? "EN" : "ID";
+    document.querySelectorAll("[data-i18n]").forEach(function (e) { e.textContent = t(e.getAttribute("data-i18n")); });
+    if (last) { render(last); }
+  }
+
+  document.getElementById("lang").addEventListener("click", function () {
+    lang = lang === "id" ? "en" : "id"; localStorage.setItem("lapor-admin-lang", lang); applyLang();
+  });
+  document.getElementById("log-channel").addEventListener("change", loadLog);
+  applyLang();
+  poll();
+})();
