@@ -20,9 +20,15 @@ _LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 _identifier.set_languages(_LANGS)
 _ALIASES = {"ms": "id"}
-_SUNDA = frozenset(["teu", "henteu", "abdi", "punten", "nuhun", "hatur", "kumaha", "naon", "atuh", "mah", "urang", "sareng", "tos", "acan", "teh"]
-                   + ["pisan", "kedah", "parantos", "dugi", "ayeuna", "kamari", "ieu", "eta", "nya", "bade", "anjeun", "nembe", "tiasa"])
-_JAWA = frozenset(["ora", "opo", "ngopo", "piye", "wis", "durung", "nggih", "mboten", "sampun", "dalan", "kulo", "kula", "panjenengan"])
+_SUNDA = frozenset({
+    "teu", "henteu", "abdi", "punten", "nuhun", "hatur", "kumaha", "naon", "atuh", "mah", "urang", "sareng",
+    "tos", "acan", "teh", "pisan", "kedah", "parantos", "dugi", "ayeuna", "kamari", "ieu", "eta", "nya", "bade",
+    "anjeun", "nembe", "tiasa",
+})
+_JAWA = frozenset({
+    "ora", "opo", "ngopo", "piye", "wis", "durung", "nggih", "mboten", "sampun", "dalan", "kulo", "kula",
+    "panjenengan",
+})
 _LETTERS = re.compile(r"[^\W\d_]")
 _URLS = re.compile(r"https?://\S+|[@#]\w+")
 

@@ -64,9 +64,9 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         for f in m.flags:
             if f not in flags:
                 flags.append(f)
-    for f in ctx.extra_flags:
-        if f not in flags:
-            flags.append(f)
+    for extra in ctx.extra_flags:
+        if extra not in flags:
+            flags.append(extra)
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
@@ -78,6 +78,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     public_body = pii.mask(body)
     title = _title(first, public_body, topic_slugs, rules)
     return ComplaintRecord(
+        schema="lapor.complaint/1",
         id=first.id,
         idempotency_key=first.idempotency_key,
         channel=first.channel,

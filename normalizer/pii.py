@@ -39,7 +39,12 @@ _ACCOUNT = re.compile(
     r"permata|bjb|bpd|bank\s+\w+|a\.?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.I)
 _MONEY_AFTER = re.compile(r"^\s*(?:rb|ribu|jt|juta|rupiah|k\b|,-)", re.I)
-_PLATE_CODES = ["A", "B", "D", "E", "F", "G", "H", "K", "L", "M", "N", "P", "R", "S", "T", "W", "Z", "AA", "AB", "AD", "AE", "AG", "BA", "BB", "BD", "BE", "BG", "BH", "BK", "BL", "BM", "BN", "BP", "DA", "DB", "DC", "DD", "DE", "DG", "DH", "DK", "DL", "DM", "DN", "DR", "DS", "DT", "EA", "EB", "ED", "KB", "KH", "KT", "KU", "PA", "PB", "PG", "PY"]
+_PLATE_CODES = {  # Indonesian registration region codes (TNKB)
+    "A", "B", "D", "E", "F", "G", "H", "K", "L", "M", "N", "P", "R", "S", "T", "W", "Z", "AA", "AB", "AD", "AE",
+    "AG", "BA", "BB", "BD", "BE", "BG", "BH", "BK", "BL", "BM", "BN", "BP", "DA", "DB", "DC", "DD", "DE", "DG",
+    "DH", "DK", "DL", "DM", "DN", "DR", "DS", "DT", "EA", "EB", "ED", "KB", "KH", "KT", "KU", "PA", "PB", "PG",
+    "PY",
+}
 _PLATE = re.compile(r"\b(" + "|".join(sorted(_PLATE_CODES, key=len, reverse=True)) +
                     r")[ \-]?([0-9]{1,4})[ \-]?([A-Z]{1,3})\b", re.I)
 _PLATE_CUE = re.compile(r"(?:plat|plat\s*nomor|nopol|no\.?\s*pol|nomor\s+polisi|kendaraan|motor|mobil|truk|"
