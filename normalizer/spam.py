@@ -50,3 +50,8 @@ def is_spam(text: str, repeat_count: int = 0, threshold: int = REPEAT_THRESHOLD)
 def fingerprint(text: str) -> str:
     """Hash of the text folded to its words: case, spacing, punctuation and emoji don't change it."""
     return hashlib.blake2b(" ".join(raw_tokens(text)).encode(), digest_size=12).hexdigest()
+
+
+def fingerprint_words(text: str) -> list[str]:
+    """The words ``fingerprint`` hashes (empty: nothing to compare)."""
+    return raw_tokens(text)
