@@ -65,8 +65,9 @@ _INDEXES = {"information_request": _compile(_INFO), "aspiration": _compile(_ASPI
 _QUESTION = re.compile(r"\?\s*$|\?\s")
 
 
-def scores(text: str) -> dict[str, int]:
-    toks = words(text)
+def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
+    if toks is None:
+        toks = words(text)
     out = {k: 0 for k in _INDEXES}
     for cls, index in _INDEXES.items():
         seen: set[tuple[str, ...]] = set()
@@ -80,9 +81,9 @@ def scores(text: str) -> dict[str, int]:
     return out
 
 
-def classify(text: str) -> Classification:
-    """complaint unless a question or a suggestion clearly dominates."""
-    s = scores(text)
+def classify(text: str, toks: list[str] | None = None) -> Classification:
+    """complaint unless a question or a suggestion clearly dominates. ``toks``: ``words(text)`` if known."""
+    s = scores(text, toks)
     info, asp, comp = s["information_request"], s["aspiration"], s["complaint"]
     if info >= 2 and info > comp and info >= asp:
         return "information_request"

@@ -33,10 +33,14 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 
-def detect(text: str) -> str:
+MAX_CHARS = 600  # enough to tell; keeps long emails as cheap as an SMS
+
+
+def detect(text: str, toks: list[str] | None = None) -> str:
     """ISO 639-1/3 code of ``text``, or ``und`` when there is too little to tell."""
-    text = _URLS.sub(" ", text)
-    toks = raw_tokens(text)
+    text = _URLS.sub(" ", text[:MAX_CHARS])
+    if toks is None:
+        toks = raw_tokens(text)
     if len(toks) < MIN_WORDS or len(_LETTERS.findall(text)) < MIN_LETTERS:
         return "und"
     sunda = sum(1 for t in toks if t in _SUNDA)

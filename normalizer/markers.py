@@ -31,6 +31,8 @@ _CONF_SENTENCE = re.compile(
     r"tidak\s+dipublikasikan|jangan\s+disebarkan)|(?:jangan|tidak)\s+(?:di)?(?:publikasi|publish|sebar)(?:kan)?",
     re.I)
 _ANON_WORD = re.compile(_ANON, re.I)
+_HINTS = ("anonim", "anonym", "tanpa", "rahasia", "confidential", "privat", "identitas", "nama", "data diri",
+          "publik", "publish", "sebar")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def _kind(word: str) -> str:
 
 def extract(body: str) -> Markers:
     """Flags requested in ``body`` and the body without tag/keyword noise."""
+    low = body.lower()
+    if not any(k in low for k in _HINTS):
+        return Markers(False, False, body)
     found: set[str] = set()
 
     def drop(m: re.Match[str]) -> str:

@@ -26,7 +26,7 @@ from normalizer.models import (
     utc_iso,
 )
 from normalizer.phone import parse_msisdn
-from normalizer.text import cut_at_word, first_sentence, tidy
+from normalizer.text import cut_at_word, expand, first_sentence, raw_tokens, tidy
 
 NORMALIZER_VERSION = "0.2.0"
 GATEWAY_VERSION = "0.1.0"
@@ -70,11 +70,13 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
-    if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold):
+    title_text = tidy("".join(m.title or "" for m in messages[:1]))
+    toks = raw_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
+    wds = expand(toks)
+    if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
         flags.append("possible_spam")
     rules = topics.active()
-    title_text = tidy("".join(m.title or "" for m in messages[:1]))
-    topic_slugs = topics.classify_topics(f"{title_text}\n{body}" if title_text else body, rules)
+    topic_slugs = topics.classify_topics(body, rules, wds)
     public_body = pii.mask(body)
     title = _title(first, public_body, topic_slugs, rules)
     return ComplaintRecord(
@@ -94,15 +96,15 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         forwarded_by=first.forwarded_by,
         anonymous=marked.anonymous or any(m.anonymous for m in messages),
         confidential=marked.confidential or any(m.confidential for m in messages),
-        classification=classify.classify(f"{title_text}\n{body}" if title_text else body),
+        classification=classify.classify(f"{title_text}\n{body}" if title_text else body, wds),
         title=title,
         body=body,
         public_body=public_body,
         original_text=original,
-        language=language.detect(body),
+        language=language.detect(body, toks if len(body) <= language.MAX_CHARS and not title_text else None),
         topics=topic_slugs,
         suggested_agency=topics.agency_for(topic_slugs, rules),
-        location=_location(messages, title_text, body),
+        location=_location(messages, toks),
         attachments=[
             RecordAttachment(kind=a.kind, mime=a.mime, filename=a.filename, size=a.size, sha256=a.sha256,
                              url=a.url, ref=a.ref)
@@ -147,10 +149,10 @@ def _reporter(msg: InboundMessage) -> Reporter:
                     msisdn=msisdn, email=email, operator=operator)
 
 
-def _location(messages: Sequence[InboundMessage], title: str, body: str) -> Location | None:
-    """Channel coordinates/place name plus the region named in the place name or the text."""
+def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location | None:
+    """Channel coordinates/place name plus the region named in the place name or the text (``toks``)."""
     point = next((m.location for m in messages if m.location is not None), None)
-    found = region.find_region(point.text if point else None, title, body)
+    found = region.find_region(point.text if point else None, tokens=toks)
     if point is None and not found.found:
         return None
     return Location(

@@ -25,6 +25,7 @@ class Span:
 
 # 16+ digits, optionally grouped by spaces/dots/dashes ("3273 0101 8901 0001")
 _LONG_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15,}(?![0-9])")
+_ANY_DIGIT = re.compile(r"[0-9]")
 _KK_CUE = re.compile(r"(?:\bkk\b|kartu\s+keluarga|\bno\.?\s*kk\b|nomor\s+kk)[\s.:=\-]*$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 # mobile: +62 / 62 / 0062 / 0 then 8, then 7-11 more digits in groups;  landline: (0xx) xxxx-xxxx
@@ -45,8 +46,7 @@ _PLATE_CODES = {  # Indonesian registration region codes (TNKB)
     "DH", "DK", "DL", "DM", "DN", "DR", "DS", "DT", "EA", "EB", "ED", "KB", "KH", "KT", "KU", "PA", "PB", "PG",
     "PY",
 }
-_PLATE = re.compile(r"\b(" + "|".join(sorted(_PLATE_CODES, key=len, reverse=True)) +
-                    r")[ \-]?([0-9]{1,4})[ \-]?([A-Z]{1,3})\b", re.I)
+_PLATE = re.compile(r"\b([A-Za-z]{1,2})[ \-]?([0-9]{1,4})[ \-]?([A-Za-z]{1,3})\b")
 _PLATE_CUE = re.compile(r"(?:plat|plat\s*nomor|nopol|no\.?\s*pol|nomor\s+polisi|kendaraan|motor|mobil|truk|"
                         r"bus|angkot|pelat|tnkb|mobilnya|motornya)\b[^\n]{0,20}$", re.I)
 
@@ -66,6 +66,8 @@ def _money(text: str, start: int, end: int) -> bool:
 def find_pii(text: str) -> list[Span]:
     """Personal-data spans in ``text`` (non-overlapping, in order)."""
     spans: list[Span] = []
+    if not _ANY_DIGIT.search(text):
+        return spans if "@" not in text else _merge([Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)])
     for m in _EMAIL.finditer(text):
         spans.append(Span(m.start(), m.end(), "email"))
     for m in _LONG_DIGITS.finditer(text):
@@ -93,6 +95,8 @@ def find_pii(text: str) -> list[Span]:
         if _PHONE_CUE.search(text[max(0, m.start() - 16):m.start()]):
             spans.append(Span(m.start(), m.end(), "phone"))
     for m in _PLATE.finditer(text):
+        if m.group(1).upper() not in _PLATE_CODES:
+            continue
         cued = _PLATE_CUE.search(text[max(0, m.start() - 40):m.start()])
         upper = m.group().isupper()
         if cued or (upper and m.group(1) in _PLATE_CODES and len(m.group(1)) + len(m.group(3)) >= 3):

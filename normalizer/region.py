@@ -163,6 +163,9 @@ def _load() -> None:
 
 _load()
 _MAX_N = max(len(k) for k in _INDEX)
+_FIRST: dict[str, int] = {}  # first word of a name -> longest name starting with it
+for _k in _INDEX:
+    _FIRST[_k[0]] = max(_FIRST.get(_k[0], 0), len(_k))
 
 
 @dataclass
@@ -175,11 +178,12 @@ def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
     i, n = 0, len(toks)
     while i < n:
+        longest = _FIRST.get(toks[i])
         prev = toks[i - 1] if i else ""
-        if prev in _BLOCK:
+        if longest is None or prev in _BLOCK:
             i += 1
             continue
-        for size in range(min(_MAX_N, n - i), 0, -1):
+        for size in range(min(longest, n - i), 0, -1):
             key = tuple(toks[i:i + size])
             places = _INDEX.get(key)
             if places is None:
@@ -215,12 +219,15 @@ def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
     return []
 
 
-def find_region(*texts: str | None) -> RegionMatch:
-    """The region named in ``texts`` (channel location text first, then the body)."""
+def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMatch:
+    """The region named in ``texts`` (channel location text first, then the body), then in ``tokens``
+    (``raw_tokens`` of a text already tokenized by the caller)."""
     mentions: list[_Mention] = []
     for text in texts:
         if text:
             mentions.extend(_mentions(raw_tokens(text)))
+    if tokens:
+        mentions.extend(_mentions(tokens))
     if not mentions:
         return RegionMatch()
     prov_named = [p.code for m in mentions for p in m.places if p.level == "prov"]

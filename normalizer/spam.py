@@ -35,16 +35,29 @@ _REPORTING = re.compile(r"\b(?:laporkan|melaporkan|lapor|tolong|mohon|resah|mere
                         r"ditutup|diblokir|korban|tertipu|diteror|diancam|meneror)\b", re.I)
 
 
-def cue_score(text: str) -> int:
+_TRIGGERS = frozenset(re.findall(r"\w+",
+    "slot gacor maxwin jackpot scatter rtp zeus olympus mahjong togel toto judol casino kasino sbobet parlay "
+    "taruhan deposit depo wd withdraw bonus member pinjaman pinjol dana kredit promo diskon gratis order daftar "
+    "klik info hubungi chat join followers subscribe dijamin terpercaya modal penghasilan menang hadiah selamat "
+    "http https www bit com net xyz vip club site online top live"
+))
+
+
+def cue_score(text: str, toks: list[str] | None = None) -> int:
+    if toks is None:
+        toks = raw_tokens(text)
+    if _TRIGGERS.isdisjoint(toks) and "100" not in text:
+        return 0
     score = sum(w for rx, w in _CUES if rx.search(text))
     if score and _REPORTING.search(text):
         score -= 3
     return score
 
 
-def is_spam(text: str, repeat_count: int = 0, threshold: int = REPEAT_THRESHOLD) -> bool:
+def is_spam(text: str, repeat_count: int = 0, threshold: int = REPEAT_THRESHOLD,
+            toks: list[str] | None = None) -> bool:
     """Promotional/gambling/loan-shark text, or the same text sent ``threshold`` times or more."""
-    return repeat_count >= threshold or cue_score(text) >= SPAM_SCORE
+    return repeat_count >= threshold or cue_score(text, toks) >= SPAM_SCORE
 
 
 def fingerprint(text: str) -> str:

@@ -82,8 +82,10 @@ SLANG: dict[str, str] = {
 
 def fold(text: str) -> str:
     """Lower-case, accents stripped, letter floods shortened: the form rules are matched in."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _REPEATS.sub(r"\1\1", text)
     return _REDUP.sub(r"\1 \1", text)
 
@@ -93,10 +95,10 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
-def words(text: str) -> list[str]:
-    """Folded tokens with chat spellings expanded to the standard word (may yield 2 words)."""
+def expand(tokens: list[str]) -> list[str]:
+    """``raw_tokens`` with chat spellings expanded to the standard word (may yield 2 words)."""
     out: list[str] = []
-    for tok in _TOKEN.findall(fold(text)):
+    for tok in tokens:
         std = SLANG.get(tok)
         if std is None:
             out.append(tok)
@@ -105,3 +107,8 @@ def words(text: str) -> list[str]:
         else:
             out.append(std)
     return out
+
+
+def words(text: str) -> list[str]:
+    """Folded tokens with chat spellings expanded: the form topic and class cues are matched in."""
+    return expand(raw_tokens(text))

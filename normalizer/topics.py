@@ -57,9 +57,10 @@ class RuleSet:
     def by_slug(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)
 
-    def score(self, text: str) -> list[tuple[str, int]]:
-        """Topic slugs with their scores, best first (ties: rule order)."""
-        toks = words(text)
+    def score(self, text: str, toks: list[str] | None = None) -> list[tuple[str, int]]:
+        """Topic slugs with their scores, best first (ties: rule order). ``toks``: ``words(text)`` if known."""
+        if toks is None:
+            toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
         for i, tok in enumerate(toks):
@@ -177,8 +178,8 @@ def active() -> RuleSet:
     return _active
 
 
-def classify_topics(text: str, rules: RuleSet | None = None) -> list[str]:
-    return [slug for slug, _ in (rules or active()).score(text)]
+def classify_topics(text: str, rules: RuleSet | None = None, toks: list[str] | None = None) -> list[str]:
+    return [slug for slug, _ in (rules or active()).score(text, toks)]
 
 
 def agency_for(slugs: Sequence[str], rules: RuleSet | None = None) -> str | None:
