@@ -35,6 +35,7 @@ _ASPIRATION = [
     ("ditambah", 1), ("penambahan", 2), ("pembangunan", 1), ("semoga ada", 2), ("harapan kami", 2),
     ("kami berharap", 1), ("agar dibuat", 3), ("agar diadakan", 3), ("kiranya", 1), ("masukan", 2),
     ("ide", 2), ("program baru", 2), ("mendukung", 1), ("dukung", 1), ("apresiasi", 2), ("terima kasih", 1),
+    ("semoga", 1), ("dipertahankan", 2), ("pertahankan", 2), ("ditingkatkan", 2), ("supaya", 1),
     ("semoga kedepan", 2), ("ke depan", 1), ("kedepannya", 2), ("ke depannya", 2),
 ]
 _COMPLAINT = [
@@ -87,6 +88,6 @@ def classify(text: str, toks: list[str] | None = None) -> Classification:
     info, asp, comp = s["information_request"], s["aspiration"], s["complaint"]
     if info >= 2 and info > comp and info >= asp:
         return "information_request"
-    if asp >= 2 and asp > comp:
+    if asp >= 2 and asp >= comp:
         return "aspiration"
     return "complaint"

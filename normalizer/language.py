@@ -29,6 +29,13 @@ _JAWA = frozenset({
     "ora", "opo", "ngopo", "piye", "wis", "durung", "nggih", "mboten", "sampun", "dalan", "kulo", "kula",
     "panjenengan",
 })
+_INDONESIAN = frozenset({
+    "yang", "yg", "dan", "di", "ke", "dari", "tidak", "gk", "ga", "tdk", "sudah", "udh", "sdh", "belum", "blm",
+    "ini", "itu", "untuk", "utk", "dengan", "dgn", "saya", "sy", "kami", "ada", "tolong", "tlg", "mohon", "mhn",
+    "karena", "krn", "sejak", "juga", "tapi", "kalau", "klo", "bisa", "akan", "sangat", "segera", "warga",
+    "bagaimana", "gmn", "apakah", "kapan", "padahal", "masih", "harus", "sampai", "lagi", "pak", "bu", "min",
+})
+_ENGLISH = frozenset({"the", "is", "are", "and", "of", "to", "please", "my", "have", "been", "for", "with", "this"})
 _LETTERS = re.compile(r"[^\W\d_]")
 _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
@@ -46,6 +53,10 @@ def detect(text: str, toks: list[str] | None = None) -> str:
     sunda = sum(1 for t in toks if t in _SUNDA)
     if sunda >= 3 and sunda >= len(toks) // 6:
         return "su"
+    # unmistakable Indonesian (many function words, no English/Javanese ones): skip the model
+    ind = sum(1 for t in toks if t in _INDONESIAN)
+    if ind >= 4 and ind * 6 >= len(toks) and sunda == 0 and _ENGLISH.isdisjoint(toks) and _JAWA.isdisjoint(toks):
+        return "id"
     lang, _ = _identifier.classify(text)
     if lang in ("id", "ms") and sum(1 for t in toks if t in _JAWA) >= 2:
         return "jv"

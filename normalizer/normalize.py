@@ -9,6 +9,7 @@ and ``spam``. No I/O: the topic rules are loaded once (``topics.use_rules`` at s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,11 +27,12 @@ from normalizer.models import (
     utc_iso,
 )
 from normalizer.phone import parse_msisdn
-from normalizer.text import cut_at_word, expand, first_sentence, raw_tokens, tidy
+from normalizer.text import cut_at_word, expand, first_sentence, place_tokens, tidy
 
 NORMALIZER_VERSION = "0.2.0"
 GATEWAY_VERSION = "0.1.0"
 
+_MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
 _CHANNEL_NAMES = {
     "sms": "SMS 1708", "twitter": "X @LAPOR1708", "facebook": "Facebook", "instagram": "Instagram",
     "telegram": "Telegram", "email": "email", "api": "sistem instansi",
@@ -71,7 +73,8 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     if not body:
         flags.append("media_only" if attachments else "empty_text")
     title_text = tidy("".join(m.title or "" for m in messages[:1]))
-    toks = raw_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
+    ptoks = place_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
+    toks = [t for t in ptoks if t != ","]
     wds = expand(toks)
     if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
         flags.append("possible_spam")
@@ -104,7 +107,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         language=language.detect(body, toks if len(body) <= language.MAX_CHARS and not title_text else None),
         topics=topic_slugs,
         suggested_agency=topics.agency_for(topic_slugs, rules),
-        location=_location(messages, toks),
+        location=_location(messages, ptoks),
         attachments=[
             RecordAttachment(kind=a.kind, mime=a.mime, filename=a.filename, size=a.size, sha256=a.sha256,
                              url=a.url, ref=a.ref)
@@ -126,7 +129,7 @@ def _title(msg: InboundMessage, public_body: str, topic_slugs: list[str], rules:
     if msg.title and tidy(msg.title):
         return cut_at_word(pii.mask(tidy(msg.title)), 100)
     sentence = first_sentence(public_body) if public_body else ""
-    if sum(c.isalnum() for c in sentence) >= 3:
+    if _MEANINGFUL.search(sentence):
         return cut_at_word(sentence.replace("\n", " "), 100)
     topic = rules.by_slug(topic_slugs[0]) if topic_slugs else None
     label = topic.label if topic else "Laporan"

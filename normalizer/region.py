@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-from normalizer.text import raw_tokens
+from normalizer.text import place_tokens, raw_tokens
 
 Level = Literal["prov", "reg", "dist"]
 
@@ -116,6 +116,11 @@ _COMMON_WORDS = {
     "tinggi", "rendah", "panjang", "pendek", "lurus", "simpang", "perbaungan", "kuta", "semua", "mana",
     "kampar", "bintang", "langit", "bunga", "melati", "mawar", "kelapa", "pinang", "durian",
     "mangga", "nangka", "jati", "beringin", "cempaka", "kenanga", "tebing", "lembah", "dataran",
+    "pinggir", "balai", "tepi", "depan", "belakang", "samping", "dalam", "luar", "atas", "bawah", "ujung",
+    "lapangan", "sekitar", "perempatan", "pertigaan", "jembatan", "pelabuhan", "bandara", "stasiun", "terminal",
+    "masjid", "gereja", "pura", "puskesmas", "wilayah", "lokasi", "tempat", "sana", "sini", "situ", "rawan",
+    "tanjakan", "turunan", "tikungan", "persawahan", "perkebunan", "hutan", "kolam", "irigasi",
+    "sebelah", "dekat", "antara", "pojok", "kawasan", "lingkungan", "gunungsari", "sukajadi", "mulia",
 }
 
 
@@ -178,7 +183,7 @@ def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
     i, n = 0, len(toks)
     while i < n:
-        longest = _FIRST.get(toks[i])
+        longest = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
         prev = toks[i - 1] if i else ""
         if longest is None or prev in _BLOCK:
             i += 1
@@ -221,11 +226,11 @@ def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
 
 def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMatch:
     """The region named in ``texts`` (channel location text first, then the body), then in ``tokens``
-    (``raw_tokens`` of a text already tokenized by the caller)."""
+    (``place_tokens`` of a text already tokenized by the caller)."""
     mentions: list[_Mention] = []
     for text in texts:
         if text:
-            mentions.extend(_mentions(raw_tokens(text)))
+            mentions.extend(_mentions(place_tokens(text)))
     if tokens:
         mentions.extend(_mentions(tokens))
     if not mentions:

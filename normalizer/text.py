@@ -90,6 +90,14 @@ def fold(text: str) -> str:
     return _REDUP.sub(r"\1 \1", text)
 
 
+_TOKEN_P = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
+
+
+def place_tokens(text: str) -> list[str]:
+    """``raw_tokens`` plus "," for punctuation that separates names ("Permisi pak, Kalsel")."""
+    return [t if t[0].isalnum() else "," for t in _TOKEN_P.findall(fold(text))]
+
+
 def raw_tokens(text: str) -> list[str]:
     """Folded alphanumeric tokens, chat spellings kept (region names are matched on these)."""
     return _TOKEN.findall(fold(text))

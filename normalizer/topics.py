@@ -43,6 +43,7 @@ class RuleSet:
     _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
+    _stem_cache: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, t in enumerate(self.topics):
@@ -53,6 +54,23 @@ class RuleSet:
                 self._max_stem = max(self._max_stem, len(s))
         for lst in self._phrases.values():
             lst.sort(key=lambda x: -len(x[0]))
+
+    def _stem_hits(self, tok: str) -> tuple[tuple[int, str], ...]:
+        """(topic, stem) pairs for the longest stem ``tok`` begins with; cached (words repeat a lot)."""
+        cached = self._stem_cache.get(tok)
+        if cached is not None:
+            return cached
+        found: tuple[tuple[int, str], ...] = ()
+        for end in range(min(len(tok), self._max_stem), 1, -1):
+            hits = self._stems.get(tok[:end])
+            if hits is None or (end <= 3 and tok[end:] not in _SHORT_STEM_SUFFIXES):
+                continue
+            found = tuple((ti, tok[:end]) for ti in hits)
+            break
+        if len(self._stem_cache) > 100_000:
+            self._stem_cache.clear()
+        self._stem_cache[tok] = found
+        return found
 
     def by_slug(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)
@@ -68,18 +86,10 @@ class RuleSet:
                 if tuple(toks[i:i + len(phrase)]) == phrase and (ti, " ".join(phrase)) not in seen:
                     seen.add((ti, " ".join(phrase)))
                     scores[ti] += PHRASE_WEIGHT
-            for end in range(min(len(tok), self._max_stem), 1, -1):
-                hits = self._stems.get(tok[:end])
-                if hits is None:
-                    continue
-                if end <= 3 and tok[end:] not in _SHORT_STEM_SUFFIXES:
-                    continue
-                for ti in hits:
-                    key = (ti, tok[:end])
-                    if key not in seen:
-                        seen.add(key)
-                        scores[ti] += STEM_WEIGHT
-                break
+            for key in self._stem_hits(tok):
+                if key not in seen:
+                    seen.add(key)
+                    scores[key[0]] += STEM_WEIGHT
         ranked = sorted(((s, -i) for i, s in enumerate(scores) if s > 0), reverse=True)
         return [(self.topics[-neg].slug, s) for s, neg in ranked]
 
