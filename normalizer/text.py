@@ -34,12 +34,27 @@ def cut_at_word(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+# salutations that open a message but say nothing ("Yth. Admin LAPOR!", "Selamat pagi pak,")
+GREETING_WORDS = frozenset({
+    "pak", "bu", "bapak", "ibu", "min", "admin", "mimin", "halo", "hallo", "hai", "hi", "hello", "selamat", "pagi",
+    "siang", "sore", "malam", "yth", "yang", "terhormat", "kepada", "assalamualaikum", "assalamu", "alaikum",
+    "assalamualaikum", "wr", "wb", "permisi", "maaf", "lapor", "lapor1708", "izin", "ijin", "dengan", "hormat",
+    "salam", "sejahtera", "kak", "om", "gan", "sir", "dear", "tim", "dinas", "bapak2", "ibu2", "pagii", "kakak",
+})
+
+
 def first_sentence(text: str) -> str:
+    """The first piece with at least 3 letters that is not only a salutation."""
+    fallback = None
     for piece in _SENTENCE_END.split(text):
         piece = piece.strip()
-        if len(re.sub(r"\W", "", piece)) >= 3:
-            return piece
-    return text.strip()
+        if len(re.sub(r"\W", "", piece)) < 3:
+            continue
+        if all(t in GREETING_WORDS for t in raw_tokens(piece)):
+            fallback = fallback or piece
+            continue
+        return piece
+    return fallback or text.strip()
 
 
 # --- tokens for the rule modules (classify, topics, region, spam) -------------------------
