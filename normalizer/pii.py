@@ -72,12 +72,13 @@ def find_pii(text: str) -> list[Span]:
         spans.append(Span(m.start(), m.end(), "email"))
     for m in _LONG_DIGITS.finditer(text):
         digits = re.sub(r"[^0-9]", "", m.group())
-        if _money(text, m.start(), m.end()) and not _valid_nik(digits[:16]):
+        has_nik = any(_valid_nik(digits[i:i + 16]) for i in range(len(digits) - 15))
+        if not has_nik and _money(text, m.start(), m.end()):
             continue
         before = text[max(0, m.start() - 20):m.start()]
         if len(digits) == 16 and _KK_CUE.search(before):
             kind = "kk"
-        elif any(_valid_nik(digits[i:i + 16]) for i in range(len(digits) - 15)):
+        elif has_nik:
             kind = "nik"
         else:
             kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway (lapor-domain §5.2)
