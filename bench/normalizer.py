@@ -133,8 +133,9 @@ def report(results: dict[str, dict[str, Any]], rates: dict[str, float], cmd: str
     lines = [
         "# Normalizer: dev-set quality and throughput",
         "",
-        f"Normalizer {NORMALIZER_VERSION}. Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}),"
-        f" Python {platform.python_version()}, one process (one core). Command: `{cmd}`",
+        f"Normalizer {NORMALIZER_VERSION}. Machine: {os.cpu_count()} cores"
+        f" ({platform.processor() or platform.machine()}), Python {platform.python_version()},"
+        f" one process (one core). Command: `{cmd}`",
         "",
         "Dev set: `tests/data/devset.jsonl`, made by `tests/data/make_devset.py` (hand-written sentence cores +"
         " templated openers/places/personal data/distractors + spelling styles; labels exact by construction;"

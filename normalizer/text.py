@@ -38,7 +38,7 @@ def cut_at_word(text: str, limit: int) -> str:
 GREETING_WORDS = frozenset({
     "pak", "bu", "bapak", "ibu", "min", "admin", "mimin", "halo", "hallo", "hai", "hi", "hello", "selamat", "pagi",
     "siang", "sore", "malam", "yth", "yang", "terhormat", "kepada", "assalamualaikum", "assalamu", "alaikum",
-    "assalamualaikum", "wr", "wb", "permisi", "maaf", "lapor", "lapor1708", "izin", "ijin", "dengan", "hormat",
+    "wr", "wb", "permisi", "maaf", "lapor", "lapor1708", "izin", "ijin", "dengan", "hormat",
     "salam", "sejahtera", "kak", "om", "gan", "sir", "dear", "tim", "dinas", "bapak2", "ibu2", "pagii", "kakak",
 })
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (hand-written message cores are kept one per line)
 """Builds tests/data/devset.jsonl: labelled messages written the way people write to SMS 1708 and @LAPOR1708.
 
 How the set was made (honestly): no real citizen messages were available offline. The messages
