@@ -219,7 +219,7 @@ def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
         return provs
     if regs:
         return regs if cued or name not in _COMMON_NAMES else []
-    if dists and cued and len(dists) == 1 and not all(t in _COMMON_WORDS for t in name.split()):
+    if dists and cued and len(dists) == 1 and len(name) >= 5 and not all(t in _COMMON_WORDS for t in name.split()):
         return dists
     return []
 

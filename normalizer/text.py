@@ -91,7 +91,8 @@ SLANG: dict[str, str] = {
     "bener": "benar", "cmn": "cuma", "cm": "cuma", "mulu": "melulu", "ajah": "saja",
     "rusaak": "rusak", "rsak": "rusak", "ruksak": "rusak", "perbaikin": "perbaiki", "benerin": "perbaiki",
     "dibenerin": "diperbaiki", "diperbaikin": "diperbaiki", "dibetulin": "diperbaiki",
-    "numpuk": "menumpuk", "ancur": "hancur", "bolong": "berlubang", "rusakk": "rusak", "mati2": "mati",
+    "numpuk": "menumpuk", "makasih": "terima kasih", "makasi": "terima kasih", "mksh": "terima kasih",
+    "trims": "terima kasih", "thx": "terima kasih", "cepet": "cepat", "biar": "supaya", "ancur": "hancur", "bolong": "berlubang", "rusakk": "rusak", "mati2": "mati",
 }
 
 

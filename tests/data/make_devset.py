@@ -328,8 +328,91 @@ EXTRA = [  # written whole by hand: other languages, spam, edge cases (dev split
 ]
 
 
+# Written whole by hand, one by one, to be harder than the templated rows: typos, several places,
+# rhetorical questions, mixed languages, PII written loosely. Labels set by hand (judgement calls noted).
+# (text, classification, topic, province, regency, [(pii substring, kind)], [non-pii substrings])
+HAND: list[tuple[str, str, str | None, str | None, str | None, list[tuple[str, str]], list[str]]] = [
+    ("@LAPOR1708 @kemenpupr jalan nasional lintas sumatera di km 45 arah padang sidempuan ancur lebur, truk2 terguling, kapan mau diperbaiki??", "complaint", "roads", None, None, [], ["km 45"]),
+    ("min itu jln di desa sukamaju kec. cikalong kab tasikmalaya rusak bgt, anak sekolah pd jatuh dr motor", "complaint", "roads", "32", "32.06", [], []),
+    ("Jalan poros desa kami belum pernah diaspal sejak Indonesia merdeka. Kab. Seram Bagian Timur, Maluku", "complaint", "roads", "81", "81.05", [], []),
+    ("lapor pak, PJU di jl. ahmad yani mati sebulan, gelap gulita rawan kecelakaan. kota pontianak", "complaint", "roads", "61", "61.71", [], []),
+    ("PDAM Tirta Pakuan air mati lg dr subuh, mau mandi aja susah. Bogor", "complaint", "water", "32", None, [], []),
+    ("air ledeng bau kaporit dan warnanya kuning, apa aman diminum? warga perumnas kota kendari", "complaint", "water", "74", "74.71", [], []),
+    ("tagihan pdam bulan ini 1,2 jt padahal biasanya 80rb, meteran sdh dicek tdk bocor. no pelanggan 0102030405", "complaint", "water", None, None, [], ["1,2 jt", "80rb"]),
+    ("sy mau tanya min, kalo mau pasang sambungan baru pdam di kab sidoarjo syaratnya apa aja ya", "information_request", "water", "35", "35.15", [], []),
+    ("LISTRIK PADAM 3X DLM SEHARI DI KEC. BONTANG UTARA, KULKAS WARGA RUSAK. PLN TOLONG TANGGUNG JAWAB", "complaint", "electricity", "64", "64.74", [], []),
+    ("token listrik udh dibeli lewat m-banking tp kodenya gk keluar2, saldo kepotong 203.500", "complaint", "electricity", None, None, [], ["203.500"]),
+    ("kabel PLN putus kena pohon tumbang di depan SDN 3, bahaya buat anak2. hub sy 0813 1122 3344", "complaint", "electricity", None, None, [("0813 1122 3344", "phone")], []),
+    ("ibu sy pasien cuci darah, kartu KIS nya tiba2 tdk aktif. RS minta bayar umum. tolong pak", "complaint", "health-insurance", None, None, [], []),
+    ("apakah peserta bpjs kelas 3 boleh naik kelas kalau kamar penuh? kmrn disuruh bayar selisih", "information_request", "health-insurance", None, None, [], []),
+    ("Faskes tingkat 1 saya dipindah sepihak ke klinik yg jauh dari rumah, no kartu BPJS 0001234567891", "complaint", "health-insurance", None, None, [], []),
+    ("anak sy demam tinggi dibawa ke puskesmas jam 2 siang katanya pelayanan sdh tutup, puskesmas apa ini", "complaint", "health-services", None, None, [], ["jam 2 siang"]),
+    ("Ambulans desa dipakai kades buat acara keluarga, warga yg sakit malah naik pickup ke RSUD. Kab Garut", "complaint", "health-services", "32", "32.05", [], []),
+    ("bikin ktp el di disdukcapil kota makassar udh 5 bln, tiap ditanya jawabnya blangko kosong trs", "complaint", "population-documents", "73", "73.71", [], []),
+    ("Mohon info, jika akta kelahiran anak salah penulisan nama ayah, bagaimana prosedur pembetulannya?", "information_request", "population-documents", None, None, [], []),
+    ("NIK sy 3578014509870002 gk terdaftar pas mau daftar BPJS, katanya NIK ganda. tolong dicek dukcapil surabaya", "complaint", "population-documents", "35", "35.78", [("3578014509870002", "nik")], []),
+    ("KK saya 3374121203150007 belum diupdate padahal sudah lapor pindah datang 3 bulan lalu", "complaint", "population-documents", None, None, [("3374121203150007", "kk")], []),
+    ("Pendamping PKH minta jatah 200rb tiap pencairan, kalo gk dikasih diancam dicoret. Kec. Ciawi Kab. Bogor", "complaint", "social-aid", "32", "32.01", [], ["200rb"]),
+    ("kami keluarga miskin tp gk pernah dapet bansos apapun, yg dapet malah yg punya mobil. desa ngrandu, ponorogo", "complaint", "social-aid", "35", "35.02", [], []),
+    ("bantuan beras 10kg dari pemerintah cuma dibagi 5kg sama RT. RT 04 RW 02 kel. tanjung priok jakut", "complaint", "social-aid", "31", "31.72", [], ["RT 04 RW 02", "10kg", "5kg"]),
+    ("min bansos BPNT bulan ini cair kapan ya? di aplikasi cek bansos statusnya masih proses", "information_request", "social-aid", None, None, [], []),
+    ("SMA negeri di kota medan masih narik uang komite 150rb per bulan, katanya sukarela tp wajib", "complaint", "education", "12", "12.71", [], ["150rb"]),
+    ("anak sy ditolak PPDB zonasi padahal rumah 300m dari sekolah, yg rumahnya jauh malah diterima. ada titipan?", "complaint", "education", None, None, [], ["300m"]),
+    ("Usul pak menteri, guru honorer yang sudah mengabdi lebih dari 10 tahun sebaiknya langsung diangkat PPPK", "aspiration", "education", None, None, [], []),
+    ("Kapan pengumuman KIP Kuliah gelombang 2? di web belum ada info apa2", "information_request", "education", None, None, [], []),
+    ("urus IMB/PBG di mpp diminta 5 juta sama oknum biar cepet, resmi nya gratis. transfer ke rek BCA 8720123456 a.n. oknum", "complaint", "illegal-levies", None, None, [("8720123456", "account")], ["5 juta"]),
+    ("tiap lewat pos itu supir truk dipalak 20 ribu sama preman berseragam ormas. jalur pantura Kab. Batang", "complaint", "illegal-levies", "33", "33.25", [], ["20 ribu"]),
+    ("buat surat keterangan tidak mampu di kantor desa harus bayar seikhlasnya tp ditentukan 50rb", "complaint", "illegal-levies", None, None, [], ["50rb"]),
+    ("Sampah di pasar induk numpuk 2 minggu gk diangkut, baunya sampe ke sekolah. kota bekasi", "complaint", "waste", "32", "32.75", [], []),
+    ("ada yg buang sampah ke kali tiap malam pake mobil pick up plat B 9876 KQ, tolong ditindak", "complaint", "waste", None, None, [("B 9876 KQ", "plate")], []),
+    ("pabrik tahu buang limbah ke selokan, airnya item dan baunya gk ketulungan. kec. tegalrejo, magelang", "complaint", "waste", "33", "33.08", [], []),
+    ("tiap hujan 1 jam aja perumahan kami banjir setinggi lutut krn drainase ditutup pengembang. Tangerang", "complaint", "floods", "36", None, [], ["1 jam"]),
+    ("tanggul kali bekasi retak2, kalau jebol satu kampung tenggelam. mohon bpbd segera turun", "complaint", "floods", None, None, [], []),
+    ("Usul agar normalisasi kali dilakukan sebelum musim hujan, jangan nunggu banjir dulu baru bergerak", "aspiration", "floods", None, None, [], []),
+    ("Bus transjakarta koridor 13 sering telat 40 menit, penumpang numpuk di halte", "complaint", "public-transport", None, None, [], ["40 menit"]),
+    ("jukir liar di minimarket minta 5rb padahal tulisannya parkir gratis. kota yogyakarta", "complaint", "public-transport", "34", "34.71", [], ["5rb"]),
+    ("apakah ada rencana penambahan armada angkutan umum ke kawasan industri? pekerja susah transport", "information_request", "public-transport", None, None, [], []),
+    ("motor sy dicuri di parkiran masjid, udh lapor polsek tp gk ada kabar. nopol AD 4567 RT", "complaint", "police", None, None, [("AD 4567 RT", "plate")], []),
+    ("razia di jalan tapi petugasnya minta damai 100rb, gk dikasih surat tilang", "complaint", "police", None, None, [], ["100rb"]),
+    ("cara perpanjang SIM C yang sudah mati 2 bulan gimana? harus bikin baru?", "information_request", "police", None, None, [], []),
+    ("Sertipikat tanah hasil PTSL tahun 2019 sampai sekarang belum dibagikan, padahal warga sudah bayar 400rb", "complaint", "land", None, None, [], ["2019", "400rb"]),
+    ("Tanah sy diserobot tetangga, batasnya digeser, sdh mengadu ke BPN kab. lombok tengah tp disuruh damai", "complaint", "land", "52", "52.02", [], []),
+    ("PBB rumah sy tahun ini jadi 4jt dari 900rb, njop naik gila2an. bapenda kota semarang", "complaint", "tax", "33", "33.74", [], ["4jt", "900rb"]),
+    ("NPWP saya tidak bisa login coretax, sudah reset efin tetap gagal. mohon dibantu DJP", "complaint", "tax", None, None, [], []),
+    ("izin bertanya, apakah ada denda kalau telat lapor SPT tahunan pribadi? berapa besarnya?", "information_request", "tax", None, None, [], []),
+    ("dalan ning desa kulo rusak parah, wis ping pindho lapor ning kelurahan ora ditanggapi. Klaten", "complaint", "roads", "33", "33.10", [], []),
+    ("Punten, abdi bade naroskeun, kumaha carana ngadaptar KIS? di desa teu aya nu tiasa ngajelaskeun", "information_request", "health-insurance", None, None, [], []),
+    ("Dear LAPOR, the garbage in our neighbourhood has not been collected for two weeks. Denpasar, Bali", "complaint", "waste", "51", "51.71", [], []),
+    ("min makasih laporan sy kmrn soal jalan sdh diperbaiki, respon cepat 👍👍", "aspiration", "roads", None, None, [], []),
+    ("semoga program makan bergizi gratis diperluas sampai ke sekolah2 di pelosok", "aspiration", None, None, None, [], []),
+    ("pelayanan di kantor kecamatan lelet, pegawainya main hp terus. kec. pademangan", "complaint", None, "31", "31.72", [], []),
+    ("Yth. Bapak/Ibu, dengan ini saya melaporkan bahwa kepala desa kami diduga menyelewengkan dana desa tahun 2024 sebesar Rp 350.000.000 untuk kepentingan pribadi. Mohon diaudit. Kab. Kepulauan Selayar", "complaint", None, "73", "73.01", [], ["Rp 350.000.000", "2024"]),
+    ("lampu merah di perempatan pasar mati sdh 3 hari, sering nyaris tabrakan, dishub kemana?", "complaint", "public-transport", None, None, [], []),
+    ("Ada judi sabung ayam tiap minggu di belakang balai desa, polisi tau tp diem aja", "complaint", "police", None, None, [], []),
+    ("Tolong pak presiden, harga pupuk subsidi di kios 150rb per sak padahal HET 112.500", "complaint", None, None, None, [], ["150rb", "112.500"]),
+    ("sy guru honorer gaji 300rb/bulan dibayar 3 bulan sekali, mohon perhatian pemerintah kab. sumba barat daya", "complaint", "education", "53", "53.18", [], ["300rb"]),
+    ("tolong dibantu, sudah 2 kali ke kantor pos ambil BLT tapi namanya tdk ada di daftar. email sy agus.w88@yahoo.co.id", "complaint", "social-aid", None, None, [("agus.w88@yahoo.co.id", "email")], []),
+]
+
+
+def hand_rows() -> list[dict]:
+    rows = []
+    for j, (text, cls, topic, prov, reg, pii, non_pii) in enumerate(HAND):
+        spans = []
+        for value, kind in pii:
+            start = text.index(value)
+            spans.append({"start": start, "end": start + len(value), "kind": kind})
+        for d in non_pii:
+            assert d in text, d
+        split = "heldout" if j % 3 == 2 else "dev"  # every third hand-written row is held out
+        rows.append({"id": f"hand-{j:02d}", "split": split, "channel": "twitter" if "@LAPOR" in text else "sms",
+                     "text": text, "classification": cls, "topic": topic, "province": prov, "regency": reg,
+                     "pii": spans, "non_pii": non_pii, "style": "hand"})
+    return rows
+
+
 def main() -> None:
-    rows = build(POOL_A, "dev", 232, 1708) + build(POOL_B, "heldout", 130, 2026)
+    rows = build(POOL_A, "dev", 232, 1708) + build(POOL_B, "heldout", 130, 2026) + hand_rows()
     for j, e in enumerate(EXTRA):
         rows.append({"id": f"dev-x{j:02d}", "split": "dev", "channel": "sms", "pii": [], "non_pii": [],
                      "style": "hand", "spam": False, **e})
