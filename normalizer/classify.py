@@ -25,7 +25,8 @@ _INFO = [
     ("apa saja", 2), ("siapa yang", 1), ("boleh tahu", 3), ("bisa dijelaskan", 3), ("link pendaftaran", 2),
     ("cek status", 2), ("status laporan", 2), ("cara daftar", 3), ("cara mengurus", 3), ("ingin tahu", 3),
     ("mau tahu", 3), ("kumaha", 2), ("kumaha carana", 3), ("naroskeun", 3), ("piye", 2), ("pripun", 2),
-    ("nyuwun pirsa", 3), ("how", 1), ("how to", 3), ("dibuka kapan", 2), ("kapan dibuka", 2), ("kapan pendaftaran", 2), ("apa benar", 2),
+    ("nyuwun pirsa", 3), ("how", 1), ("how to", 3),
+    ("dibuka kapan", 2), ("kapan dibuka", 2), ("kapan pendaftaran", 2), ("apa benar", 2),
 ]
 _ASPIRATION = [
     ("usul", 3), ("usulan", 3), ("mengusulkan", 3), ("usulkan", 3), ("saran", 3), ("menyarankan", 3),
@@ -36,7 +37,8 @@ _ASPIRATION = [
     ("ditambah", 1), ("penambahan", 2), ("pembangunan", 1), ("semoga ada", 2), ("harapan kami", 2),
     ("kami berharap", 1), ("agar dibuat", 3), ("agar diadakan", 3), ("kiranya", 1), ("masukan", 2),
     ("ide", 2), ("program baru", 2), ("mendukung", 1), ("dukung", 1), ("apresiasi", 2), ("terima kasih", 1),
-    ("semoga", 1), ("respon cepat", 2), ("diperluas", 2), ("perluas", 2), ("dipertahankan", 2), ("pertahankan", 2), ("ditingkatkan", 2), ("supaya", 1),
+    ("semoga", 1), ("respon cepat", 2), ("diperluas", 2), ("perluas", 2),
+    ("dipertahankan", 2), ("pertahankan", 2), ("ditingkatkan", 2), ("supaya", 1),
     ("semoga kedepan", 2), ("ke depan", 1), ("kedepannya", 2), ("ke depannya", 2),
 ]
 _COMPLAINT = [

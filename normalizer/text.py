@@ -92,7 +92,8 @@ SLANG: dict[str, str] = {
     "rusaak": "rusak", "rsak": "rusak", "ruksak": "rusak", "perbaikin": "perbaiki", "benerin": "perbaiki",
     "dibenerin": "diperbaiki", "diperbaikin": "diperbaiki", "dibetulin": "diperbaiki",
     "numpuk": "menumpuk", "makasih": "terima kasih", "makasi": "terima kasih", "mksh": "terima kasih",
-    "trims": "terima kasih", "thx": "terima kasih", "cepet": "cepat", "biar": "supaya", "ancur": "hancur", "bolong": "berlubang", "rusakk": "rusak", "mati2": "mati",
+    "trims": "terima kasih", "thx": "terima kasih", "cepet": "cepat", "biar": "supaya",
+    "ancur": "hancur", "bolong": "berlubang", "rusakk": "rusak", "mati2": "mati",
 }
 
 
