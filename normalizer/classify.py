@@ -64,22 +64,24 @@ def _compile(cues: list[tuple[str, int]]) -> dict[str, list[tuple[tuple[str, ...
     return index
 
 
-_INDEXES = {"information_request": _compile(_INFO), "aspiration": _compile(_ASPIRATION),
-            "complaint": _compile(_COMPLAINT)}
+# one index for the three classes, so a message is scanned once: first word -> (class, phrase, weight)
+_INDEX: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
+for _cls, _cues in (("information_request", _INFO), ("aspiration", _ASPIRATION), ("complaint", _COMPLAINT)):
+    for _first, _entries in _compile(_cues).items():
+        _INDEX.setdefault(_first, []).extend((_cls, p, w) for p, w in _entries)
 _QUESTION = re.compile(r"\?\s*$|\?\s")
 
 
 def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
     if toks is None:
         toks = words(text)
-    out = {k: 0 for k in _INDEXES}
-    for cls, index in _INDEXES.items():
-        seen: set[tuple[str, ...]] = set()
-        for i, tok in enumerate(toks):
-            for phrase, weight in index.get(tok, ()):
-                if phrase not in seen and tuple(toks[i:i + len(phrase)]) == phrase:
-                    seen.add(phrase)
-                    out[cls] += weight
+    out = {"information_request": 0, "aspiration": 0, "complaint": 0}
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for i, tok in enumerate(toks):
+        for cls, phrase, weight in _INDEX.get(tok, ()):
+            if (cls, phrase) not in seen and (len(phrase) == 1 or tuple(toks[i:i + len(phrase)]) == phrase):
+                seen.add((cls, phrase))
+                out[cls] += weight
     if _QUESTION.search(text):
         out["information_request"] += 1
     return out
