@@ -14,11 +14,13 @@ from dataclasses import dataclass
 _ANON = r"anonim|anonym|anonymous|anonimus|tanpa\s*nama"
 _CONF = r"rahasia|dirahasiakan|confidential|private|privat"
 # tags anywhere and keywords at the very start or end ("ANONIM bansos...", "... #rahasia")
-_TAG = re.compile(rf"(?<![\w#])#(?P<w>{_ANON}|{_CONF})\b", re.I)
+# "#anonim" (X, Instagram, Facebook) and "/anonim" (a Telegram bot command)
+_TAG = re.compile(rf"(?<![\w#/])[#/](?P<w>{_ANON}|{_CONF})\b", re.I)
 _BRACKET = re.compile(rf"[\[(](?P<w>{_ANON}|{_CONF})[\])]", re.I)
 # a leading keyword needs a separator ("Rahasia: ...") or capitals ("ANONIM ..."); a trailing one capitals,
 # so "data ini bukan rahasia" stays a sentence
-_LEADING = re.compile(rf"^\s*(?:(?i:(?P<w>{_ANON}|{_CONF}))\s*[:\-]|(?P<u>ANONIM|RAHASIA|ANONYMOUS)\b[:.\-,]?)\s*")
+# SMS keyword style: "ANONIM isi aduan", "RAHASIA#isi aduan", "rahasia: isi aduan"
+_LEADING = re.compile(rf"^\s*(?:(?i:(?P<w>{_ANON}|{_CONF}))\s*[:\-#*]|(?P<u>ANONIM|RAHASIA|ANONYMOUS)\b[:.\-,#*]?)\s*")
 _TRAILING = re.compile(r"\s*[\-,.]?\s*\b(?P<u>ANONIM|RAHASIA|ANONYMOUS)\s*[.!]?\s*$")
 _ANON_SENTENCE = re.compile(
     r"(?:identitas|nama|data\s+diri)\s+(?:saya|kami|pelapor)\s+(?:mohon\s+|tolong\s+|harap\s+)?"

@@ -91,3 +91,15 @@ def test_repeats_from_context_flag_spam_at_threshold():
 def test_fingerprint_ignores_case_spacing_and_punctuation():
     assert fingerprint("Jalan RUSAK!!  di depan") == fingerprint("jalan rusak di depan")
     assert fingerprint("jalan rusak") != fingerprint("jalan rusak parah")
+
+
+@pytest.mark.parametrize(("text", "anon", "conf", "body"), [
+    ("/anonim jalan rusak", True, False, "jalan rusak"),  # Telegram command
+    ("/rahasia@LaporBot ada pungli", False, True, "@LaporBot ada pungli"),
+    ("RAHASIA#pungli di desa", False, True, "pungli di desa"),  # SMS keyword style
+    ("anonim*bansos tdk cair", True, False, "bansos tdk cair"),
+    ("dan/atau rahasia dagang", False, False, "dan/atau rahasia dagang"),
+])
+def test_markers_in_channel_forms(text, anon, conf, body):
+    m = extract(text)
+    assert (m.anonymous, m.confidential, m.body) == (anon, conf, body)

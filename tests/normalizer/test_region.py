@@ -110,3 +110,8 @@ def test_channel_coordinates_fill_lat_lon_and_place_text_is_used():
 
 def test_no_place_no_location():
     assert normalize([msg("air mati sudah 3 hari")]).location is None
+
+
+def test_sms_routing_keyword_names_the_regency():
+    m = find_region("TANGKAB jalan rusak di depan pasar")
+    assert (m.province_code, m.regency_code) == ("36", "36.03")
