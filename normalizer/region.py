@@ -178,6 +178,7 @@ for _k in _INDEX:
 class _Mention:
     pos: int
     places: list[Place]
+    alt_districts: list[Place]  # a regency-level name that is also a district somewhere ("Depok, Sleman")
 
 
 def _mentions(toks: list[str]) -> list[_Mention]:
@@ -196,7 +197,8 @@ def _mentions(toks: list[str]) -> list[_Mention]:
                 continue
             chosen = _by_cue(places, prev, " ".join(key))
             if chosen:
-                out.append(_Mention(i, chosen))
+                alt = [p for p in places if p.level == "dist"] if chosen[0].level == "reg" else []
+                out.append(_Mention(i, chosen, alt))
                 i += size - 1
                 break
         i += 1
@@ -241,6 +243,17 @@ def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMa
     reg_mentions = [c for c in reg_mentions if c]
     dist_mentions = [[p for p in m.places if p.level == "dist"] for m in mentions]
     dist_mentions = [c for c in dist_mentions if c]
+    dist_regs = {p.regency_code for c in dist_mentions for p in c}
+
+    # a name that is a regency but also a district of another regency named in the message is that district
+    reg_codes = [{p.code for p in m.places if p.level == "reg"} for m in mentions]
+    for idx, m in enumerate(mentions):
+        others = set().union(*(c for j, c in enumerate(reg_codes) if j != idx and c))
+        inside = [d for d in m.alt_districts if d.regency_code in others]
+        if inside:
+            m.places = inside
+    reg_mentions = [c for c in ([p for p in m.places if p.level == "reg"] for m in mentions) if c]
+    dist_mentions = [c for c in ([p for p in m.places if p.level == "dist"] for m in mentions) if c]
     dist_regs = {p.regency_code for c in dist_mentions for p in c}
 
     regency: Place | None = None

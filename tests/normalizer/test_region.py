@@ -115,3 +115,10 @@ def test_no_place_no_location():
 def test_sms_routing_keyword_names_the_regency():
     m = find_region("TANGKAB jalan rusak di depan pasar")
     assert (m.province_code, m.regency_code) == ("36", "36.03")
+
+
+def test_regency_name_that_is_a_district_of_the_named_regency():
+    # Depok is a city in West Java and a district of Sleman; with Sleman named it is the district
+    m = find_region("jalan rusak di Depok, Sleman")
+    assert (m.province_code, m.regency_code, m.district) == ("34", "34.04", "Depok")
+    assert find_region("jalan rusak di Depok").regency_code == "32.76"
