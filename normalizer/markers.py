@@ -61,8 +61,9 @@ def extract(body: str) -> Markers:
 
     text = _TAG.sub(drop, body)
     text = _BRACKET.sub(drop, text)
-    for rx in (_LEADING, _TRAILING):
-        text = rx.sub(drop, text, count=1)
+    text = _LEADING.sub(drop, text, count=1)
+    cut = max(0, len(text) - 40)  # a trailing keyword sits in the last few characters
+    text = text[:cut] + _TRAILING.sub(drop, text[cut:], count=1)
     if _ANON_SENTENCE.search(text):
         found.add("anon")
     if _CONF_SENTENCE.search(text):

@@ -38,7 +38,8 @@ _BARE_MOBILE = re.compile(r"(?<![0-9])8[1-9][0-9](?:[\s.\-]?[0-9]){6,9}(?![0-9])
 _ACCOUNT = re.compile(
     r"\b(?:no\.?\s*rek(?:ening)?|norek|rek(?:ening)?|bri|bni|bca|mandiri|bsi|btn|cimb(?:\s+niaga)?|danamon|"
     r"permata|bjb|bpd|bank\s+\w+|a\.?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
-_ACCOUNT_HINT = re.compile(r"rek|bank|bri|bni|bca|mandiri|bsi|btn|cimb|danamon|permata|bjb|bpd|a\.?\s?n\b", re.I)
+_ACCOUNT_HINTS = ("rek", "bank", "bri", "bni", "bca", "mandiri", "bsi", "btn", "cimb", "danamon", "permata", "bjb",
+                  "bpd", "a.n", "an.", "a/n", "a n")
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.I)
 _MONEY_AFTER = re.compile(r"^\s*(?:rb|ribu|jt|juta|rupiah|k\b|,-)", re.I)
 _PLATE_CODES = {  # Indonesian registration region codes (TNKB)
@@ -85,7 +86,8 @@ def find_pii(text: str) -> list[Span]:
         else:
             kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway (lapor-domain §5.2)
         spans.append(Span(m.start(), m.end(), kind))
-    for m in _ACCOUNT.finditer(text) if _ACCOUNT_HINT.search(text) else ():
+    low = text.lower()
+    for m in _ACCOUNT.finditer(text) if any(h in low for h in _ACCOUNT_HINTS) else ():
         digits = re.sub(r"[^0-9]", "", m.group(1))
         if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
             spans.append(Span(m.start(1), m.end(1), "account"))

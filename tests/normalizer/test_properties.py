@@ -47,7 +47,7 @@ def test_any_text_gives_a_valid_record(text, channel, title, located):
     d = rec.to_json_dict()
     validate_record(d)
     assert_valid(d)
-    assert 1 <= len(d["title"]) <= 100 or (title and len(d["title"]) <= 100)
+    assert 1 <= len(d["title"]) <= 100
     assert d["original_text"] == text
 
 
