@@ -75,3 +75,24 @@ def test_grouped_nik_is_masked(nik, groups, sep):
     public = mask(f"NIK saya {written} mohon dibantu")
     assert not _SIXTEEN.search(re.sub(r"[ .\-]", "", public))
     assert written not in public
+
+
+@st.composite
+def harmless_numbers(draw: st.DrawFn) -> str:
+    """Dates, money amounts, RT/RW and times: what masking must leave readable."""
+    d, m, y = draw(st.integers(1, 31)), draw(st.integers(1, 12)), draw(st.integers(1990, 2030))
+    amount = draw(st.integers(1, 999_999_999_999))
+    grouped = f"{amount:,}".replace(",", ".")
+    return draw(st.sampled_from([
+        f"{d:02d}-{m:02d}-{y}", f"{d}/{m}/{y}", f"{d:02d}.{m:02d}.{y}", f"Rp {grouped}", f"Rp{grouped},-",
+        f"{grouped} rupiah", f"RT {d:03d}/RW {m:03d}", f"RT {d:02d} RW {m:02d}", f"jam {m:02d}.{d % 60:02d}",
+        f"tahun {y}", f"{amount % 1000} ribu", f"{amount % 100} juta",
+    ]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=harmless_numbers(), before=st.sampled_from(["", "sejak ", "biaya ", "di ", "tgl "]),
+       after=st.sampled_from(["", " sudah", ".", " pak"]))
+def test_dates_money_and_rt_rw_are_never_masked(value, before, after):
+    text = f"{before}{value}{after}"
+    assert mask(text) == text
