@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from normalizer.region import nik_region_valid
 
 MASKS = {"nik": "[NIK]", "kk": "[NO. KK]", "id16": "[NOMOR IDENTITAS]", "phone": "[NOMOR TELEPON]",
-         "email": "[EMAIL]", "account": "[NOMOR REKENING]", "plate": "[NOMOR POLISI]"}
+         "email": "[EMAIL]", "account": "[NOMOR REKENING]", "plate": "[NOMOR POLISI]",
+         "npwp": "[NPWP]"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Span:
 # 16+ digits, optionally grouped by spaces/dots/dashes ("3273 0101 8901 0001")
 _LONG_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15,}(?![0-9])")
 _ANY_DIGIT = re.compile(r"[0-9]")
+_NPWP = re.compile(r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}\.[0-9][\-.][0-9]{3}\.[0-9]{3}(?![0-9])")  # 15-digit form
 _KK_CUE = re.compile(r"(?:\bkk\b|kartu\s+keluarga|\bno\.?\s*kk\b|nomor\s+kk)[\s.:=\-]*$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 # mobile: +62 / 62 / 0062 / 0 then 8, then 7-11 more digits in groups;  landline: (0xx) xxxx-xxxx
@@ -73,6 +75,8 @@ def find_pii(text: str) -> list[Span]:
     if "@" in text:
         for m in _EMAIL.finditer(text):
             spans.append(Span(m.start(), m.end(), "email"))
+    for m in _NPWP.finditer(text):
+        spans.append(Span(m.start(), m.end(), "npwp"))
     for m in _LONG_DIGITS.finditer(text):
         digits = re.sub(r"[^0-9]", "", m.group())
         has_nik = any(_valid_nik(digits[i:i + 16]) for i in range(len(digits) - 15))

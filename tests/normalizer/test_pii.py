@@ -28,6 +28,7 @@ MASKED = [
     ("motor plat B 1234 XYZ kabur", "motor plat [NOMOR POLISI] kabur"),
     ("mobil ad 1234 bc nabrak", "mobil [NOMOR POLISI] nabrak"),
     ("truk L 8123 UA parkir", "truk [NOMOR POLISI] parkir"),
+    ("NPWP 09.254.294.3-407.000 terblokir", "NPWP [NPWP] terblokir"),
 ]
 
 KEPT = [
