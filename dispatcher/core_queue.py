@@ -54,7 +54,24 @@ class CoreQueue:
             for rec in records
         ]
         self._queue.enqueue_many(datas, pipeline=pipe)
-        return [(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack]
+        return _compact([(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack])
+
+
+def _compact(commands: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Same effect, fewer commands: RQ sets ``status`` once alone and again in the full job hash,
+    and pushes each job id separately; drop the first and push all ids of a queue at once."""
+    out: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    pushes: dict[Any, list[Any]] = {}
+    for args, opts in commands:
+        name = str(args[0]).upper()
+        if name == "HSET" and len(args) == 4 and args[2] == "status":
+            continue  # the HSET of the whole job that follows carries the same status
+        if name == "RPUSH" and not opts:
+            pushes.setdefault(args[1], []).extend(args[2:])
+            continue
+        out.append((args, opts))
+    out.extend((("RPUSH", key, *ids), {}) for key, ids in pushes.items())
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -95,7 +112,8 @@ async def commit(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, s
                 if markers:
                     await pipe.watch(*markers)
                     # immediate mode while WATCHing: one MGET tells which records are already in the core
-                    exists = [v is not None for v in await pipe.execute_command("MGET", *markers)]
+                    found: Any = await pipe.execute_command("MGET", *markers)
+                    exists = [v is not None for v in found]
                 todo = [o for o, seen in zip(batch, exists, strict=True) if not seen]
                 pipe.multi()
                 for args, opts in core.enqueue_commands([o.record for o in todo]) if todo else []:

@@ -19,7 +19,8 @@ def _s(v: Any) -> str:
 async def list_dead(r: aioredis.Redis, count: int = 100) -> list[dict[str, Any]]:
     """Newest first; the message itself is not included (personal data), only its ids."""
     out = []
-    for eid, f in await r.xrevrange(keys.DEAD_STREAM, count=count):
+    rows: Any = await r.xrevrange(keys.DEAD_STREAM, count=count)
+    for eid, f in rows:
         out.append({"dead_id": _s(eid), "entry": _s(f.get(b"entry", b"")), "id": _s(f.get(b"id", b"")),
                     "channel": _s(f.get(b"channel", b"")), "error": _s(f.get(b"error", b"")),
                     "attempts": _s(f.get(b"attempts", b"")), "at": _s(f.get(b"at", b""))})
@@ -28,6 +29,7 @@ async def list_dead(r: aioredis.Redis, count: int = 100) -> list[dict[str, Any]]
 
 async def replay_dead(r: aioredis.Redis, dead_ids: list[str] | None = None) -> int:
     """Put dead letters back on ``lapor:inbound`` (same record id) and remove them from dead."""
+    entries: Any
     if dead_ids is None:
         entries = await r.xrange(keys.DEAD_STREAM)
     else:
@@ -55,7 +57,8 @@ async def renormalize_range(r: aioredis.Redis, start: str = "-", end: str = "+",
     """
     records: list[dict[str, Any]] = []
     requeued = 0
-    for eid, f in await r.xrange(keys.INBOUND_STREAM, min=start, max=end):
+    rows: Any = await r.xrange(keys.INBOUND_STREAM, min=start, max=end)
+    for eid, f in rows:
         try:
             msg = InboundMessage.model_validate_json(f[b"msg"])
             records.append(normalize([msg]).to_json_dict())

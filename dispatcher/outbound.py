@@ -77,7 +77,8 @@ def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
         record_id=record["id"], reference=ref, provider=record["source"]["provider"],
         anonymous=record["anonymous"], confidential=record["confidential"],
         meta={"source_channel": record["channel"], "message_ids": record["source"]["message_ids"],
-              "recipient": record["source"].get("recipient"), "flags": record["flags"]},
+              "recipient": record["source"].get("recipient"), "flags": record["flags"],
+              "sent_at": record["source"].get("sent_at")},
     )
 
 
@@ -114,14 +115,14 @@ class OutboundWorker:
         while not self._stop.is_set():
             try:
                 await self._promote_due()
-                entries: list[tuple[bytes, dict[bytes, bytes]]] = []
+                entries: Any = []
                 if time.monotonic() - last_claim > 5:
                     last_claim = time.monotonic()
                     claimed = await self.redis.xautoclaim(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP,
                                                           self.consumer, min_idle_time=60_000, count=50)
                     entries = list(claimed[1])
                 if not entries:
-                    resp = await self.redis.xreadgroup(keys.OUTBOUND_GROUP, self.consumer,
+                    resp: Any = await self.redis.xreadgroup(keys.OUTBOUND_GROUP, self.consumer,
                                                        {keys.OUTBOUND_STREAM: ">"}, count=50, block=500)
                     entries = [e for _s, es in resp for e in es] if resp else []
                 if entries:
@@ -135,7 +136,7 @@ class OutboundWorker:
     async def _promote_due(self) -> None:
         """Move retries whose time has come back onto the stream."""
         now = time.time()
-        due = await self.redis.zrangebyscore(keys.OUTBOUND_RETRY, 0, now, start=0, num=100)
+        due: Any = await self.redis.zrangebyscore(keys.OUTBOUND_RETRY, 0, now, start=0, num=100)
         for raw in due:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(keys.OUTBOUND_RETRY, raw)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -92,7 +93,7 @@ class DispatchWorker:
                     if now - last_sweep >= 1.0 and self.preprocessors:
                         last_sweep = now
                         await self._sweep()
-                    resp = await self.redis.xreadgroup(
+                    resp: Any = await self.redis.xreadgroup(
                         keys.DISPATCH_GROUP, self.consumer, {keys.INBOUND_STREAM: ">"},
                         count=self.settings.dispatch_batch, block=500)
                     if resp:
@@ -244,7 +245,7 @@ class DispatchWorker:
             for o in outs:
                 ack = outbound.ack_for(o.record)
                 if ack is not None:
-                    o.extra.append(lambda pipe, a=ack: outbound.enqueue_in(pipe, a))
+                    o.extra.append(functools.partial(_enqueue_ack, ack))
         _enq, seen = await core_queue.commit(self.redis, self.core, outs, stream=keys.INBOUND_STREAM,
                                             group=keys.DISPATCH_GROUP, extra=extra, core_r=self.core_redis)
         now = datetime.now(UTC)
@@ -268,7 +269,7 @@ class DispatchWorker:
 
     async def _dead(self, e: _Entry, error: str, attempts: int | None = None) -> None:
         channel = e.msg.channel if e.msg else "unknown"
-        fields = {"entry": e.entry_id, "id": e.record_id, "msg": e.raw, "error": error[:2000],
+        fields: dict[Any, Any] = {"entry": e.entry_id, "id": e.record_id, "msg": e.raw, "error": error[:2000],
                   "channel": channel, "attempts": str(attempts or e.deliveries),
                   "at": datetime.now(UTC).isoformat()}
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -278,6 +279,10 @@ class DispatchWorker:
             await pipe.execute()
         metrics.DEAD_LETTERS.inc()
         log.error("dispatcher.dead_letter", entry=e.entry_id, record=e.record_id, error=error[:200])
+
+
+def _enqueue_ack(ack: OutboundMessage, pipe: Any) -> None:
+    outbound.enqueue_in(pipe, ack)
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

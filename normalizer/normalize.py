@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from normalizer import classify, language, markers, pii, region, spam, topics
 from normalizer.models import (
@@ -61,14 +62,10 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     cleaned_source = "".join(m.body if m.body is not None else m.text for m in messages)
     marked = markers.extract(tidy(cleaned_source))
     body = marked.body
-    flags: list[str] = []
-    for m in messages:
-        for f in m.flags:
-            if f not in flags:
-                flags.append(f)
-    for extra in ctx.extra_flags:
-        if extra not in flags:
-            flags.append(extra)
+    flags: list[Any] = []
+    for flag in [*(f for m in messages for f in m.flags), *ctx.extra_flags]:
+        if flag not in flags:
+            flags.append(flag)
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
@@ -83,7 +80,6 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     public_body = pii.mask(body)
     title = _title(first, public_body, topic_slugs, rules)
     return ComplaintRecord(
-        schema="lapor.complaint/1",
         id=first.id,
         idempotency_key=first.idempotency_key,
         channel=first.channel,
@@ -115,7 +111,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         ],
         conversation=_conversation(first, ctx),
         reply_to=RecordReplyTo(**first.reply_to.model_dump()) if first.reply_to else None,
-        flags=list(dict.fromkeys(flags)),  # type: ignore[arg-type]
+        flags=list(dict.fromkeys(flags)),
         gateway=GatewayInfo(version=GATEWAY_VERSION, normalizer=NORMALIZER_VERSION),
     )
 

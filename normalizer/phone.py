@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import carrier
@@ -36,6 +37,7 @@ def is_shortcode(raw: str) -> bool:
     return digits.isdigit() and len(digits) <= 6
 
 
+@lru_cache(maxsize=65536)
 def parse_msisdn(raw: str | None, *, ton: int | None = None) -> ParsedNumber:
     """Normalize the Indonesian forms (08…, 628…, +628…, 0062…, +62 (0)8…) to E.164.
 

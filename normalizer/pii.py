@@ -31,9 +31,11 @@ _NPWP = re.compile(r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}\.[0-9][\-.][0-9]{3}\
 _KK_CUE = re.compile(r"(?:\bkk\b|kartu\s+keluarga|\bno\.?\s*kk\b|nomor\s+kk)[\s.:=\-]*$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 # mobile: +62 / 62 / 0062 / 0 then 8, then 7-11 more digits in groups;  landline: (0xx) xxxx-xxxx
-_MOBILE = re.compile(r"(?<![\w+])(?:\+62|0062|62|0)[\s.\-]?(?:\(0\)[\s.\-]?)?8[0-9](?:[\s.\-]?[0-9]){6,10}(?![0-9])")
-_LANDLINE = re.compile(r"(?<![\w])(?:\+62[\s.\-]?|\(?0)[2-79][0-9]{1,2}\)?[\s.\-]?[0-9]{3,4}[\s.\-]?[0-9]{3,5}"
-                       r"(?![0-9])")
+# (?<![0-9][.,]): not the tail of a grouped amount ("Rp 141.020.000.000")
+_MOBILE = re.compile(r"(?<![\w+])(?<![0-9][.,])(?:\+62|0062|62|0)[\s.\-]?(?:\(0\)[\s.\-]?)?8[0-9]"
+                     r"(?:[\s.\-]?[0-9]){6,10}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![\w])(?<![0-9][.,])(?:\+62[\s.\-]?|\(?0)[2-79][0-9]{1,2}\)?[\s.\-]?[0-9]{3,4}"
+                       r"[\s.\-]?[0-9]{3,5}(?![0-9])")
 _PHONE_CUE = re.compile(r"(?:\b(?:wa|whatsapp|hp|telp|tlp|tel|telepon|telpon|kontak|hub|hubungi|no)\b"
                         r"[\s.:=\-]*)$", re.I)
 _BARE_MOBILE = re.compile(r"(?<![0-9])8[1-9][0-9](?:[\s.\-]?[0-9]){6,9}(?![0-9])")

@@ -32,7 +32,8 @@ def assert_valid(record: dict[str, Any]) -> None:
 
 
 def core_job_ids(r: redis.Redis, queue: str = "lapor-core") -> list[str]:
-    return [x.decode() for x in r.lrange(f"rq:queue:{queue}", 0, -1)]
+    ids: Any = r.lrange(f"rq:queue:{queue}", 0, -1)
+    return [x.decode() for x in ids]
 
 
 def core_records(r: redis.Redis, queue: str = "lapor-core", func: str = "lapor_core.receive_complaint",

@@ -67,7 +67,7 @@ def assert_partial(actual: dict[str, Any], expected: dict[str, Any], label: str 
 
 
 async def stream_tail(r: aioredis.Redis, after: str = "-") -> list[tuple[str, InboundMessage]]:
-    entries = await r.xrange(keys.INBOUND_STREAM, min=after)
+    entries: Any = await r.xrange(keys.INBOUND_STREAM, min=after)
     out = []
     for eid, f in entries:
         e = eid.decode()
@@ -78,7 +78,7 @@ async def stream_tail(r: aioredis.Redis, after: str = "-") -> list[tuple[str, In
 
 
 async def last_id(r: aioredis.Redis) -> str:
-    last = await r.xrevrange(keys.INBOUND_STREAM, count=1)
+    last: Any = await r.xrevrange(keys.INBOUND_STREAM, count=1)
     return last[0][0].decode() if last else "-"
 
 

@@ -1,0 +1,209 @@
+"""Benchmark of the durable pipeline over loopback (issue 2). Reports numbers; asserts nothing.
+
+    .venv/bin/python -m bench.pipeline --duration 60 [--workers 1] [--out bench/out/pipeline.json]
+
+Scenarios (each on a fresh redis-server with AOF everysec, like the embedded one):
+  bare      a bare aiohttp handler doing one awaited XADD per request: the ceiling
+  max       the gateway's generic HTTP channel, closed loop (as fast as it goes)
+  offered   the gateway at an offered 2,000 msgs/s: backlog and end-to-end latency
+  light     the gateway at an offered 1,000 msgs/s: accept latency
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from bench.loadgen import LoadResult, Target, run_load
+from tests.support.procs import Proc, cli, gateway_env, wait_ready
+from tests.support.redis_proc import RedisProc, free_port
+
+TOKEN = "test-http-token"
+
+
+def api_target(port: int, prefix: str) -> Target:
+    def body(i: int) -> bytes:
+        return json.dumps({"id": f"{prefix}-{i}", "text": f"Lampu jalan di gang {i} mati sudah seminggu, mohon "
+                           "segera diperbaiki.", "reporter": {"phone": "081234567890"}}).encode()
+
+    return Target(port=port, path="/channels/http/complaints", body=body,
+                  headers=lambda _b: {"Authorization": f"Bearer {TOKEN}"})
+
+
+def peak_rss_mb(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out[pid] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            continue
+    return out
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+class BacklogSampler(threading.Thread):
+    def __init__(self, r: redis.Redis) -> None:
+        super().__init__(daemon=True)
+        self.r = r
+        self.samples: list[int] = []
+        self.stop_flag = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set():
+            try:
+                groups: Any = self.r.xinfo_groups("lapor:inbound")
+                g = next((x for x in groups if x["name"] in (b"dispatchers", "dispatchers")), None)
+                if g:
+                    self.samples.append(int(g.get("lag") or 0) + int(g.get("pending") or 0))
+            except redis.RedisError:
+                pass
+            time.sleep(0.5)
+
+
+def e2e_latencies(r: redis.Redis, queue: str = "lapor-core") -> list[float]:
+    """enqueued_at (set by our worker through RQ) minus received_at (intake), per core job."""
+    out = []
+    ids: Any = r.lrange(f"rq:queue:{queue}", 0, -1)
+    pipe = r.pipeline(transaction=False)
+    for jid in ids:
+        pipe.hmget(b"rq:job:" + jid, "enqueued_at", "data")
+    from datetime import datetime
+
+    for enq, data in pipe.execute():
+        rec = json.loads(zlib.decompress(data))[2][0]
+        t_enq = datetime.fromisoformat(enq.decode().replace("Z", "+00:00"))
+        t_rcv = datetime.fromisoformat(rec["received_at"].replace("Z", "+00:00"))
+        out.append((t_enq - t_rcv).total_seconds())
+    return out
+
+
+def pct(data: list[float], p: float) -> float:
+    if not data:
+        return float("nan")
+    s = sorted(data)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+def wait_drained(r: redis.Redis, expected: int, timeout: float = 120) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if r.llen("rq:queue:lapor-core") >= expected:
+            break
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, workers: int,
+                     connections: int) -> dict[str, Any]:
+    rp = RedisProc(tmp / f"redis-{name}", aof=True).start()
+    port = free_port()
+    env = gateway_env(rp.url, tmp / f"data-{name}", port, LAPOR_ACK_ENABLED="false", LAPOR_LOG_LEVEL="warning")
+    gw = Proc(cli("serve", "--workers", str(workers)), env, tmp / f"{name}.log")
+    try:
+        wait_ready(port, 30, gw)
+        r = rp.client()
+        sampler = BacklogSampler(r)
+        sampler.start()
+        res: LoadResult = asyncio.run(run_load(api_target(port, name), duration_s=duration, rate=rate,
+                                               connections=connections))
+        sampler.stop_flag.set()
+        drain_s = wait_drained(r, res.ok)
+        lat = e2e_latencies(r)
+        pids = [gw.pid, *children(gw.pid)]
+        rss = peak_rss_mb(pids)
+        in_core = r.llen("rq:queue:lapor-core")
+        backlog_max = max(sampler.samples) if sampler.samples else 0
+        e2e_rate = in_core / (res.duration_s + drain_s)
+        return {
+            "scenario": name, "offered_rate": rate, "connections": connections, "workers": workers,
+            "accept": res.summary(), "statuses": res.statuses, "in_core": in_core,
+            "drain_after_load_s": round(drain_s, 2),
+            "e2e": {"rate": round(e2e_rate, 1), "p50_ms": round(pct(lat, 50) * 1000, 1),
+                    "p99_ms": round(pct(lat, 99) * 1000, 1)},
+            "backlog_max_msgs": backlog_max,
+            "backlog_max_s_of_msgs": round(backlog_max / rate, 3) if rate else None,
+            "peak_rss_mb": {"gateway": rss.get(gw.pid), "workers": [rss[p] for p in pids[1:] if p in rss]},
+        }
+    finally:
+        gw.terminate()
+        rp.stop()
+
+
+def scenario_bare(tmp: Path, duration: float, connections: int) -> dict[str, Any]:
+    rp = RedisProc(tmp / "redis-bare", aof=True).start()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_xadd", str(port), rp.url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/bare", data=b"{}"))
+                break
+            except OSError:
+                time.sleep(0.1)
+        t = Target(port=port, path="/bare", body=lambda i: json.dumps({"id": i, "text": "x" * 80}).encode())
+        res = asyncio.run(run_load(t, duration_s=duration, connections=connections))
+        return {"scenario": "bare", "accept": res.summary()}
+    finally:
+        proc.terminate()
+        proc.wait()
+        rp.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--only", nargs="*", default=["bare", "max", "offered", "light"])
+    ap.add_argument("--out", default="bench/out/pipeline.json")
+    args = ap.parse_args()
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                                           "platform": platform.platform()},
+                               "command": " ".join(sys.argv), "duration_s": args.duration}
+    with tempfile.TemporaryDirectory(prefix="lapor-bench-") as d:
+        tmp = Path(d)
+        if "bare" in args.only:
+            results["bare"] = scenario_bare(tmp, args.duration, args.connections)
+            print(json.dumps(results["bare"]), flush=True)
+        if "max" in args.only:
+            results["max"] = scenario_gateway(tmp, "max", args.duration, None, args.workers, args.connections)
+            print(json.dumps(results["max"]), flush=True)
+        if "offered" in args.only:
+            results["offered"] = scenario_gateway(tmp, "offered", args.duration, 2000, args.workers, 32)
+            print(json.dumps(results["offered"]), flush=True)
+        if "light" in args.only:
+            results["light"] = scenario_gateway(tmp, "light", args.duration, 1000, args.workers, 16)
+            print(json.dumps(results["light"]), flush=True)
+    if "bare" in results and "max" in results:
+        results["ratio_to_bare"] = round(results["max"]["accept"]["rate"] / results["bare"]["accept"]["rate"], 3)
+        print("ratio to bare ceiling:", results["ratio_to_bare"])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

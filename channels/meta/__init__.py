@@ -1,0 +1,30 @@
+"""Facebook Page feed, Messenger and Instagram through Meta webhooks (channel key ``meta``).
+
+Records carry channel ``facebook`` or ``instagram``; acknowledgements go out through the Send
+API (private replies for public comments); edits and removals are filed by a dispatcher hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.meta.enrich import MetaEnricher
+from channels.meta.revisions import RevisionHook
+from channels.meta.send_api import SendApi
+from channels.meta.webhook import endpoints
+from config.settings import Settings
+
+__all__ = ["endpoints", "preprocessors", "senders"]
+
+
+def senders(settings: Settings) -> dict[str, Any]:
+    """One Send API client answers both channels (a Page token serves Messenger and linked IG)."""
+    if Settings.secret(settings.meta_page_token) is None:
+        return {}
+    api = SendApi(settings)
+    return {"facebook": api, "instagram": api}
+
+
+def preprocessors(settings: Settings) -> list[Any]:
+    """Edits/removals are filed first; mentions and (optionally) media are fetched from Graph."""
+    return [RevisionHook(), MetaEnricher(settings)]

@@ -1,0 +1,53 @@
+"""Dispatcher hook: edits and removals of Facebook/Instagram messages are filed, not complained.
+
+The webhook stores an edit (``verb: edited``, Messenger ``message_edit``) or a removal
+(``verb: remove``, an unsent IG message) as a message of its own with ``meta.revision``. Here it
+is written to ``lapor:meta:rev:<channel>:<target native id>`` (a hash: revision native id →
+JSON with the record id of the original, when we have it) and produces no core record and no
+acknowledgement. The hash write is idempotent, so a redelivery or a worker crash between the
+write and the stream ACK does no harm.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import redis.asyncio as aioredis
+
+from dispatcher.hooks import Decision, Emit
+from gateway import keys
+from normalizer.models import InboundMessage, utc_iso
+
+REVISION_TTL_S = 30 * 24 * 3600
+
+
+def revision_key(channel: str, target: str) -> str:
+    return f"{keys.PREFIX}meta:rev:{channel}:{target}"
+
+
+class RevisionHook:
+    def applies(self, msg: InboundMessage) -> bool:
+        return msg.channel in ("facebook", "instagram") and msg.meta.get("revision") in ("edit", "remove")
+
+    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
+        what = str(msg.meta["revision"])
+        target = str(msg.meta.get("target") or "")
+        original = await r.get(keys.idem(f"{msg.channel}:{target}"))
+        doc = {
+            "revision": what,
+            "record_id": original.decode() if isinstance(original, bytes) else original,
+            "stream_record_id": msg.id,
+            "text": msg.text if what == "edit" else None,
+            "sent_at": utc_iso(msg.sent_at),
+            "filed_at": utc_iso(datetime.now(UTC)),
+        }
+        key = revision_key(msg.channel, target)
+        async with r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, msg.native_id, orjson.dumps(doc))
+            pipe.expire(key, REVISION_TTL_S)
+            await pipe.execute()
+        return Decision(skipped=what)
+
+    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
+        return []

@@ -1,0 +1,168 @@
+"""Intake: atomic idempotent batches, group commit, and the spool when Redis is down."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway import keys
+from gateway.intake import Intake, IntakeUnavailable
+from normalizer.models import InboundMessage, Sender
+from tests.support.redis_proc import RedisProc
+
+
+def msg(native_id: str, text: str = "Lampu jalan mati") -> InboundMessage:
+    return InboundMessage(channel="api", provider="http-api", kind="submission", native_id=native_id,
+                          sender=Sender(kind="api", id="agency"), text=text)
+
+
+@pytest.fixture
+async def intake(r: aioredis.Redis, tmp_path: Path):
+    it = Intake(r, tmp_path / "spool", dedupe_ttl_s=3600, flush_interval_s=0.05)
+    await it.start()
+    yield it
+    await it.close()
+
+
+async def test_batch_is_stored_with_duplicates_answered_by_first_id(intake: Intake, r: aioredis.Redis):
+    first = await intake.accept([msg("a")])
+    res = await intake.accept([msg("b"), msg("a"), msg("b")])
+    assert [x.status for x in res] == ["new", "duplicate", "duplicate"]
+    assert res[1].record_id == first[0].record_id
+    assert res[2].record_id == res[0].record_id
+    entries = await r.xrange(keys.INBOUND_STREAM)
+    assert [e[1][b"id"].decode() for e in entries] == [first[0].record_id, res[0].record_id]
+    stored = InboundMessage.model_validate_json(entries[1][1][b"msg"])
+    assert stored.native_id == "b" and stored.id == res[0].record_id and stored.received_at is not None
+    assert await r.ttl(keys.idem("api:a")) > 3000
+
+
+async def test_concurrent_callers_share_round_trips(intake: Intake, r: aioredis.Redis):
+    results = await asyncio.gather(*(intake.accept([msg(f"c{i}")]) for i in range(300)))
+    assert all(x[0].status == "new" for x in results)
+    assert await r.xlen(keys.INBOUND_STREAM) == 300
+    assert intake.stats.batches < 100, f"{intake.stats.batches} round trips for 300 callers"
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path):
+    """A redis-server of this test's own, with AOF, so the test can stop and restart it."""
+    proc = RedisProc(tmp_path / "redis", aof=True).start()
+    client = aioredis.Redis.from_url(proc.url, socket_timeout=2, socket_connect_timeout=1)
+    yield proc, client
+    await client.aclose()
+    proc.stop()
+
+
+async def test_redis_down_spools_then_flushes_in_order_without_duplicates(own_redis, tmp_path: Path):
+    proc, client = own_redis
+    it = Intake(client, tmp_path / "spool", dedupe_ttl_s=3600, flush_interval_s=0.05)
+    await it.start()
+    try:
+        before = await it.accept([msg("m0")])
+        assert before[0].status == "new"
+        proc.stop()
+        spooled = []
+        for i in range(1, 21):
+            spooled += await it.accept([msg(f"m{i}")])
+        spooled += await it.accept([msg("m0")])  # a provider retry of an already stored message
+        assert {x.status for x in spooled} == {"spooled"}
+        assert it.spooling
+        files = list((tmp_path / "spool").glob("*.jsonl"))
+        assert files and sum(len(f.read_bytes().splitlines()) for f in files) == 21
+        proc.start()
+        for _ in range(200):
+            if not it.spooling:
+                break
+            await asyncio.sleep(0.05)
+        assert not it.spooling, "spool did not drain after Redis came back"
+        entries = await client.xrange(keys.INBOUND_STREAM)
+        natives = [InboundMessage.model_validate_json(f[b"msg"]).native_id for _e, f in entries]
+        assert natives == [f"m{i}" for i in range(21)], "in order, m0 once"
+        assert not list((tmp_path / "spool").glob("*.jsonl"))
+        after = await it.accept([msg("m21")])
+        assert after[0].status == "new", "back to direct writes"
+    finally:
+        await it.close()
+
+
+async def test_pollers_can_refuse_the_spool(own_redis, tmp_path: Path):
+    proc, client = own_redis
+    it = Intake(client, tmp_path / "spool", dedupe_ttl_s=3600)
+    await it.start()
+    try:
+        proc.stop()
+        with pytest.raises(IntakeUnavailable):
+            await it.accept([msg("p1")], allow_spool=False)
+        assert not (tmp_path / "spool").exists() or not list((tmp_path / "spool").glob("*.jsonl"))
+    finally:
+        await it.close()
+
+
+async def test_redis_and_spool_down_is_unavailable(own_redis, tmp_path: Path):
+    proc, client = own_redis
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the spool directory should be")
+    it = Intake(client, blocker, dedupe_ttl_s=3600)
+    await it.start()
+    try:
+        proc.stop()
+        with pytest.raises(IntakeUnavailable):
+            await it.accept([msg("x1")])
+    finally:
+        await it.close()
+
+
+async def test_spool_left_by_a_crashed_process_is_flushed_by_the_next(own_redis, tmp_path: Path):
+    _proc, client = own_redis
+    from gateway.intake import serialize
+    from gateway.spool import Spool, SpoolEntry
+
+    spool_dir = tmp_path / "spool"
+    m = msg("orphan")
+    m.stamp("01JAAAAAAAAAAAAAAAAAAAAAAA")
+    old = Spool(spool_dir)
+    old.append_sync([SpoolEntry(m.idempotency_key, m.id or "", serialize(m))])
+    with (spool_dir / sorted(p.name for p in spool_dir.iterdir())[0]).open("ab") as f:
+        f.write(b'{"k": "api:torn", "i": "01J')  # torn last line: the crash happened mid-write
+    old.rotate()
+    it = Intake(client, spool_dir, dedupe_ttl_s=3600, flush_interval_s=0.05)
+    assert it.spooling, "a new process notices the spool"
+    await it.start()
+    try:
+        for _ in range(100):
+            if await client.xlen(keys.INBOUND_STREAM):
+                break
+            await asyncio.sleep(0.05)
+        entries = await client.xrange(keys.INBOUND_STREAM)
+        assert [f[b"id"].decode() for _e, f in entries] == ["01JAAAAAAAAAAAAAAAAAAAAAAA"]
+    finally:
+        await it.close()
+
+
+async def test_http_request_during_outage_is_accepted_and_delivered_once(own_redis, make_settings, rsync):
+    from tests.support.core import wait_for_records
+    from tests.support.fixtures import GatewayUnderTest
+
+    proc, _client = own_redis
+    gw = await GatewayUnderTest(make_settings(redis_url=proc.url)).start()
+    try:
+        proc.stop()
+        auth = {"Authorization": "Bearer test-http-token"}
+        body = {"id": "outage-1", "text": "Banjir di jalan utama", "reporter": {"phone": "081234567890"}}
+        status, answer, _h = await gw.post("/channels/http/complaints", json=body, headers=auth)
+        assert status == 202, answer
+        proc.start()
+        await gw.start_worker()
+        import redis as sync_redis
+        core = sync_redis.Redis.from_url(proc.url)
+        records = await asyncio.to_thread(wait_for_records, core, 1, 10.0)
+        assert [x["idempotency_key"] for x in records] == ["api:outage-1"]
+        status, answer, _h = await gw.post("/channels/http/complaints", json=body, headers=auth)
+        assert status == 200 and b"duplicate" in answer
+        core.close()
+    finally:
+        await gw.stop()
