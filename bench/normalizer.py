@@ -40,7 +40,9 @@ def load(path: Path = DEVSET) -> list[dict[str, Any]]:
 
 
 def message(text: str, channel: str = "sms", n: int = 0) -> InboundMessage:
-    sender = Sender(kind="msisdn", id="+6281200000000") if channel == "sms" else Sender(kind="api", id="bench")
+    # a different sender per message, so caches of phone parsing do not flatter the figures
+    sender = Sender(kind="msisdn", id=f"08{1200000000 + n * 7919:010d}"[:13]) if channel == "sms" \
+        else Sender(kind="api", id=f"bench-{n}")
     msg = InboundMessage(channel="sms" if channel == "sms" else "api", provider="bench",
                          kind="sms" if channel == "sms" else "submission", native_id=f"b{n}", sender=sender, text=text)
     msg.stamp("01JD0000000000000000000000", datetime(2026, 11, 23, tzinfo=UTC))
