@@ -19,7 +19,7 @@ ROWS = bench.load()
 
 def test_devset_is_big_enough_and_well_formed():
     assert len(ROWS) >= 300
-    assert {r["split"] for r in ROWS} == {"dev", "heldout"}
+    assert {r["split"] for r in ROWS} == {"dev", "heldout", "blind"}
     assert sum(r["split"] == "heldout" for r in ROWS) >= 100
     for r in ROWS:
         assert r["classification"] in {"complaint", "aspiration", "information_request"}
@@ -31,7 +31,7 @@ def test_devset_is_big_enough_and_well_formed():
     json.dumps(ROWS)
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "blind"])
 def test_targets_met(split):
     res = bench.evaluate([r for r in ROWS if r["split"] == split])
     for key, target in bench.TARGETS.items():
