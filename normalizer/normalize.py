@@ -69,7 +69,8 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
-    title_text = tidy("".join(m.title or "" for m in messages[:1]))
+    subject = markers.extract(tidy("".join(m.title or "" for m in messages[:1])))  # "[RAHASIA] Pungli di …"
+    title_text = subject.body
     ptoks = place_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
     toks = [t for t in ptoks if t != ","]
     wds = expand(toks)
@@ -78,7 +79,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     rules = topics.active()
     topic_slugs = topics.classify_topics(body, rules, wds)
     public_body = pii.mask(body)
-    title = _title(first, public_body, topic_slugs, rules)
+    title = _title(first, title_text, public_body, topic_slugs, rules)
     return ComplaintRecord(
         id=first.id,
         idempotency_key=first.idempotency_key,
@@ -93,8 +94,8 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         received_at=utc_iso(first.received_at) or "",
         reporter=_reporter(first),
         forwarded_by=first.forwarded_by,
-        anonymous=marked.anonymous or any(m.anonymous for m in messages),
-        confidential=marked.confidential or any(m.confidential for m in messages),
+        anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
+        confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
         classification=classify.classify(f"{title_text}\n{body}" if title_text else body, wds),
         title=title,
         body=body,
@@ -116,14 +117,15 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     )
 
 
-def _title(msg: InboundMessage, public_body: str, topic_slugs: list[str], rules: topics.RuleSet) -> str:
+def _title(msg: InboundMessage, subject: str, public_body: str, topic_slugs: list[str],
+           rules: topics.RuleSet) -> str:
     """The subject (email/post title) or the first meaningful sentence; never empty.
 
     Built from the masked body: the title is shown wherever the report is, so it must not
     carry the personal data that ``public_body`` hides.
     """
-    if msg.title and tidy(msg.title):
-        return cut_at_word(pii.mask(tidy(msg.title)), 100)
+    if subject:
+        return cut_at_word(pii.mask(subject), 100)
     sentence = first_sentence(public_body) if public_body else ""
     if _MEANINGFUL.search(sentence):
         return cut_at_word(sentence.replace("\n", " "), 100)

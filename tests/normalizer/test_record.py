@@ -58,3 +58,11 @@ def test_empty_text_is_flagged_and_valid():
 def test_normalize_is_deterministic():
     m = msg("#anonim pungli di kantor desa kab. lebak, hub 081234567890")
     assert normalize([m]).to_json_dict() == normalize([m]).to_json_dict()
+
+
+def test_marker_in_email_subject_sets_flag_and_leaves_title():
+    rec = normalize([msg("Petugas kelurahan minta uang 100rb untuk surat pengantar.", channel="email",
+                         title="[RAHASIA] Pungli di kelurahan")])
+    assert rec.confidential is True
+    assert rec.title == "Pungli di kelurahan"
+    assert rec.topics[0] == "illegal-levies"
