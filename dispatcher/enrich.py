@@ -4,15 +4,59 @@ itself stays pure). Each enricher is ``async (redis, emit) -> None`` and may fil
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from dispatcher.hooks import Emit
+from gateway.keys import PREFIX
+from normalizer import spam, topics
 
 Enricher = Callable[[aioredis.Redis, Emit], Awaitable[None]]
 
+REPEAT_PREFIX = PREFIX + "repeat:"
+
+
+def repeat_key(sender: str, text: str) -> str:
+    """One sorted set per (sender, folded text); the sender is hashed so no phone number sits in a key."""
+    who = hashlib.blake2b(sender.encode(), digest_size=10).hexdigest()
+    return f"{REPEAT_PREFIX}{who}:{spam.fingerprint(text)}"
+
+
+def repeat_counter(window_s: int, threshold: int) -> Enricher:
+    """Count the same text from the same sender within ``window_s`` (sliding) into ``ctx.repeat_count``.
+
+    Members are record ids, so a message the dispatcher retries after a crash is not counted
+    twice; the set expires with the window so idle senders leave nothing behind.
+    """
+
+    async def enrich(r: aioredis.Redis, emit: Emit) -> None:
+        emit.ctx.repeat_threshold = threshold
+        if not emit.messages:
+            return
+        first = emit.messages[0]
+        text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
+        if not spam.fingerprint_words(text):
+            return  # media only / empty: nothing to compare
+        key = repeat_key(f"{first.sender.kind}:{first.sender.id}", text)
+        now = time.time()
+        member = first.id or first.idempotency_key
+        async with r.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now - window_s)
+            pipe.zadd(key, {member: now}, nx=True)
+            pipe.zcard(key)
+            pipe.expire(key, window_s + 60)
+            results = await pipe.execute()
+        emit.ctx.repeat_count = int(results[2])
+
+    return enrich
+
 
 def default_enrichers(settings: Any) -> list[Enricher]:
-    return []
+    # the dispatcher builds its enrichers once at start: load and validate the topic rules here so
+    # a broken config/topics.yaml stops the worker with a clear message instead of failing per record
+    topics.use_rules(topics.load_rules(settings.rules_file))
+    return [repeat_counter(settings.spam_window_s, settings.spam_repeat_threshold)]

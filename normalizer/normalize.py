@@ -1,17 +1,20 @@
 """``InboundMessage``(s) → ``ComplaintRecord``: pure, deterministic, no I/O.
 
-This is the foundation's pass-through normalizer: it fills every contract field correctly
-from what the adapter gave (text tidied, phone to E.164, title from the first sentence).
-Understanding the complaint (classification, topics, region, language, PII masking) is
-layered on top by the normalizer modules.
+Every contract field is filled from what the adapter gave (text tidied, phone to E.164);
+the text itself is understood by one module per question: ``markers`` (Anonim/Rahasia),
+``classify`` (Pengaduan/Aspirasi/Permintaan Informasi), ``topics`` (rule file → topic slugs
+and suggested agency), ``region`` (Kemendagri codes), ``language``, ``pii`` (public_body)
+and ``spam``. No I/O: the topic rules are loaded once (``topics.use_rules`` at start).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from normalizer import classify, language, markers, pii, region, spam, topics
 from normalizer.models import (
     ComplaintRecord,
     Conversation,
@@ -25,12 +28,12 @@ from normalizer.models import (
     utc_iso,
 )
 from normalizer.phone import parse_msisdn
-from normalizer.text import cut_at_word, first_sentence, tidy
+from normalizer.text import cut_at_word, expand, first_sentence, place_tokens, tidy
 
-NORMALIZER_VERSION = "0.1.0"
+NORMALIZER_VERSION = "0.2.0"
 GATEWAY_VERSION = "0.1.0"
 
-_TOPIC_TITLES = {None: "Laporan"}
+_MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
 _CHANNEL_NAMES = {
     "sms": "SMS 1708", "twitter": "X @LAPOR1708", "facebook": "Facebook", "instagram": "Instagram",
     "telegram": "Telegram", "email": "email", "api": "sistem instansi",
@@ -42,6 +45,7 @@ class NormalizeContext:
     """What the dispatcher knows beyond the messages (decided elsewhere, passed in)."""
 
     repeat_count: int = 0  # same text from the same sender in the recent window
+    repeat_threshold: int = spam.REPEAT_THRESHOLD  # settings.spam_repeat_threshold, set by the enricher
     extra_flags: list[str] = field(default_factory=list)
     in_reply_to: str | None = None  # record id this message follows up
 
@@ -56,7 +60,8 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         raise ValueError("message was not stamped by intake")
     original = "".join(m.text for m in messages)
     cleaned_source = "".join(m.body if m.body is not None else m.text for m in messages)
-    body = tidy(cleaned_source)
+    marked = markers.extract(tidy(cleaned_source))
+    body = marked.body
     flags: list[Any] = []
     for flag in [*(f for m in messages for f in m.flags), *ctx.extra_flags]:
         if flag not in flags:
@@ -64,7 +69,17 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
-    title = _title(first, body)
+    subject = markers.extract(tidy("".join(m.title or "" for m in messages[:1])))  # "[RAHASIA] Pungli di …"
+    title_text = subject.body
+    ptoks = place_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
+    toks = [t for t in ptoks if t != ","]
+    wds = expand(toks)
+    if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
+        flags.append("possible_spam")
+    rules = topics.active()
+    topic_slugs = topics.classify_topics(body, rules, wds)
+    public_body = pii.mask(body)
+    title = _title(first, title_text, public_body, topic_slugs, rules)
     return ComplaintRecord(
         id=first.id,
         idempotency_key=first.idempotency_key,
@@ -79,17 +94,17 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         received_at=utc_iso(first.received_at) or "",
         reporter=_reporter(first),
         forwarded_by=first.forwarded_by,
-        anonymous=any(m.anonymous for m in messages),
-        confidential=any(m.confidential for m in messages),
-        classification="complaint",
+        anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
+        confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
+        classification=classify.classify(f"{title_text}\n{body}" if title_text else body, wds),
         title=title,
         body=body,
-        public_body=body,
+        public_body=public_body,
         original_text=original,
-        language="und",
-        topics=[],
-        suggested_agency=None,
-        location=_location(messages),
+        language=language.detect(body, toks if len(body) <= language.MAX_CHARS and not title_text else None),
+        topics=topic_slugs,
+        suggested_agency=topics.agency_for(topic_slugs, rules),
+        location=_location(messages, ptoks),
         attachments=[
             RecordAttachment(kind=a.kind, mime=a.mime, filename=a.filename, size=a.size, sha256=a.sha256,
                              url=a.url, ref=a.ref)
@@ -102,12 +117,21 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     )
 
 
-def _title(msg: InboundMessage, body: str) -> str:
-    if msg.title and tidy(msg.title):
-        return cut_at_word(tidy(msg.title), 100)
-    if body:
-        return cut_at_word(first_sentence(body), 100)
-    return f"{_TOPIC_TITLES[None]} via {_CHANNEL_NAMES.get(msg.channel, msg.channel)}"
+def _title(msg: InboundMessage, subject: str, public_body: str, topic_slugs: list[str],
+           rules: topics.RuleSet) -> str:
+    """The subject (email/post title) or the first meaningful sentence; never empty.
+
+    Built from the masked body: the title is shown wherever the report is, so it must not
+    carry the personal data that ``public_body`` hides.
+    """
+    if subject:
+        return cut_at_word(pii.mask(subject), 100)
+    sentence = first_sentence(public_body) if public_body else ""
+    if _MEANINGFUL.search(sentence):
+        return cut_at_word(sentence.replace("\n", " "), 100)
+    topic = rules.by_slug(topic_slugs[0]) if topic_slugs else None
+    label = topic.label if topic else "Laporan"
+    return f"{label} via {_CHANNEL_NAMES.get(msg.channel, msg.channel)}"
 
 
 def _reporter(msg: InboundMessage) -> Reporter:
@@ -126,12 +150,18 @@ def _reporter(msg: InboundMessage) -> Reporter:
                     msisdn=msisdn, email=email, operator=operator)
 
 
-def _location(messages: Sequence[InboundMessage]) -> Location | None:
-    for m in messages:
-        if m.location is not None:
-            return Location(text=m.location.text, province_code=None, province=None, regency_code=None,
-                            regency=None, district=None, lat=m.location.lat, lon=m.location.lon)
-    return None
+def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location | None:
+    """Channel coordinates/place name plus the region named in the place name or the text (``toks``)."""
+    point = next((m.location for m in messages if m.location is not None), None)
+    found = region.find_region(point.text if point else None, tokens=toks)
+    if point is None and not found.found:
+        return None
+    return Location(
+        text=point.text if point else None,
+        province_code=found.province_code, province=found.province,
+        regency_code=found.regency_code, regency=found.regency, district=found.district,
+        lat=point.lat if point else None, lon=point.lon if point else None,
+    )
 
 
 def _conversation(msg: InboundMessage, ctx: NormalizeContext) -> Conversation | None:

@@ -34,9 +34,106 @@ def cut_at_word(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+# salutations that open a message but say nothing ("Yth. Admin LAPOR!", "Selamat pagi pak,")
+GREETING_WORDS = frozenset({
+    "pak", "bu", "bapak", "ibu", "min", "admin", "mimin", "halo", "hallo", "hai", "hi", "hello", "selamat", "pagi",
+    "siang", "sore", "malam", "yth", "yang", "terhormat", "kepada", "assalamualaikum", "assalamu", "alaikum",
+    "wr", "wb", "permisi", "maaf", "lapor", "lapor1708", "izin", "ijin", "dengan", "hormat",
+    "salam", "sejahtera", "kak", "om", "gan", "sir", "dear", "tim", "dinas", "bapak2", "ibu2", "pagii", "kakak",
+})
+
+
 def first_sentence(text: str) -> str:
+    """The first piece with at least 3 letters that is not only a salutation."""
+    fallback = None
     for piece in _SENTENCE_END.split(text):
         piece = piece.strip()
-        if len(re.sub(r"\W", "", piece)) >= 3:
-            return piece
-    return text.strip()
+        if len(re.sub(r"\W", "", piece)) < 3:
+            continue
+        if all(t in GREETING_WORDS for t in raw_tokens(piece)):
+            fallback = fallback or piece
+            continue
+        return piece
+    return fallback or text.strip()
+
+
+# --- tokens for the rule modules (classify, topics, region, spam) -------------------------
+
+_TOKEN = re.compile(r"[0-9a-z]+")
+_REPEATS = re.compile(r"([a-z])\1{2,}")  # "parahhhh" -> "parah", "tolooong" -> "tolong"
+_REDUP = re.compile(r"\b([a-z]{2,})2\b")  # "cair2" -> "cair cair" (Indonesian reduplication)
+
+# Chat spellings people use on SMS and X, mapped to the standard word the rules are written in.
+SLANG: dict[str, str] = {
+    "yg": "yang", "tdk": "tidak", "gk": "tidak", "ga": "tidak", "gak": "tidak", "nggak": "tidak",
+    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "g": "tidak", "tak": "tidak", "kagak": "tidak",
+    "blm": "belum", "blum": "belum", "udh": "sudah", "sdh": "sudah", "udah": "sudah", "dah": "sudah",
+    "gmn": "bagaimana", "gimana": "bagaimana", "bgmn": "bagaimana", "gmna": "bagaimana",
+    "bagaimn": "bagaimana", "gmana": "bagaimana",
+    "mhn": "mohon", "mohn": "mohon", "tlg": "tolong", "tolonh": "tolong", "tlong": "tolong",
+    "dgn": "dengan", "dg": "dengan", "utk": "untuk", "untk": "untuk", "u": "untuk",
+    "krn": "karena", "karna": "karena", "krna": "karena", "sm": "sama", "jg": "juga", "jgn": "jangan",
+    "sy": "saya", "sya": "saya", "aku": "saya", "gw": "saya", "gue": "saya", "kmi": "kami",
+    "bpk": "bapak", "pak": "bapak", "bu": "ibu", "min": "admin", "mimin": "admin",
+    "tp": "tapi", "tpi": "tapi", "klo": "kalau", "kalo": "kalau", "kl": "kalau", "bs": "bisa",
+    "bsa": "bisa", "dr": "dari", "dri": "dari", "org": "orang", "bgt": "banget", "bngt": "banget",
+    "lg": "lagi", "lgi": "lagi", "sj": "saja", "aja": "saja", "aj": "saja", "sampe": "sampai",
+    "smp": "sampai", "hrs": "harus", "msh": "masih", "masi": "masih", "bln": "bulan", "thn": "tahun",
+    "th": "tahun", "hr": "hari", "mgg": "minggu", "skrg": "sekarang", "skrang": "sekarang",
+    "knp": "kenapa", "napa": "kenapa", "kpn": "kapan", "dmn": "dimana", "dimn": "dimana",
+    "brp": "berapa", "brapa": "berapa", "apkh": "apakah", "apa2": "apa", "tau": "tahu", "tnya": "tanya",
+    "nanya": "tanya", "nny": "tanya", "info": "informasi", "infonya": "informasi", "inpo": "informasi",
+    "sblm": "sebelum", "stlh": "setelah", "trs": "terus", "trus": "terus", "bnyk": "banyak",
+    "byk": "banyak", "pdhl": "padahal", "sdg": "sedang", "lbh": "lebih", "bnr": "benar", "emg": "memang",
+    "mmg": "memang", "dpt": "dapat", "dapet": "dapat", "jln": "jalan", "jl": "jalan", "rmh": "rumah",
+    "sklh": "sekolah", "skolah": "sekolah", "pemkab": "pemerintah", "pemkot": "pemerintah",
+    "pemda": "pemerintah", "pemprov": "pemerintah", "kades": "kepala desa", "sktr": "sekitar",
+    "bener": "benar", "cmn": "cuma", "cm": "cuma", "mulu": "melulu", "ajah": "saja",
+    "rusaak": "rusak", "rsak": "rusak", "ruksak": "rusak", "perbaikin": "perbaiki", "benerin": "perbaiki",
+    "dibenerin": "diperbaiki", "diperbaikin": "diperbaiki", "dibetulin": "diperbaiki",
+    "numpuk": "menumpuk", "makasih": "terima kasih", "makasi": "terima kasih", "mksh": "terima kasih",
+    "trims": "terima kasih", "thx": "terima kasih", "cepet": "cepat", "biar": "supaya",
+    "ancur": "hancur", "bolong": "berlubang", "rusakk": "rusak", "mati2": "mati",
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents stripped, letter floods shortened: the form rules are matched in."""
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _REPEATS.sub(r"\1\1", text)
+    return _REDUP.sub(r"\1 \1", text)
+
+
+_TOKEN_P = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
+
+
+def place_tokens(text: str) -> list[str]:
+    """``raw_tokens`` plus "," for punctuation that separates names ("Permisi pak, Kalsel")."""
+    return [t if t[0].isalnum() else "," for t in _TOKEN_P.findall(fold(text))]
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Folded alphanumeric tokens, chat spellings kept (region names are matched on these)."""
+    return _TOKEN.findall(fold(text))
+
+
+def expand(tokens: list[str]) -> list[str]:
+    """``raw_tokens`` with chat spellings expanded to the standard word (may yield 2 words)."""
+    out: list[str] = []
+    for tok in tokens:
+        std = SLANG.get(tok)
+        if std is None:
+            out.append(tok)
+        elif " " in std:
+            out.extend(std.split())
+        else:
+            out.append(std)
+    return out
+
+
+def words(text: str) -> list[str]:
+    """Folded tokens with chat spellings expanded: the form topic and class cues are matched in."""
+    return expand(raw_tokens(text))

@@ -1,0 +1,313 @@
+"""Province, regency/city and district named in a message, with Kemendagri codes.
+
+The gazetteer (``normalizer/data``) is compiled at import into one dictionary from word
+sequences to places, and a message is scanned once, longest name first, so the cost does
+not grow with the number of regions. Each name found is weighed by the word before it
+(``Kab.``/``Kota``/``Kec.``/``Prov.``, or a locative like "di"); a name that fits several
+places is narrowed by the other names in the message and otherwise left unresolved.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+from normalizer.text import place_tokens, raw_tokens
+
+Level = Literal["prov", "reg", "dist"]
+
+
+@dataclass(frozen=True)
+class Place:
+    level: Level
+    code: str  # dotted Kemendagri code: "32", "32.73", "32.73.08"
+    name: str  # as in the gazetteer: "Jawa Barat", "Kota Bandung", "Coblong"
+    kind: str  # "prov", "kab", "kota", "kec"
+    province_code: str
+    regency_code: str | None
+
+
+@dataclass(frozen=True)
+class RegionMatch:
+    province_code: str | None = None
+    province: str | None = None
+    regency_code: str | None = None
+    regency: str | None = None
+    district: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.province_code is not None
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("normalizer").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+PROVINCES: dict[str, Place] = {}
+REGENCIES: dict[str, Place] = {}
+DISTRICTS: dict[str, Place] = {}
+_INDEX: dict[tuple[str, ...], list[Place]] = {}
+
+_PROVINCE_ALIASES = {
+    "11": ["nad", "nanggroe aceh darussalam"], "12": ["sumut"], "13": ["sumbar"], "15": [], "16": ["sumsel"],
+    "19": ["babel", "bangka belitung"], "21": ["kepri"], "31": ["jakarta", "dki", "dki jakarta", "jkt"],
+    "32": ["jabar"], "33": ["jateng"], "34": ["diy", "yogyakarta", "jogja", "yogya", "jogjakarta", "jogjakarta",
+                                              "djogja", "ygy"],
+    "35": ["jatim"], "52": ["ntb"], "53": ["ntt"], "61": ["kalbar"], "62": ["kalteng"], "63": ["kalsel"],
+    "64": ["kaltim"], "65": ["kaltara"], "71": ["sulut"], "72": ["sulteng"], "73": ["sulsel"],
+    "74": ["sultra"], "76": ["sulbar"], "82": ["malut"], "92": ["pabar"], "96": ["pbd"],
+}
+# short forms of regencies/cities; several codes = ambiguous on purpose (Bdg: Kab. or Kota Bandung)
+_REGENCY_ALIASES = {
+    "jaksel": ["31.74"], "jakut": ["31.72"], "jakbar": ["31.73"], "jaktim": ["31.75"], "jakpus": ["31.71"],
+    "bdg": ["32.04", "32.73"], "bandung": ["32.04", "32.73"], "sby": ["35.78"], "suroboyo": ["35.78"],
+    "smg": ["33.22", "33.74"], "solo": ["33.72"], "mks": ["73.71"], "plg": ["16.71"], "pku": ["14.71"],
+    "bks": ["32.16", "32.75"], "tng": ["36.03", "36.71"], "tangsel": ["36.74"], "bgr": ["32.01", "32.71"],
+    "dpk": ["32.76"], "mdn": ["12.71"], "btm": ["21.71"], "jogja": ["34.71"], "yogya": ["34.71"],
+    "jogjakarta": ["34.71"], "gunung kidul": ["34.03"], "kulonprogo": ["34.01"], "sidoarjo": ["35.15"],
+    "tasik": ["32.06", "32.78"], "cirebon": ["32.09", "32.74"], "purwokerto": ["33.02"],
+    "jember": ["35.09"], "banyuwangi": ["35.10"], "kab bandung": ["32.04"], "pontianak": ["61.71"],
+    "balikpapan": ["64.71"], "samarinda": ["64.72"], "denpasar": ["51.71"], "lamongan": ["35.24"],
+    "tangkab": ["36.03"],  # SMS routing keyword of Kabupaten Tangerang (lapor-domain.md)
+}
+# regency names that are everyday words ("sungai penuh sampah", "batu bara", "nasib malang"):
+# only taken with a cue before them (Kab./Kota/di/dari/warga...)
+_COMMON_NAMES = {
+    "batang", "serang", "lebak", "batu", "banjar", "pati", "agam", "bima", "sigi", "karo", "belu", "ende",
+    "muna", "buru", "kaur", "lingga", "bone", "metro", "palu", "padang", "puncak", "paser", "tapin",
+    "landak", "tual", "toba", "kudus", "lahat", "malaka", "ketapang", "medan", "malang", "sungai penuh",
+    "tebing tinggi", "padang panjang", "batu bara", "bau bau", "empat lawang", "tanah laut", "tanah datar",
+    "kota", "tegal", "sampang", "depok", "pagar alam", "siak", "buol", "jambi", "kendal", "nias",
+    "mimika", "kapuas", "dairi", "gowa", "maros", "luwu", "wajo", "barru", "tebo", "bungo", "berau",
+    "natuna", "pidie", "sabang", "langsa", "pasaman", "solok", "dompu", "sumba", "lembata", "ngada",
+    "manggarai", "poso", "buton", "tuban", "blora", "kediri", "madiun", "bangli", "binjai", "kampar",
+    "bintan", "karimun", "jepara", "rembang", "grobogan", "pemalang", "paniai", "sarmi",
+    "keerom", "nduga", "deiyai", "merangin", "seluma", "kepahiang", "lebong", "sintang", "melawi",
+    "sekadau", "sambas", "sanggau", "katingan", "seruyan", "tabalong", "konawe", "kolaka", "bombana",
+    "jeneponto", "takalar", "bantaeng", "sinjai", "soppeng", "pinrang", "enrekang", "majene", "mamasa",
+}
+_CUE_PROV = {"prov", "provinsi", "propinsi", "prop", "provinces", "province"}
+_CUE_KAB = {"kab", "kabupaten", "kb", "kabupatn", "regency"}
+_CUE_KOTA = {"kota", "kot", "kodya", "kotamadya", "kotamadia", "city", "pemkot"}
+_CUE_KEC = {"kec", "kecamatan", "kcmtn", "kcm", "kecamtan", "distrik"}
+_CUE_LOC = {"di", "dari", "ke", "daerah", "wilayah", "warga", "kawasan", "sekitar", "dr", "dri", "area",
+            "domisili", "lokasi", "in"}
+# the next name is a street, village, school or person, not a region ("Jl. Pemuda", "Desa Cibodas")
+_BLOCK = {"jalan", "jl", "jln", "gang", "gg", "desa", "ds", "kel", "kelurahan", "dusun", "dsn", "perum",
+          "perumahan", "komplek", "kompleks", "bank", "pt", "cv", "no", "nomor", "pak", "bu", "bapak", "ibu",
+          "sdn", "smpn", "sman", "smkn", "universitas", "univ", "masjid", "kampung", "kp", "blok", "nasi",
+          "rumah", "makan", "polda", "jurusan", "trayek", "toko", "hotel", "mas", "mbak", "bang", "sdr", "an"}
+# district names that are also everyday words never count without "Kec."
+_COMMON_WORDS = {
+    "baru", "tengah", "utara", "selatan", "barat", "timur", "kota", "pusat", "pasar", "jaya", "raya", "indah",
+    "makmur", "sejahtera", "merdeka", "kampung", "sungai", "gunung", "bukit", "pantai", "pulau", "teluk",
+    "tanjung", "air", "batu", "danau", "hilir", "hulu", "laut", "muara", "pesisir", "rawa", "sawah", "kebun",
+    "lubuk", "tanah", "kali", "pasir", "padang", "kuala", "bandar", "sukamaju", "kedung", "mulya", "mekar",
+    "bumi", "karang", "lama", "kecil", "besar", "dua", "tiga", "satu", "empat", "lima", "enam",
+    "sebelas", "tujuh", "delapan", "sembilan", "sepuluh", "bersatu", "mandiri", "damai", "sentosa",
+    "harapan", "permai", "asri", "abadi", "sari", "rejo", "kulon", "wetan", "lor", "kidul", "bulan",
+    "rusak", "jalan", "banjir", "sampah", "listrik", "sekolah", "desa", "kantor", "dinas", "rumah",
+    "pagi", "siang", "malam", "sore", "hari", "minggu", "tahun", "senin", "selasa", "rabu", "kamis", "jumat",
+    "sabtu", "bayar", "uang", "mati", "tidak", "sudah", "belum", "sama", "saja", "lagi", "juga", "bisa",
+    "kami", "saya", "kita", "mereka", "warga", "rakyat", "ibu", "bapak", "anak", "orang", "lambat", "cepat",
+    "tinggi", "rendah", "panjang", "pendek", "lurus", "simpang", "perbaungan", "kuta", "semua", "mana",
+    "kampar", "bintang", "langit", "bunga", "melati", "mawar", "kelapa", "pinang", "durian",
+    "mangga", "nangka", "jati", "beringin", "cempaka", "kenanga", "tebing", "lembah", "dataran",
+    "pinggir", "balai", "tepi", "depan", "belakang", "samping", "dalam", "luar", "atas", "bawah", "ujung",
+    "lapangan", "sekitar", "perempatan", "pertigaan", "jembatan", "pelabuhan", "bandara", "stasiun", "terminal",
+    "masjid", "gereja", "pura", "puskesmas", "wilayah", "lokasi", "tempat", "sana", "sini", "situ", "rawan",
+    "tanjakan", "turunan", "tikungan", "persawahan", "perkebunan", "hutan", "kolam", "irigasi",
+    "sebelah", "dekat", "antara", "pojok", "kawasan", "lingkungan", "gunungsari", "sukajadi", "mulia",
+}
+
+
+def _base(name: str) -> tuple[str, str]:
+    for prefix, kind in (("Kabupaten Administrasi ", "kab"), ("Kota Administrasi ", "kota"),
+                         ("Kabupaten ", "kab"), ("Kota ", "kota")):
+        if name.startswith(prefix):
+            return name[len(prefix):], kind
+    return name, "kab"
+
+
+def _add(key: str, place: Place) -> None:
+    toks = tuple(raw_tokens(key))
+    if not toks:
+        return
+    lst = _INDEX.setdefault(toks, [])
+    if place not in lst:
+        lst.append(place)
+
+
+def _load() -> None:
+    for row in _rows("provinces.csv"):
+        p = Place("prov", row["code"], row["name"], "prov", row["code"], None)
+        PROVINCES[p.code] = p
+        _add(row["name"], p)
+    for code, aliases in _PROVINCE_ALIASES.items():
+        for a in aliases:
+            _add(a, PROVINCES[code])
+    for row in _rows("regencies.csv"):
+        base, kind = _base(row["name"])
+        p = Place("reg", row["code"], row["name"], kind, row["province_code"], row["code"])
+        REGENCIES[p.code] = p
+        _add(base, p)
+        if " " in base:
+            _add(base.replace(" ", ""), p)  # "Kulonprogo", "Gunungkidul" written as one word and vice versa
+    for alias, codes in _REGENCY_ALIASES.items():
+        for c in codes:
+            _add(alias, REGENCIES[c])
+    for row in _rows("districts.csv"):
+        reg = REGENCIES[row["regency_code"]]
+        p = Place("dist", row["code"], row["name"], "kec", reg.province_code, reg.code)
+        DISTRICTS[p.code] = p
+        _add(row["name"], p)
+
+
+_load()
+_MAX_N = max(len(k) for k in _INDEX)
+_FIRST: dict[str, int] = {}  # first word of a name -> longest name starting with it
+for _k in _INDEX:
+    _FIRST[_k[0]] = max(_FIRST.get(_k[0], 0), len(_k))
+
+
+@dataclass
+class _Mention:
+    pos: int
+    places: list[Place]
+    alt_districts: list[Place]  # a regency-level name that is also a district somewhere ("Depok, Sleman")
+
+
+def _mentions(toks: list[str]) -> list[_Mention]:
+    out: list[_Mention] = []
+    i, n = 0, len(toks)
+    while i < n:
+        longest = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
+        prev = toks[i - 1] if i else ""
+        if longest is None or prev in _BLOCK:
+            i += 1
+            continue
+        for size in range(min(longest, n - i), 0, -1):
+            key = tuple(toks[i:i + size])
+            places = _INDEX.get(key)
+            if places is None:
+                continue
+            chosen = _by_cue(places, prev, " ".join(key))
+            if chosen:
+                alt = [p for p in places if p.level == "dist"] if chosen[0].level == "reg" else []
+                out.append(_Mention(i, chosen, alt))
+                i += size - 1
+                break
+        i += 1
+    return out
+
+
+def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
+    provs = [p for p in places if p.level == "prov"]
+    regs = [p for p in places if p.level == "reg"]
+    dists = [p for p in places if p.level == "dist"]
+    if prev in _CUE_PROV:
+        return provs
+    if prev in _CUE_KAB:
+        return [p for p in regs if p.kind == "kab"] or regs
+    if prev in _CUE_KOTA:
+        return [p for p in regs if p.kind == "kota"] or provs
+    if prev in _CUE_KEC:
+        return dists
+    cued = prev in _CUE_LOC
+    if provs:
+        return provs
+    if regs:
+        return regs if cued or name not in _COMMON_NAMES else []
+    if dists and cued and len(dists) == 1 and len(name) >= 5 and not all(t in _COMMON_WORDS for t in name.split()):
+        return dists
+    return []
+
+
+def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMatch:
+    """The region named in ``texts`` (channel location text first, then the body), then in ``tokens``
+    (``place_tokens`` of a text already tokenized by the caller)."""
+    mentions: list[_Mention] = []
+    for text in texts:
+        if text:
+            mentions.extend(_mentions(place_tokens(text)))
+    if tokens:
+        mentions.extend(_mentions(tokens))
+    if not mentions:
+        return RegionMatch()
+    prov_named = [p.code for m in mentions for p in m.places if p.level == "prov"]
+    reg_mentions = [[p for p in m.places if p.level == "reg"] for m in mentions]
+    reg_mentions = [c for c in reg_mentions if c]
+    dist_mentions = [[p for p in m.places if p.level == "dist"] for m in mentions]
+    dist_mentions = [c for c in dist_mentions if c]
+    dist_regs = {p.regency_code for c in dist_mentions for p in c}
+
+    # a name that is a regency but also a district of another regency named in the message is that district
+    reg_codes = [{p.code for p in m.places if p.level == "reg"} for m in mentions]
+    for idx, m in enumerate(mentions):
+        others = set().union(*(c for j, c in enumerate(reg_codes) if j != idx and c))
+        inside = [d for d in m.alt_districts if d.regency_code in others]
+        if inside:
+            m.places = inside
+    reg_mentions = [c for c in ([p for p in m.places if p.level == "reg"] for m in mentions) if c]
+    dist_mentions = [c for c in ([p for p in m.places if p.level == "dist"] for m in mentions) if c]
+    dist_regs = {p.regency_code for c in dist_mentions for p in c}
+
+    regency: Place | None = None
+    ambiguous_prov: str | None = None
+    for cands in reg_mentions:
+        pick = _narrow(cands, dist_regs, prov_named)
+        if pick is not None:
+            regency = pick
+            break
+        if ambiguous_prov is None and len({c.province_code for c in cands}) == 1:
+            ambiguous_prov = cands[0].province_code
+    district: Place | None = None
+    if regency is None:
+        for cands in dist_mentions:
+            narrowed = [d for d in cands if not prov_named or d.province_code in prov_named]
+            amb = {c.code for cs in reg_mentions for c in cs}
+            if amb:
+                narrowed = [d for d in narrowed if d.regency_code in amb]
+            if len(narrowed) == 1:
+                district = narrowed[0]
+                regency = REGENCIES[district.regency_code or ""]
+                break
+    elif dist_mentions:
+        district = next((d for c in dist_mentions for d in c if d.regency_code == regency.code), None)
+    if regency is not None:
+        prov = PROVINCES[regency.province_code]
+    elif prov_named:
+        prov = PROVINCES[prov_named[0]]
+    elif ambiguous_prov is not None:
+        prov = PROVINCES[ambiguous_prov]
+    else:
+        provs = {d.province_code for c in dist_mentions for d in c}
+        if len(provs) != 1:
+            return RegionMatch()
+        prov = PROVINCES[provs.pop()]
+    return RegionMatch(
+        province_code=prov.code, province=prov.name,
+        regency_code=regency.code if regency else None, regency=regency.name if regency else None,
+        district=district.name if district else None,
+    )
+
+
+def _narrow(cands: list[Place], dist_regs: set[str | None], prov_named: list[str]) -> Place | None:
+    if len(cands) == 1:
+        return cands[0]
+    by_dist = [c for c in cands if c.code in dist_regs]
+    if len(by_dist) == 1:
+        return by_dist[0]
+    by_prov = [c for c in cands if c.province_code in prov_named]
+    if len(by_prov) == 1:
+        return by_prov[0]
+    return None
+
+
+def nik_region_valid(prefix6: str) -> bool:
+    """Whether the first digits of a NIK name a known province and regency (``PPKK``)."""
+    return f"{prefix6[:2]}.{prefix6[2:4]}" in REGENCIES

@@ -1,0 +1,124 @@
+"""Province, regency/city and district from the text, with Kemendagri codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from normalizer.models import GeoPoint
+from normalizer.normalize import normalize
+from normalizer.region import find_region
+from tests.normalizer.helpers import msg
+
+# text, province code, regency code, district
+CASES = [
+    ("jalan rusak di Kec. Coblong Kota Bandung", "32", "32.73", "Coblong"),
+    ("bansos di kab bandung gk cair", "32", "32.04", None),
+    ("KABUPATEN BANDUNG kec. Baleendah", "32", "32.04", "Baleendah"),
+    ("Kab. Malang, Kec. Dau", "35", "35.07", "Dau"),
+    ("kabupaten malang", "35", "35.07", None),
+    ("kota malang", "35", "35.73", None),
+    ("banjir di jaksel", "31", "31.74", None),
+    ("macet parah daerah jakut", "31", "31.72", None),
+    ("pdam mati di Sleman jogja", "34", "34.04", None),
+    ("di Kota Jogja", "34", "34.71", None),
+    ("warga gunungkidul", "34", "34.03", None),
+    ("di Solo", "33", "33.72", None),
+    ("ktp di dukcapil kota Tangerang Selatan", "36", "36.74", None),
+    ("Prov. Jawa Timur", "35", None, None),
+    ("jalan rusak di Jatim", "35", None, None),
+    ("warga kec. cibinong kab bogor", "32", "32.01", "Cibinong"),
+    ("di Cibinong", "32", "32.01", "Cibinong"),  # a district name that exists only once
+    ("Kota Banjar", "32", "32.79", None),
+]
+
+AMBIGUOUS = [
+    # Kabupaten vs Kota Bandung: province known, regency left open rather than guessed
+    ("di Bdg jalan rusak", "32"),
+    ("di bandung", "32"),
+    ("di Malang jalan rusak", "35"),
+    ("di Jakarta", "31"),
+    ("di jogja", "34"),
+]
+
+NOTHING = [
+    "sungai penuh sampah",  # Kota Sungai Penuh, but here a river full of rubbish
+    "nasib kami malang sekali",
+    "tebing tinggi longsor",
+    "batu bara berserakan",
+    "di pinggir jalan",  # Pinggir is a district in Bengkalis
+    "rapat di balai desa",  # Balai is a district in Sanggau
+    "bau bau busuk",
+    "Jl. Sudirman no 5",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "prov", "reg", "dist"), CASES)
+def test_region(text, prov, reg, dist):
+    m = find_region(text)
+    assert (m.province_code, m.regency_code, m.district) == (prov, reg, dist)
+
+
+@pytest.mark.parametrize(("text", "prov"), AMBIGUOUS)
+def test_ambiguous_names_leave_regency_unresolved(text, prov):
+    m = find_region(text)
+    assert m.province_code == prov and m.regency_code is None
+
+
+@pytest.mark.parametrize("text", NOTHING)
+def test_everyday_words_are_not_places(text):
+    assert not find_region(text).found
+
+
+def test_district_in_many_regencies_resolved_by_regency_named_nearby():
+    # Sukajadi exists in several regencies; with Kota Bandung named it is the Bandung one
+    m = find_region("Kec. Sukajadi, Kota Bandung")
+    assert (m.regency_code, m.district) == ("32.73", "Sukajadi")
+
+
+def test_district_in_many_regencies_without_regency_is_left_open():
+    m = find_region("kec. sukajadi")
+    assert m.regency_code is None and m.district is None
+
+
+def test_ambiguous_city_resolved_by_district():
+    m = find_region("Kec. Kepanjen, Malang")  # Kepanjen is in Kabupaten Malang
+    assert m.regency_code == "35.07" and m.district == "Kepanjen"
+
+
+def test_names_do_not_span_punctuation():
+    assert find_region("Permisi pak, Kalsel, jalan rusak").province_code == "63"
+
+
+def test_record_location_names_and_codes():
+    rec = normalize([msg("jalan rusak di kec coblong kota bandung")])
+    loc = rec.location
+    assert loc is not None
+    assert (loc.province_code, loc.province, loc.regency_code, loc.regency, loc.district) == (
+        "32", "Jawa Barat", "32.73", "Kota Bandung", "Coblong")
+    assert loc.lat is None and loc.text is None
+
+
+def test_channel_coordinates_fill_lat_lon_and_place_text_is_used():
+    rec = normalize([msg("jalan berlubang di sini", channel="telegram",
+                         location=GeoPoint(lat=-7.7956, lon=110.3695, text="Kota Yogyakarta, DIY"))])
+    loc = rec.location
+    assert loc is not None
+    assert (loc.lat, loc.lon, loc.text) == (-7.7956, 110.3695, "Kota Yogyakarta, DIY")
+    assert (loc.province_code, loc.regency_code) == ("34", "34.71")
+
+
+def test_no_place_no_location():
+    assert normalize([msg("air mati sudah 3 hari")]).location is None
+
+
+def test_sms_routing_keyword_names_the_regency():
+    m = find_region("TANGKAB jalan rusak di depan pasar")
+    assert (m.province_code, m.regency_code) == ("36", "36.03")
+
+
+def test_regency_name_that_is_a_district_of_the_named_regency():
+    # Depok is a city in West Java and a district of Sleman; with Sleman named it is the district
+    m = find_region("jalan rusak di Depok, Sleman")
+    assert (m.province_code, m.regency_code, m.district) == ("34", "34.04", "Depok")
+    assert find_region("jalan rusak di Depok").regency_code == "32.76"
