@@ -78,7 +78,7 @@ def to_message(update_id: int, msg: Message, *, edited: bool, raw: str) -> Inbou
     assert user is not None
     chat_id = msg.chat.id
     text = msg.text or msg.caption or ""
-    meta: dict[str, Any] = {"update_id": update_id, "chat_id": chat_id, "chat_type": msg.chat.type,
+    meta: dict[str, Any] = {"update_id": update_id, "chat_id": chat_id, "chat_type": str(msg.chat.type),
                             "message_id": msg.message_id, "user_id": user.id}
     body: str | None = None
     m = _COMMAND.match(msg.text or "")
