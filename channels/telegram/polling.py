@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -73,8 +74,10 @@ class TelegramPoller(Service):
             kwargs["offset"] = offset
         self.set_state("polling", offset=offset)
         try:
-            updates = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
-                                                    read_timeout=self.timeout_s + 15)
+            with warnings.catch_warnings():  # raw JSON on purpose: one parser for webhook and polling
+                warnings.simplefilter("ignore")
+                updates = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
+                                                        read_timeout=self.timeout_s + 15)
         except tg_error.Conflict as exc:
             raise PollError(f"getUpdates refused (webhook set?): {exc}", "invalid") from None
         except tg_error.InvalidToken as exc:
