@@ -80,7 +80,7 @@ async def test_media_after_the_window_starts_a_new_complaint(make_gateway, rsync
     await gw.start_worker(senders={})
     await post(gw, text(401, "Lampu jalan mati di Jl. Merdeka."), photo(402, date=T0 + 301))
     first, pic = await records(rsync, 2)
-    assert "follow_up" not in pic["flags"]
+    assert "follow_up" not in pic["flags"] and pic["conversation"]["thread_id"] != first["id"]
     assert pic["conversation"] == {"thread_id": pic["id"], "in_reply_to": None}
 
 
