@@ -79,9 +79,9 @@ def test_follow_up_and_edit_acks_say_what_they_acknowledge():
     m = ack()
     assert message_text(m) == m.text
     m.meta["flags"] = ["follow_up"]
-    assert message_text(m) == texts.follow_up_ack(m.reference)
+    assert message_text(m) == texts.follow_up_ack(reference(RID))
     m.meta["message_ids"] = [f"{CHAT}:15:edit:1763800300"]
-    assert message_text(m) == texts.edit_ack(m.reference)
+    assert message_text(m) == texts.edit_ack(reference(RID))
 
 
 async def test_outbound_worker_retries_after_flood_control(make_gateway, rsync, bot_api):
