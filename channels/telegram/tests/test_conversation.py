@@ -93,7 +93,7 @@ async def test_new_text_outside_lapor_is_a_new_complaint(make_gateway, rsync):
 
 
 async def test_lapor_rahasia_anonim_then_kirim(make_gateway, rsync, bot_api):
-    gw = await make_gateway(telegram_api_url=bot_api.url)
+    gw = await make_gateway(telegram_api_url=bot_api.url, telegram_send_per_chat_per_s=50)
     await gw.start_worker()
     await post(gw, text(501, "/start", date=T0), text(502, "/lapor", date=T0 + 1), text(503, "/rahasia", date=T0 + 2),
                text(504, "/anonim@LAPOR1708_bot", date=T0 + 3),
@@ -118,7 +118,7 @@ async def test_lapor_rahasia_anonim_then_kirim(make_gateway, rsync, bot_api):
 
 
 async def test_batal_cancels_an_open_report(make_gateway, rsync, bot_api, r):
-    gw = await make_gateway(telegram_api_url=bot_api.url)
+    gw = await make_gateway(telegram_api_url=bot_api.url, telegram_send_per_chat_per_s=50)
     await gw.start_worker()
     await post(gw, text(601, "/lapor"), text(602, "/batal", date=T0 + 5), text(603, "/kirim", date=T0 + 6))
     await wait_until(lambda: len(bot_api.sent) >= 3, what="3 replies")

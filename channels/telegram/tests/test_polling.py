@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from channels.telegram.polling import OFFSET_KEY, TelegramPoller, polling_enabled, services
 from channels.telegram.tests.conftest import photo, text, update, wait_until
@@ -55,7 +57,7 @@ async def test_redelivered_updates_are_stored_once(poll_ctx, r, bot_api):
 
 
 async def test_redis_down_does_not_advance_the_offset(poll_ctx, r, bot_api, tmp_path):
-    dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     dead_intake = Intake(dead, tmp_path / "spool2", dedupe_ttl_s=3600)
     await dead_intake.start()
     u = text(51, "Sampah tidak diangkut seminggu.")
