@@ -13,19 +13,19 @@ the dispatcher reads it. What this hook decides is how the records relate:
 - commands never become complaints: they change the state and are answered (``Reply``).
 
 Windows are measured on Telegram's message dates, not on dispatcher time, so a backlog or a
-restart does not change the outcome. The state is one Redis hash per chat, changed with
-WATCH/MULTI so that several dispatcher processes agree on who is first. Re-processing the same
+restart does not change the outcome. The state is one Redis hash per chat. Re-processing the same
 message (a worker died before its commit) gives the same decision: the first message is
-recognised by its record id.
+recognised by its record id. The decision is one Lua script (``conversation.lua``): atomic, so
+several dispatcher processes agree on who is first, and one round trip per message.
 """
 
 from __future__ import annotations
 
 import time
+from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import WatchError
 
 from channels.telegram import texts
 from channels.telegram.files import FileFetcher
@@ -40,6 +40,7 @@ from normalizer.normalize import NormalizeContext
 log = get_logger("channels.telegram.conversation")
 
 PHONE_TTL_S = 90 * 24 * 3600
+_LUA = resources.files("channels.telegram").joinpath("conversation.lua").read_text(encoding="utf-8")
 
 
 def conv_key(chat_id: Any) -> str:
@@ -51,8 +52,9 @@ def msg_key(chat_id: Any, message_id: Any) -> str:
     return f"{keys.PREFIX}tg:msg:{{{chat_id}}}:{message_id}"
 
 
-def phone_key(user_id: Any) -> str:
-    return f"{keys.PREFIX}tg:phone:{{{user_id}}}"
+def phone_key(chat_id: Any, user_id: Any) -> str:
+    """The citizen's own shared number (same hash slot as the chat's conversation)."""
+    return f"{keys.PREFIX}tg:phone:{{{chat_id}}}:{user_id}"
 
 
 def _s(v: bytes | str | None) -> str | None:
@@ -81,6 +83,7 @@ class ConversationPreprocessor:
         self.window_s = settings.telegram_followup_window_s
         self.report_idle_s = settings.telegram_report_idle_s
         self.state_ttl_s = max(self.window_s, self.report_idle_s) + 3600
+        self._script: Any = None  # registered on first use, called with the dispatcher's client
         self.fetcher = fetcher if fetcher is not None else (
             FileFetcher(settings) if settings.telegram_fetch_files else None)
 
@@ -109,71 +112,39 @@ class ConversationPreprocessor:
     # ------------------------------------------------------------------ messages
     async def _message(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         assert msg.id is not None
-        chat = msg.meta["chat_id"]
-        await self._apply_phone(r, msg)
-        date = _date(msg)
-        key = conv_key(chat)
-        async with r.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.hgetall(key)
-                    state = _hash(raw)
-                    first, thread, follow = self._decide(state, msg, date)
-                    bare_contact = not follow and _bare_contact(msg)
-                    pipe.multi()
-                    update: dict[Any, Any] = {"last_at": str(max(date, float(state.get("last_at") or 0)))}
-                    if not (follow or bare_contact):
-                        update.update(first=first, thread=thread)
-                    pipe.hset(key, mapping=update)
-                    pipe.expire(key, self.state_ttl_s)
-                    if not bare_contact:
-                        pipe.set(msg_key(chat, msg.meta["message_id"]), f"{msg.id} {thread}",
-                                 ex=self.settings.dedupe_ttl_s)
-                    await pipe.execute()
-                    break
-                except WatchError:
-                    continue
-        if state.get("confidential") == "1" and self._explicit_open(state, date):
-            msg.confidential = True
-        if state.get("anonymous") == "1" and self._explicit_open(state, date):
-            msg.anonymous = True
-        if follow:
-            msg.conversation = Conversation(thread_id=thread, in_reply_to=first)
-            return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=first, extra_flags=["follow_up"]))])
+        chat, user = msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id)
+        own_phone = msg.sender.phone if (msg.meta.get("contact") or {}).get("own") and msg.sender.phone else ""
+        bare_contact = _bare_contact(msg)
+        if self._script is None:
+            self._script = r.register_script(_LUA)
+        res = await self._script(
+            keys=[conv_key(chat), msg_key(chat, msg.meta["message_id"]), phone_key(chat, user)],
+            args=[msg.id, _date(msg), self.window_s, self.report_idle_s, int(_is_media(msg)), int(bare_contact),
+                  self.state_ttl_s, self.settings.dedupe_ttl_s, own_phone, PHONE_TTL_S],
+            client=r)
+        first, thread, follow, confidential, anonymous, known_phone = (
+            _s(x) if isinstance(x, bytes) else x for x in res)
+        if known_phone and not msg.sender.phone:
+            msg.sender.phone = str(known_phone)
+        msg.confidential = msg.confidential or confidential == 1
+        msg.anonymous = msg.anonymous or anonymous == 1
+        if follow == 1:
+            msg.conversation = Conversation(thread_id=str(thread), in_reply_to=str(first))
+            return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=str(first), extra_flags=["follow_up"]))])
         if bare_contact:  # a phone number alone is no complaint: it was remembered for the reports
             return Decision(replies=[self._reply(msg, texts.CONTACT_SAVED)], skipped="contact")
-        msg.conversation = Conversation(thread_id=thread)
+        msg.conversation = Conversation(thread_id=str(thread))
         return Decision.single(msg)
 
     def _explicit_open(self, state: dict[str, Any], date: float) -> bool:
         return state.get("open") == "1" and date - float(state.get("last_at") or 0) <= self.report_idle_s
 
-    def _decide(self, state: dict[str, Any], msg: InboundMessage, date: float) -> tuple[str, str, bool]:
-        """(first record id, thread id, is a follow-up) for ``msg`` given the chat's state."""
-        assert msg.id is not None
-        first, thread = state.get("first"), state.get("thread")
-        if first == msg.id:  # re-processing the message that opened the thread
-            return first, thread or first, False
-        last_at = float(state.get("last_at") or 0)
-        if self._explicit_open(state, date):
-            if first:
-                return first, thread or first, True
-            return msg.id, msg.id, False
-        if first and _is_media(msg) and date - last_at <= self.window_s:
-            return first, thread or first, True
-        return msg.id, msg.id, False
-
     async def _apply_phone(self, r: aioredis.Redis, msg: InboundMessage) -> None:
-        """A citizen's own shared number is their msisdn on this and later reports."""
-        uid = msg.meta.get("user_id", msg.sender.id)
-        if msg.sender.phone:
-            if (msg.meta.get("contact") or {}).get("own"):
-                await r.set(phone_key(uid), msg.sender.phone, ex=PHONE_TTL_S)
-            return
-        known = _s(await r.get(phone_key(uid)))
-        if known:
-            msg.sender.phone = known
+        """A citizen's own shared number is their msisdn on later messages too."""
+        if not msg.sender.phone:
+            known = _s(await r.get(phone_key(msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id))))
+            if known:
+                msg.sender.phone = known
 
     async def _edit(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         """An edit is recorded as a follow-up of the record of the message it changes."""

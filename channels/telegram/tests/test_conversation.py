@@ -206,3 +206,17 @@ async def test_concurrent_first_messages_open_one_thread(make_gateway, rsync):
         firsts = [rec for rec in mine if "follow_up" not in rec["flags"]]
         assert len(firsts) == 1, mine
         assert {rec["conversation"]["thread_id"] for rec in mine} == {firsts[0]["id"]}
+
+
+async def test_an_expired_lapor_leaves_no_flags_behind(make_gateway, rsync):
+    """After an open /lapor fell silent for longer than the idle limit, a new complaint starts clean."""
+    gw = await make_gateway(telegram_report_idle_s=600)
+    await gw.start_worker(senders={})
+    await post(gw, text(901, "/lapor"), text(902, "/rahasia", date=T0 + 1), text(903, "Guru sering absen.", date=T0 + 5),
+               text(904, "Pasar becek dan kotor.", date=T0 + 5000), photo(905, date=T0 + 5030),
+               text(906, "Juga lampu pasar mati.", date=T0 + 5060))
+    secret, fresh, pic, more = await records(rsync, 4)
+    assert secret["confidential"]
+    assert not any(rec["confidential"] for rec in (fresh, pic, more))
+    assert pic["conversation"]["in_reply_to"] == fresh["id"]
+    assert "follow_up" not in more["flags"], "outside /lapor a new text is a new complaint"
