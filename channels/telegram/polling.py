@@ -5,12 +5,15 @@ intake has stored the batch in Redis itself (``allow_spool=False``): if Redis is
 backs off without confirming anything to Telegram, which keeps the updates (24 h) and delivers
 them again. An update we cannot parse is quarantined, then confirmed. Webhook and polling are
 mutually exclusive on Telegram's side: with a webhook set, ``getUpdates`` answers 409 and the
-service reports it (it does not delete someone's webhook on its own).
+service reports it (it does not delete someone's webhook on its own). Several gateway processes
+may run the service; a lease in Redis lets exactly one of them poll, the others stand by.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import time
 import warnings
 from collections import Counter
@@ -31,6 +34,12 @@ from normalizer.models import InboundMessage
 log = get_logger("channels.telegram.polling")
 
 OFFSET_KEY = keys.state("telegram:offset")
+LEADER_KEY = keys.state("telegram:poller")
+# renew the leadership only while we still hold it (another process may have taken over)
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class PollError(Exception):
@@ -48,7 +57,11 @@ class TelegramPoller(Service):
         self.ctx = ctx
         self.settings = ctx.settings
         self.timeout_s = self.settings.telegram_poll_timeout_s
+        self.lease_ms = int((self.timeout_s + 30) * 1000)
+        self.token = os.urandom(8).hex()
+        self.standby_s = 5.0
         self._bot = bot
+        self._renew_script: Any = None
 
     @property
     def bot(self) -> Bot:
@@ -57,12 +70,30 @@ class TelegramPoller(Service):
         return self._bot
 
     async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._renew(1)  # hand over at once
         if self._bot is not None:
             with contextlib.suppress(Exception):
                 await self._bot.shutdown()
 
+    async def _renew(self, ttl_ms: int) -> int:
+        if self._renew_script is None:
+            self._renew_script = self.redis.register_script(_RENEW)
+        return int(await self._renew_script(keys=[LEADER_KEY], args=[self.token, ttl_ms]))
+
+    async def lead(self) -> bool:
+        """Only one gateway process may long-poll a bot (Telegram answers 409 to a second one)."""
+        if await self.redis.set(LEADER_KEY, self.token, nx=True, px=self.lease_ms):
+            return True
+        return bool(await self._renew(self.lease_ms))
+
     async def run_once(self) -> None:
         while not self.stopping:
+            if not await self.lead():
+                self.set_state("standby")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.standby_s)
+                continue
             await self.poll_once()
 
     async def poll_once(self) -> int:

@@ -212,7 +212,8 @@ async def test_an_expired_lapor_leaves_no_flags_behind(make_gateway, rsync):
     """After an open /lapor fell silent for longer than the idle limit, a new complaint starts clean."""
     gw = await make_gateway(telegram_report_idle_s=600)
     await gw.start_worker(senders={})
-    await post(gw, text(901, "/lapor"), text(902, "/rahasia", date=T0 + 1), text(903, "Guru sering absen.", date=T0 + 5),
+    await post(gw, text(901, "/lapor"), text(902, "/rahasia", date=T0 + 1),
+               text(903, "Guru sering absen.", date=T0 + 5),
                text(904, "Pasar becek dan kotor.", date=T0 + 5000), photo(905, date=T0 + 5030),
                text(906, "Juga lampu pasar mati.", date=T0 + 5060))
     secret, fresh, pic, more = await records(rsync, 4)

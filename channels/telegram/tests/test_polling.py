@@ -125,3 +125,29 @@ def test_polling_mode(make_settings, mode, secret, token, expected):
     s = make_settings(telegram_polling=mode, telegram_secret=secret, telegram_bot_token=token)
     assert polling_enabled(s) is expected
     assert len(services(SimpleNamespace(settings=s, redis=None))) == int(expected)
+
+
+async def test_only_one_process_polls(poll_ctx, r, bot_api):
+    """Two gateway processes both run the service: one leads, the other stands by; nothing is lost."""
+    a, b = TelegramPoller(poll_ctx), TelegramPoller(poll_ctx)
+    a.standby_s = b.standby_s = 0.1
+    await a.start()
+    await b.start()
+    try:
+        bot_api.push(text(81, "Jalan rusak."), text(82, "Lampu mati.", date=1763800100))
+        for _ in range(200):
+            if await r.xlen("lapor:inbound") == 2 and {a.state["state"], b.state["state"]} == {"polling", "standby"}:
+                break
+            await asyncio.sleep(0.05)
+        assert {a.state["state"], b.state["state"]} == {"polling", "standby"}
+        leader, follower = (a, b) if a.state["state"] == "polling" else (b, a)
+        await leader.stop()  # hands the lease over
+        for _ in range(200):
+            if follower.state["state"] == "polling":
+                break
+            await asyncio.sleep(0.05)
+        assert follower.state["state"] == "polling"
+        assert await r.xlen("lapor:inbound") == 2
+    finally:
+        await a.stop()
+        await b.stop()
