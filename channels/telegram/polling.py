@@ -165,4 +165,9 @@ def polling_enabled(settings: Any) -> bool:
 
 
 def services(ctx: Any) -> list[Service]:
-    return [TelegramPoller(ctx)] if polling_enabled(ctx.settings) else []
+    from channels.telegram.webhook_info import WebhookMonitor, monitor_enabled
+
+    out: list[Service] = [TelegramPoller(ctx)] if polling_enabled(ctx.settings) else []
+    if not out and monitor_enabled(ctx.settings):
+        out.append(WebhookMonitor(ctx))
+    return out

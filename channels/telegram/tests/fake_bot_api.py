@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ class FakeBotApi:
     sent: list[Sent] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     webhook_set: bool = False
+    webhook: dict[str, Any] = field(default_factory=dict)  # what setWebhook registered
+    webhook_last_error: str | None = None
     flood: int = 0  # answer this many sendMessage calls with 429
     flood_retry_after: int = 2
     blocked_chats: set[int] = field(default_factory=set)
@@ -165,6 +168,34 @@ class FakeBotApi:
         if allowed:
             out = [u for u in out if any(k in u for k in allowed)]
         return out
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = params.get("url") or ""
+        if not url.startswith("https://"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        mc = self._int(params, "max_connections", 40)
+        if mc is None or not 1 <= mc <= 100:
+            raise ApiError(400, "Bad Request: max_connections must be between 1 and 100")
+        allowed = self._json(params, "allowed_updates")
+        drop = self._json(params, "drop_pending_updates")
+        self.webhook = {"url": url, "secret_token": secret, "max_connections": mc, "allowed_updates": allowed,
+                        "drop_pending_updates": drop}
+        self.webhook_set = True
+        return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook, self.webhook_set = {}, False
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {"url": self.webhook.get("url", "") if self.webhook_set else "",
+                                "has_custom_certificate": False, "pending_update_count": len(self.updates)}
+        if self.webhook_last_error:
+            info.update(last_error_date=int(time.time()) - 5, last_error_message=self.webhook_last_error)
+        return info
 
     async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = params.get("file_id")
