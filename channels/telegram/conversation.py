@@ -40,6 +40,7 @@ from normalizer.normalize import NormalizeContext
 log = get_logger("channels.telegram.conversation")
 
 PHONE_TTL_S = 90 * 24 * 3600
+COMMAND_REPLIES_PER_MINUTE = 10
 _LUA = resources.files("channels.telegram").joinpath("conversation.lua").read_text(encoding="utf-8")
 
 
@@ -192,7 +193,20 @@ class ConversationPreprocessor:
                 text = texts.cancelled_after_send(reference(first)) if first else texts.CANCELLED
         else:  # /start, /bantuan, /help and anything unknown
             text = texts.HELP
+        if not await self._may_answer(r, msg):
+            return Decision(skipped="command")
         return Decision(replies=[self._reply(msg, text)], skipped="command")
+
+    @staticmethod
+    async def _may_answer(r: aioredis.Redis, msg: InboundMessage) -> bool:
+        """At most ``COMMAND_REPLIES_PER_MINUTE`` answers to commands per chat and minute of Telegram's
+        message dates (deterministic when a backlog is replayed)."""
+        key = f"{keys.rate('telegram-command', str(msg.meta['chat_id']))}:{int(_date(msg) // 60)}"
+        async with r.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            n, _ = await pipe.execute()
+        return int(n) <= COMMAND_REPLIES_PER_MINUTE
 
     @staticmethod
     def _reply(msg: InboundMessage, text: str) -> Reply:

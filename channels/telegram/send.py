@@ -2,13 +2,15 @@
 
 Rate limits (Telegram FAQ, PTB constants): about one message per second per chat, 20 per
 minute per group, 30 per second per bot. Each sender process paces itself with ``aiolimiter``
-buckets; a 429 from Telegram (``parameters.retry_after``) becomes
-``TransientSendError(retry_after=…)`` so the outbound worker retries after the time Telegram
+buckets (waiting at most a few seconds for a chat, so that one chatty citizen does not hold up
+the others; beyond that the message goes back to the outbound retry schedule); a 429 from
+Telegram (``parameters.retry_after``) becomes ``TransientSendError(retry_after=…)`` so the outbound worker retries after the time Telegram
 asked for. Blocked bots, unknown chats and a revoked token are permanent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dtm
 import warnings
 from collections import OrderedDict
@@ -53,6 +55,7 @@ class TelegramSender:
         self._bot = bot
         self._overall = AsyncLimiter(settings.telegram_send_per_s, 1)
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self.max_wait_s = 3.0
 
     @property
     def bot(self) -> Bot:
@@ -80,7 +83,13 @@ class TelegramSender:
         reply = None
         if msg.thread and msg.thread.isdigit():
             reply = ReplyParameters(message_id=int(msg.thread), allow_sending_without_reply=True)
-        async with self._chat_limiter(msg.address), self._overall:
+        limiter = self._chat_limiter(msg.address)
+        try:  # wait a little for the chat's pace; a longer queue goes back to the outbound retry schedule
+            async with asyncio.timeout(self.max_wait_s):
+                await limiter.acquire()
+        except TimeoutError:
+            raise TransientSendError("telegram per-chat pace", retry_after=self.max_wait_s) from None
+        async with self._overall:
             try:
                 await self.bot.send_message(chat_id=chat_id, text=message_text(msg), reply_parameters=reply)
             except tg_error.RetryAfter as exc:

@@ -221,3 +221,20 @@ async def test_an_expired_lapor_leaves_no_flags_behind(make_gateway, rsync):
     assert not any(rec["confidential"] for rec in (fresh, pic, more))
     assert pic["conversation"]["in_reply_to"] == fresh["id"]
     assert "follow_up" not in more["flags"], "outside /lapor a new text is a new complaint"
+
+
+async def test_command_flood_gets_a_bounded_number_of_answers(make_gateway, rsync, r):
+    from channels.telegram.conversation import COMMAND_REPLIES_PER_MINUTE
+
+    gw = await make_gateway()
+    await gw.start_worker(senders={})
+    await post(gw, *(text(1000 + i, "/start", date=T0 + i) for i in range(COMMAND_REPLIES_PER_MINUTE + 5)))
+    await wait_until(lambda: rsync.xlen("lapor:inbound") == COMMAND_REPLIES_PER_MINUTE + 5, what="stored")
+    for _ in range(200):
+        pending = await r.xpending("lapor:inbound", "dispatchers")
+        if await r.xlen("lapor:outbound") and not pending["pending"]:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert await r.xlen("lapor:outbound") == COMMAND_REPLIES_PER_MINUTE
+    assert rsync.llen("rq:queue:lapor-core") == 0

@@ -122,3 +122,15 @@ async def test_files_fetched_into_the_blob_store_size_capped(make_gateway, rsync
     too_big = by_id[f"{CHAT}:97"]["attachments"][0]
     assert too_big["sha256"] is None and too_big["ref"] is None and too_big["url"] == "AgACbig"
     assert [c["file_id"] for c in bot_api.calls_of("getFile")] == ["AgACsmall", "AgACbig"]
+
+
+async def test_a_long_queue_for_one_chat_goes_back_to_the_retry_schedule(make_settings, bot_api):
+    s = make_settings(telegram_api_url=bot_api.url, telegram_send_per_chat_per_s=0.2)  # one per 5 s
+    snd = TelegramSender(s)
+    snd.max_wait_s = 0.3
+    await snd(ack())
+    with pytest.raises(TransientSendError) as exc:
+        await snd(ack())
+    assert exc.value.retry_after == 0.3 and len(bot_api.sent) == 1
+    await snd(ack(address="4000000077"))  # other chats are not held up
+    assert len(bot_api.sent) == 2
