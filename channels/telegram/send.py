@@ -4,8 +4,9 @@ Rate limits (Telegram FAQ, PTB constants): about one message per second per chat
 minute per group, 30 per second per bot. Each sender process paces itself with ``aiolimiter``
 buckets (waiting at most a few seconds for a chat, so that one chatty citizen does not hold up
 the others; beyond that the message goes back to the outbound retry schedule); a 429 from
-Telegram (``parameters.retry_after``) becomes ``TransientSendError(retry_after=…)`` so the outbound worker retries after the time Telegram
-asked for. Blocked bots, unknown chats and a revoked token are permanent.
+Telegram (``parameters.retry_after``) becomes ``TransientSendError(retry_after=…)`` so the
+outbound worker retries after the time Telegram asked for. Blocked bots, unknown chats and a
+revoked token are permanent.
 """
 
 from __future__ import annotations
