@@ -44,8 +44,15 @@ COMMAND_REPLIES_PER_MINUTE = 10
 _LUA = resources.files("channels.telegram").joinpath("conversation.lua").read_text(encoding="utf-8")
 
 
-def conv_key(chat_id: Any) -> str:
-    return f"{keys.PREFIX}tg:conv:{{{chat_id}}}"
+def conv_key(chat_id: Any, user_id: Any = None) -> str:
+    """One conversation per private chat; in a group (when allowed) one per member."""
+    if user_id is None or str(user_id) == str(chat_id):
+        return f"{keys.PREFIX}tg:conv:{{{chat_id}}}"
+    return f"{keys.PREFIX}tg:conv:{{{chat_id}}}:{user_id}"
+
+
+def _conv_key(msg: InboundMessage) -> str:
+    return conv_key(msg.meta["chat_id"], msg.meta.get("user_id"))
 
 
 def msg_key(chat_id: Any, message_id: Any) -> str:
@@ -119,7 +126,7 @@ class ConversationPreprocessor:
         if self._script is None:
             self._script = r.register_script(_LUA)
         res = await self._script(
-            keys=[conv_key(chat), msg_key(chat, msg.meta["message_id"]), phone_key(chat, user)],
+            keys=[_conv_key(msg), msg_key(chat, msg.meta["message_id"]), phone_key(chat, user)],
             args=[msg.id, _date(msg), self.window_s, self.report_idle_s, int(_is_media(msg)), int(bare_contact),
                   self.state_ttl_s, self.settings.dedupe_ttl_s, own_phone, PHONE_TTL_S],
             client=r)
@@ -160,7 +167,7 @@ class ConversationPreprocessor:
 
     # ------------------------------------------------------------------ commands
     async def _open(self, r: aioredis.Redis, msg: InboundMessage, *, reset: bool) -> dict[str, Any]:
-        key = conv_key(msg.meta["chat_id"])
+        key = _conv_key(msg)
         date = _date(msg)
         state = _hash(await r.hgetall(key))
         async with r.pipeline(transaction=True) as pipe:
@@ -173,7 +180,7 @@ class ConversationPreprocessor:
         return state
 
     async def _command(self, r: aioredis.Redis, msg: InboundMessage, command: str) -> Decision:
-        key = conv_key(msg.meta["chat_id"])
+        key = _conv_key(msg)
         if command == "lapor":
             await self._open(r, msg, reset=True)
             text = texts.REPORT_OPENED

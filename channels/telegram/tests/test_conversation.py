@@ -238,3 +238,21 @@ async def test_command_flood_gets_a_bounded_number_of_answers(make_gateway, rsyn
     await asyncio.sleep(0.3)
     assert await r.xlen("lapor:outbound") == COMMAND_REPLIES_PER_MINUTE
     assert rsync.llen("rq:queue:lapor-core") == 0
+
+
+async def test_group_members_have_separate_conversations(make_gateway, rsync):
+    gw = await make_gateway(telegram_allow_groups=True)
+    await gw.start_worker(senders={})
+    group = {"id": -1001234567890, "type": "supergroup", "title": "Warga RW 05"}
+
+    def in_group(u: dict, user: int) -> dict:
+        msg = u["message"]
+        msg["chat"], msg["from"] = group, {**msg["from"], "id": user}
+        return u
+
+    await post(gw, in_group(text(61, "Lampu jalan mati."), 4300000001),
+               in_group(photo(62, date=T0 + 10), 4300000002),  # another member's photo: not a follow-up
+               in_group(photo(63, date=T0 + 20, file_id="AgACAgUAAxkBAAIG3"), 4300000001))
+    a, b, c = await records(rsync, 3)
+    assert "follow_up" not in b["flags"] and b["reporter"]["identity"] == "4300000002"
+    assert c["conversation"]["in_reply_to"] == a["id"] and "follow_up" in c["flags"]
