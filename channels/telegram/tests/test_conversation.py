@@ -120,10 +120,12 @@ async def test_lapor_rahasia_anonim_then_kirim(make_gateway, rsync, bot_api):
 async def test_batal_cancels_an_open_report(make_gateway, rsync, bot_api, r):
     gw = await make_gateway(telegram_api_url=bot_api.url, telegram_send_per_chat_per_s=50)
     await gw.start_worker()
-    await post(gw, text(601, "/lapor"), text(602, "/batal", date=T0 + 5), text(603, "/kirim", date=T0 + 6))
-    await wait_until(lambda: len(bot_api.sent) >= 3, what="3 replies")
+    await post(gw, text(601, "/lapor"), text(602, "/batal", date=T0 + 5), text(603, "/kirim", date=T0 + 6),
+               text(604, "/bantuan", date=T0 + 7))
+    await wait_until(lambda: len(bot_api.sent) >= 4, what="4 replies")
     got = [s.text for s in bot_api.sent]
     assert texts.REPORT_OPENED in got and texts.CANCELLED in got and texts.NOTHING_TO_SUBMIT in got
+    assert texts.HELP in got
     assert rsync.llen("rq:queue:lapor-core") == 0
     assert await r.exists(f"lapor:tg:conv:{{{CHAT}}}") == 0
 
@@ -256,3 +258,24 @@ async def test_group_members_have_separate_conversations(make_gateway, rsync):
     a, b, c = await records(rsync, 3)
     assert "follow_up" not in b["flags"] and b["reporter"]["identity"] == "4300000002"
     assert c["conversation"]["in_reply_to"] == a["id"] and "follow_up" in c["flags"]
+
+
+async def test_reprocessing_after_a_worker_crash_gives_the_same_decision(settings, r):
+    """A worker that dies after the hook ran but before its commit: the entry is processed again."""
+    from channels.telegram.conversation import ConversationPreprocessor
+    from channels.telegram.updates import parse_update
+
+    pre = ConversationPreprocessor(settings)
+
+    def msg(u, rid):
+        m = parse_update(u, allow_groups=False).messages[0]
+        m.stamp(rid)
+        return m
+
+    t, p = text(1101, "Pagar sekolah roboh."), photo(1102, date=T0 + 30)
+    first_ids = "01JD0000000000000000000001", "01JD0000000000000000000002"
+    for _ in range(2):
+        d1 = await pre.prepare(r, msg(t, first_ids[0]))
+        assert d1.emit[0].ctx.in_reply_to is None and d1.emit[0].messages[0].conversation.thread_id == first_ids[0]
+        d2 = await pre.prepare(r, msg(p, first_ids[1]))
+        assert d2.emit[0].ctx.in_reply_to == first_ids[0] and d2.emit[0].ctx.extra_flags == ["follow_up"]
