@@ -276,6 +276,7 @@ async def test_reprocessing_after_a_worker_crash_gives_the_same_decision(setting
     first_ids = "01JD0000000000000000000001", "01JD0000000000000000000002"
     for _ in range(2):
         d1 = await pre.prepare(r, msg(t, first_ids[0]))
-        assert d1.emit[0].ctx.in_reply_to is None and d1.emit[0].messages[0].conversation.thread_id == first_ids[0]
+        conv = d1.emit[0].messages[0].conversation
+        assert d1.emit[0].ctx.in_reply_to is None and conv is not None and conv.thread_id == first_ids[0]
         d2 = await pre.prepare(r, msg(p, first_ids[1]))
         assert d2.emit[0].ctx.in_reply_to == first_ids[0] and d2.emit[0].ctx.extra_flags == ["follow_up"]
