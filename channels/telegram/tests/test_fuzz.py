@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from channels.telegram.tests.conftest import SECRET_HEADERS, WEBHOOK
 from channels.telegram.updates import NotAnUpdate, parse_update
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=30))
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30))
 json_values = st.recursive(scalars, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=5)), max_leaves=20)
 message_keys = st.sampled_from(["message_id", "date", "from", "chat", "text", "caption", "photo", "document",
