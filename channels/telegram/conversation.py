@@ -9,6 +9,8 @@ the dispatcher reads it. What this hook decides is how the records relate:
   ``telegram_report_idle_s`` of silence), becomes a record flagged ``follow_up`` with
   ``conversation.in_reply_to`` = the first record's id, in the same thread;
 - a new text outside an open ``/lapor`` starts a new complaint;
+- a Telegram reply to one of the citizen's earlier complaint messages is a ``follow_up`` of that
+  message's record, whenever it comes;
 - an edited message becomes a ``follow_up`` of the record of the message it edits;
 - commands never become complaints: they change the state and are answered (``Reply``).
 
@@ -120,6 +122,11 @@ class ConversationPreprocessor:
     # ------------------------------------------------------------------ messages
     async def _message(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         assert msg.id is not None
+        replied = msg.meta.get("reply_to_message_id")
+        if replied is not None and not _bare_contact(msg):
+            linked = await self._linked(r, msg, replied)
+            if linked is not None:
+                return linked
         chat, user = msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id)
         own_phone = msg.sender.phone if (msg.meta.get("contact") or {}).get("own") and msg.sender.phone else ""
         bare_contact = _bare_contact(msg)
@@ -153,6 +160,21 @@ class ConversationPreprocessor:
             known = _s(await r.get(phone_key(msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id))))
             if known:
                 msg.sender.phone = known
+
+    async def _linked(self, r: aioredis.Redis, msg: InboundMessage, replied: Any) -> Decision | None:
+        """A Telegram reply to one of the citizen's earlier complaint messages adds to that complaint,
+        whenever it comes (the explicit link wins over the time window)."""
+        raw = _s(await r.get(msg_key(msg.meta["chat_id"], replied)))
+        if not raw:
+            return None
+        target, _, thread = raw.partition(" ")
+        if target == msg.id:
+            return None
+        await self._apply_phone(r, msg)
+        await r.set(msg_key(msg.meta["chat_id"], msg.meta["message_id"]), f"{msg.id} {thread or target}",
+                    ex=self.settings.dedupe_ttl_s)
+        msg.conversation = Conversation(thread_id=thread or target, in_reply_to=target)
+        return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=target, extra_flags=["follow_up"]))])
 
     async def _edit(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         """An edit is recorded as a follow-up of the record of the message it changes."""

@@ -280,3 +280,18 @@ async def test_reprocessing_after_a_worker_crash_gives_the_same_decision(setting
         assert d1.emit[0].ctx.in_reply_to is None and conv is not None and conv.thread_id == first_ids[0]
         d2 = await pre.prepare(r, msg(p, first_ids[1]))
         assert d2.emit[0].ctx.in_reply_to == first_ids[0] and d2.emit[0].ctx.extra_flags == ["follow_up"]
+
+
+async def test_a_telegram_reply_to_an_earlier_complaint_adds_to_it(make_gateway, rsync):
+    gw = await make_gateway()
+    await gw.start_worker(senders={})
+    await post(gw, text(1201, "Jembatan retak."), text(1202, "Sampah menumpuk.", date=T0 + 60))
+    a, b = await records(rsync, 2)
+    original = text(1201, "Jembatan retak.")["message"]
+    await post(gw, photo(1203, date=T0 + 86400, reply_to_message=original),  # a day later, replying to 1201
+               text(1204, "Sudah sebulan begini.", date=T0 + 86500, reply_to_message=original))
+    _a, _b, pic, more = await records(rsync, 4)
+    for rec in (pic, more):
+        assert "follow_up" in rec["flags"]
+        assert rec["conversation"] == {"thread_id": a["id"], "in_reply_to": a["id"]}
+    assert b["conversation"]["thread_id"] == b["id"]
