@@ -24,6 +24,7 @@ from channels.telegram import texts
 from channels.telegram.api import make_bot
 from config.settings import Settings
 from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from dispatcher.reference import reference
 from gateway.logging import get_logger
 
 log = get_logger("channels.telegram.send")
@@ -43,10 +44,12 @@ def message_text(msg: OutboundMessage) -> str:
     if msg.kind == "ack" and msg.reference:
         flags = msg.meta.get("flags") or []
         ids = msg.meta.get("message_ids") or []
+        parent = msg.meta.get("in_reply_to")
+        main_ref = reference(parent) if isinstance(parent, str) and parent else None
         if any(":edit:" in str(i) for i in ids):
-            return texts.edit_ack(msg.reference)
+            return texts.edit_ack(msg.reference, main_ref)
         if "follow_up" in flags:
-            return texts.follow_up_ack(msg.reference)
+            return texts.follow_up_ack(msg.reference, main_ref)
     return msg.text
 
 

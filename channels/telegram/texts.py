@@ -52,10 +52,17 @@ def cancelled_after_send(ref: str) -> str:
 CONTACT_SAVED = "Terima kasih, nomor telepon Anda kami catat untuk laporan Anda."
 
 
-def follow_up_ack(ref: str) -> str:
+def follow_up_ack(ref: str, main_ref: str | None = None) -> str:
+    """``main_ref``: the reference of the complaint this adds to (what the citizen tracks)."""
+    if main_ref:
+        return (f"Tambahan untuk laporan {main_ref} (foto, dokumen, lokasi, atau keterangan) sudah diterima "
+                f"dan digabungkan ke laporan tersebut. Nomor catatan tambahan: {ref}.")
     return (f"Tambahan untuk laporan Anda (foto, dokumen, lokasi, atau keterangan) sudah diterima "
             f"dan digabungkan. Nomor referensi tambahan: {ref}.")
 
 
-def edit_ack(ref: str) -> str:
+def edit_ack(ref: str, main_ref: str | None = None) -> str:
+    if main_ref:
+        return (f"Perubahan pesan Anda sudah dicatat sebagai pembaruan laporan {main_ref}. "
+                f"Nomor catatan perubahan: {ref}.")
     return f"Perubahan pesan Anda sudah dicatat sebagai pembaruan laporan. Nomor referensi: {ref}."

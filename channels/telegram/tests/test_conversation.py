@@ -55,7 +55,8 @@ async def test_text_photo_location_make_one_record_and_two_linked_follow_ups(mak
     assert [s.chat_id for s in sent] == [CHAT] * 3
     assert [s.reply_parameters["message_id"] for s in sent] == [201, 202, 203]
     assert reference(first["id"]) in sent[0].text and "Terima kasih" in sent[0].text
-    assert sent[1].text == texts.follow_up_ack(reference(pic["id"]))
+    assert sent[1].text == texts.follow_up_ack(reference(pic["id"]), reference(first["id"]))
+    assert reference(first["id"]) in sent[2].text  # the citizen is told which complaint it was added to
     # Telegram's per-chat pace (~1 msg/s) is kept
     times = sorted(s.at for s in sent)
     assert times[2] - times[0] >= 1.5
@@ -154,7 +155,7 @@ async def test_edited_message_is_recorded_as_an_edit(make_gateway, rsync, bot_ap
     assert edit["conversation"] == {"thread_id": orig["id"], "in_reply_to": orig["id"]}
     assert edit["original_text"] == "Jalan rusak sejak dua bulan."
     await wait_until(lambda: len(bot_api.sent) >= 2, what="2 acks")
-    assert texts.edit_ack(reference(edit["id"])) in [s.text for s in bot_api.sent]
+    assert texts.edit_ack(reference(edit["id"]), reference(orig["id"])) in [s.text for s in bot_api.sent]
 
 
 async def test_shared_phone_number_becomes_reporter_msisdn(make_gateway, rsync, bot_api):

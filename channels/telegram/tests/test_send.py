@@ -80,8 +80,11 @@ def test_follow_up_and_edit_acks_say_what_they_acknowledge():
     assert message_text(m) == m.text
     m.meta["flags"] = ["follow_up"]
     assert message_text(m) == texts.follow_up_ack(reference(RID))
+    m.meta["in_reply_to"] = "01JC0000000000000000000000"
+    assert message_text(m) == texts.follow_up_ack(reference(RID), reference("01JC0000000000000000000000"))
+    assert reference("01JC0000000000000000000000") in message_text(m)
     m.meta["message_ids"] = [f"{CHAT}:15:edit:1763800300"]
-    assert message_text(m) == texts.edit_ack(reference(RID))
+    assert message_text(m) == texts.edit_ack(reference(RID), reference("01JC0000000000000000000000"))
 
 
 async def test_outbound_worker_retries_after_flood_control(make_gateway, rsync, bot_api):
