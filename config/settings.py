@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     telegram_allow_groups: bool = False
     telegram_followup_window_s: int = Field(300, ge=1)
     telegram_fetch_files: bool = False
+    telegram_report_idle_s: int = Field(1800, ge=1)  # an open /lapor closes after this much silence
+    telegram_poll_timeout_s: int = Field(25, ge=0, le=50)  # getUpdates long-poll timeout
+    telegram_send_per_chat_per_s: float = Field(1.0, gt=0)  # Telegram FAQ: ~1 msg/s per chat
+    telegram_send_per_s: float = Field(30.0, gt=0)  # Telegram FAQ: ~30 msg/s per bot
+    telegram_webhook_url: str | None = None  # public https URL of /channels/telegram/webhook (setWebhook, monitor)
+    telegram_webhook_check_s: float = Field(60.0, gt=0)  # getWebhookInfo interval for health
 
     # --- email ---
     imap_processed_folder: str = "LAPOR/Processed"

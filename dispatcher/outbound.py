@@ -71,7 +71,7 @@ def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
     if not reply_to:
         return None
     ref = reference(record["id"])
-    return OutboundMessage(
+    ack = OutboundMessage(
         channel=reply_to["channel"], address=reply_to["address"], thread=reply_to.get("thread"),
         private=bool(reply_to.get("private", True)), text=ack_text(ref, short=record["channel"] == "sms"),
         record_id=record["id"], reference=ref, provider=record["source"]["provider"],
@@ -80,6 +80,10 @@ def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
               "recipient": record["source"].get("recipient"), "flags": record["flags"],
               "sent_at": record["source"].get("sent_at")},
     )
+
+    # a follow-up's ack can name the complaint it was added to (conversation channels)
+    ack.meta["in_reply_to"] = (record.get("conversation") or {}).get("in_reply_to")
+    return ack
 
 
 def enqueue_in(pipe: Any, msg: OutboundMessage) -> None:

@@ -1,0 +1,173 @@
+"""Long polling (``getUpdates``) when no webhook is configured.
+
+The offset is a checkpoint in Redis (``lapor:state:telegram:offset``), written only after
+intake has stored the batch in Redis itself (``allow_spool=False``): if Redis is down the poller
+backs off without confirming anything to Telegram, which keeps the updates (24 h) and delivers
+them again. An update we cannot parse is quarantined, then confirmed. Webhook and polling are
+mutually exclusive on Telegram's side: with a webhook set, ``getUpdates`` answers 409 and the
+service reports it (it does not delete someone's webhook on its own). Several gateway processes
+may run the service; a lease in Redis lets exactly one of them poll, the others stand by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import warnings
+from collections import Counter
+from typing import Any
+
+import orjson
+from telegram import Bot
+from telegram import error as tg_error
+
+from channels.telegram.api import make_bot
+from channels.telegram.updates import ALLOWED_UPDATES, parse_update
+from gateway import keys, metrics
+from gateway.intake import quarantine_fields
+from gateway.logging import get_logger
+from gateway.services import Service
+from normalizer.models import InboundMessage
+
+log = get_logger("channels.telegram.polling")
+
+OFFSET_KEY = keys.state("telegram:offset")
+LEADER_KEY = keys.state("telegram:poller")
+# renew the leadership only while we still hold it (another process may have taken over)
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class PollError(Exception):
+    def __init__(self, reason: str, error_kind: str) -> None:
+        super().__init__(reason)
+        self.error_kind = error_kind
+
+
+class TelegramPoller(Service):
+    name = "telegram-polling"
+    channel = "telegram"
+
+    def __init__(self, ctx: Any, bot: Bot | None = None) -> None:
+        super().__init__(ctx.redis)
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.timeout_s = self.settings.telegram_poll_timeout_s
+        self.lease_ms = int((self.timeout_s + 30) * 1000)
+        self.token = os.urandom(8).hex()
+        self.standby_s = 5.0
+        self._bot = bot
+        self._renew_script: Any = None
+
+    @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            self._bot = make_bot(self.settings, poll_timeout_s=self.timeout_s)
+        return self._bot
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._renew(1)  # hand over at once
+        if self._bot is not None:
+            with contextlib.suppress(Exception):
+                await self._bot.shutdown()
+
+    async def _renew(self, ttl_ms: int) -> int:
+        if self._renew_script is None:
+            self._renew_script = self.redis.register_script(_RENEW)
+        return int(await self._renew_script(keys=[LEADER_KEY], args=[self.token, ttl_ms]))
+
+    async def lead(self) -> bool:
+        """Only one gateway process may long-poll a bot (Telegram answers 409 to a second one)."""
+        if await self.redis.set(LEADER_KEY, self.token, nx=True, px=self.lease_ms):
+            return True
+        return bool(await self._renew(self.lease_ms))
+
+    async def run_once(self) -> None:
+        while not self.stopping:
+            if not await self.lead():
+                self.set_state("standby")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.standby_s)
+                continue
+            await self.poll_once()
+
+    async def poll_once(self) -> int:
+        """One getUpdates round: store, then move the checkpoint. Returns the updates handled."""
+        raw_offset = await self.redis.get(OFFSET_KEY)
+        offset = int(raw_offset) if raw_offset else None
+        kwargs: dict[str, Any] = {"timeout": self.timeout_s, "allowed_updates": ALLOWED_UPDATES, "limit": 100}
+        if offset is not None:
+            kwargs["offset"] = offset
+        self.set_state("polling", offset=offset)
+        try:
+            with warnings.catch_warnings():  # raw JSON on purpose: one parser for webhook and polling
+                warnings.simplefilter("ignore")
+                updates = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
+                                                        read_timeout=self.timeout_s + 15)
+        except tg_error.Conflict as exc:
+            raise PollError(f"getUpdates refused (webhook set?): {exc}", "invalid") from None
+        except tg_error.InvalidToken as exc:
+            raise PollError(f"bot token rejected: {exc}", "auth") from None
+        if not updates:
+            return 0
+        t0 = time.perf_counter()
+        messages: list[InboundMessage] = []
+        skipped: Counter[str] = Counter()
+        broken: list[dict[Any, Any]] = []
+        for upd in updates:
+            try:
+                parsed = parse_update(upd, allow_groups=self.settings.telegram_allow_groups)
+            except Exception as exc:
+                broken.append(quarantine_fields("telegram", f"{type(exc).__name__}: {exc}", orjson.dumps(upd),
+                                                "application/json"))
+                continue
+            messages.extend(parsed.messages)
+            skipped.update(parsed.skipped)
+        results = await self.ctx.intake.accept(messages, allow_spool=False) if messages else []
+        next_offset = max(int(u["update_id"]) for u in updates) + 1
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for fields in broken:
+                pipe.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
+            pipe.set(OFFSET_KEY, next_offset)
+            await pipe.execute()
+        new = sum(1 for a in results if a.status == "new")
+        dup = len(results) - new
+        metrics.count("telegram", "received", len(messages))
+        metrics.count("telegram", "stored", new)
+        metrics.count("telegram", "duplicate", dup)
+        metrics.count("telegram", "quarantined", len(broken))
+        for reason, n in skipped.items():
+            metrics.count("telegram", f"skipped_{reason}", n)
+        self.ctx.channel_log.record("telegram", status="poll", latency_ms=(time.perf_counter() - t0) * 1000,
+                                    method="getUpdates", path="polling", stored=new, duplicates=dup,
+                                    quarantined=len(broken), **{f"skipped_{k}": v for k, v in skipped.items()})
+        self.set_state("polling", offset=next_offset, last_batch=len(updates), last_poll_at=time.time())
+        log.info("telegram.polled", updates=len(updates), stored=new, duplicates=dup)
+        return len(updates)
+
+
+def polling_enabled(settings: Any) -> bool:
+    from config.settings import Settings
+
+    if Settings.secret(settings.telegram_bot_token) is None:
+        return False
+    mode = settings.telegram_polling.lower()
+    if mode in ("on", "true", "1", "yes"):
+        return True
+    if mode in ("off", "false", "0", "no"):
+        return False
+    return Settings.secret(settings.telegram_secret) is None  # auto: poll when no webhook is set
+
+
+def services(ctx: Any) -> list[Service]:
+    from channels.telegram.webhook_info import WebhookMonitor, monitor_enabled
+
+    out: list[Service] = [TelegramPoller(ctx)] if polling_enabled(ctx.settings) else []
+    if not out and monitor_enabled(ctx.settings):
+        out.append(WebhookMonitor(ctx))
+    return out

@@ -1,0 +1,51 @@
+"""``POST /channels/telegram/webhook``: verify the secret token, parse, let intake store.
+
+Telegram sends ``X-Telegram-Bot-Api-Secret-Token`` (set with ``setWebhook(secret_token=…)``) on
+every call; it is compared in constant time and a wrong or missing one is 403 with nothing
+stored. Updates that are not complaints (channel posts, group chats, stickers) are answered 200
+and counted as skipped, so Telegram does not retry them for a day.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import orjson
+
+from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, UnsupportedMediaType
+from channels.telegram.updates import NotAnUpdate, parse_update
+from config.settings import Settings
+
+PATH = "/channels/telegram/webhook"
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def check_secret(req: ChannelRequest) -> None:
+    expected = Settings.secret(req.settings.telegram_secret)
+    if expected is None:
+        raise Forbidden("channel disabled")
+    got = req.headers.get(HEADER)
+    if got is None or not hmac.compare_digest(got.encode(), expected.encode()):
+        raise Forbidden("missing or wrong secret token")
+
+
+async def parse(req: ChannelRequest) -> ParseOutcome:
+    check_secret(req)
+    ctype = req.request.content_type
+    if ctype not in ("application/json", "application/octet-stream", ""):
+        raise UnsupportedMediaType(f"expected application/json, got {ctype}")
+    try:
+        data: Any = orjson.loads(req.body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("malformed JSON", details=str(exc)) from None
+    try:
+        parsed = parse_update(data, allow_groups=req.settings.telegram_allow_groups,
+                              raw=req.body.decode("utf-8", "replace"))
+    except NotAnUpdate as exc:
+        raise BadRequest(str(exc)) from None
+    return ParseOutcome(messages=parsed.messages, skipped=parsed.skipped)
+
+
+def endpoints() -> list[Endpoint]:
+    return [Endpoint(channel="telegram", path=PATH, methods=("POST",), parse=parse)]
