@@ -25,6 +25,7 @@ CONFIDENTIAL_TAGS = frozenset({"rahasia"})
 
 # the leading run of @mentions that replies carry ("@LAPOR1708 @warga isi laporan")
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@\w{1,50})+\s*")
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 class InvalidEvent(ValueError):
@@ -253,15 +254,17 @@ def view_from_v2(t: dict[str, Any], includes: dict[str, Any] | None = None) -> T
 
 
 # ---------------------------------------------------------------------------- the message
-def clean_body(text: str, urls: list[tuple[str, str]], media_links: list[str]) -> str:
+def clean_body(text: str, urls: list[tuple[str, str]], media_links: list[str], *,
+               strip_mentions: bool = True) -> str:
     """Leading @mentions removed, t.co links expanded, media links dropped (they are attachments)."""
     body = text
     for link in media_links:
         body = body.replace(link, "")
     for short, expanded in urls:
         body = body.replace(short, expanded)
-    body = _LEADING_MENTIONS.sub("", body, count=1)
-    return html.unescape(body).strip()
+    if strip_mentions:
+        body = _LEADING_MENTIONS.sub("", body, count=1)
+    return _SPACES.sub(" ", html.unescape(body)).strip()
 
 
 def _attachments(media: list[MediaView]) -> list[Attachment]:
@@ -333,16 +336,12 @@ def dm_message(event: dict[str, Any], users: dict[str, Any], *, handle: str, raw
     tags = _tags(entities)
     anonymous, confidential = _marks(tags)
     user = _d(users.get(sender_id))
-    body = text
-    for link in links:
-        body = body.replace(link, "")
-    for short, expanded in urls:
-        body = body.replace(short, expanded)
     return InboundMessage(
         channel=CHANNEL, provider=PROVIDER_WEBHOOK, kind="dm", native_id=eid,
         sender=Sender(kind="twitter", id=sender_id, handle=_s(user.get("screen_name")),
                       display_name=_s(user.get("name"))),
-        recipient="@" + handle, text=html.unescape(text), body=html.unescape(body).strip(),
+        recipient="@" + handle, text=html.unescape(text),
+        body=clean_body(text, urls, links, strip_mentions=False),
         sent_at=parse_ms_time(event.get("created_timestamp")), attachments=_attachments(media),
         conversation=Conversation(thread_id=f"dm:{sender_id}", in_reply_to=None),
         reply_to=ReplyTo(channel=CHANNEL, address=sender_id, private=True),
