@@ -8,7 +8,8 @@
 - ``POST /2/tweets``, ``POST /2/dm_conversations/with/:id/messages``, ``GET /2/tweets/:id``:
   OAuth 1.0a user context, HMAC-SHA1 signature verified with oauthlib over the request as
   received (method, URL, query, oauth params).
-- ``script``: responses to play instead of the normal answer (429 with reset, 401, 503, …).
+- ``script``: responses to play, in order, instead of the normal answer (429 with reset, 401,
+  503, …; ``None`` = answer that call normally).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class FakeX:
         self.creds = creds or Creds()
         self.timeline: list[dict[str, Any]] = []  # newest first, as X serves them
         self.includes: dict[str, list[dict[str, Any]]] = {}
-        self.script: dict[str, list[Scripted]] = {"mentions": [], "tweets": [], "dm": [], "lookup": []}
+        self.script: dict[str, list[Scripted | None]] = {"mentions": [], "tweets": [], "dm": [], "lookup": []}
         self.log: list[dict[str, Any]] = []
         self.tweets: list[dict[str, Any]] = []
         self.dms: list[dict[str, Any]] = []
@@ -97,7 +98,7 @@ class FakeX:
             await self._runner.cleanup()
 
     def load(self, doc: dict[str, Any]) -> None:
-        self.timeline = list(doc["data"])
+        self.timeline = sorted(doc["data"], key=lambda t: int(t["id"]), reverse=True)
         self.includes = doc.get("includes", {})
 
     def add(self, tweets: list[dict[str, Any]], includes: dict[str, list[dict[str, Any]]] | None = None) -> None:
@@ -134,7 +135,8 @@ class FakeX:
     def _scripted(self, what: str) -> web.Response | None:
         if self.script[what]:
             s = self.script[what].pop(0)
-            return web.json_response(s.body, status=s.status, headers=s.headers)
+            if s is not None:  # None: answer this call normally
+                return web.json_response(s.body, status=s.status, headers=s.headers)
         return None
 
     # ------------------------------------------------------------------ mentions
