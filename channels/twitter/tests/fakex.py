@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
@@ -119,7 +120,7 @@ class FakeX:
         header = request.headers.get("Authorization", "")
         if not header.startswith("OAuth "):
             return False
-        params = dict(utils.parse_authorization_header(header))
+        params = {k: utils.unescape(v) for k, v in utils.parse_authorization_header(header)}
         if (params.get("oauth_consumer_key") != self.creds.consumer_key
                 or params.get("oauth_token") != self.creds.access_token
                 or params.get("oauth_signature_method") != "HMAC-SHA1"
@@ -129,7 +130,9 @@ class FakeX:
         oauth = [(k, v) for k, v in params.items() if k not in ("oauth_signature", "realm")]
         norm = signature.normalize_parameters(list(request.query.items()) + oauth)
         base = signature.signature_base_string(request.method, signature.base_string_uri(str(request.url)), norm)
-        expected = signature.sign_hmac_sha1(base, self.creds.consumer_secret, self.creds.access_token_secret)
+        keys = SimpleNamespace(client_secret=self.creds.consumer_secret,
+                               resource_owner_secret=self.creds.access_token_secret)
+        expected = signature.sign_hmac_sha1_with_client(base, keys)  # type: ignore[arg-type]
         return hmac.compare_digest(expected, params.get("oauth_signature", ""))
 
     def _scripted(self, what: str) -> web.Response | None:
