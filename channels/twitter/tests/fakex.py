@@ -132,7 +132,7 @@ class FakeX:
         base = signature.signature_base_string(request.method, signature.base_string_uri(str(request.url)), norm)
         keys = SimpleNamespace(client_secret=self.creds.consumer_secret,
                                resource_owner_secret=self.creds.access_token_secret)
-        expected = signature.sign_hmac_sha1_with_client(base, keys)  # type: ignore[arg-type]
+        expected = signature.sign_hmac_sha1_with_client(base, keys)
         return hmac.compare_digest(expected, params.get("oauth_signature", ""))
 
     def _scripted(self, what: str) -> web.Response | None:

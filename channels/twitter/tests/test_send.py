@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,8 @@ REF = "LPR-ABCDE-FGHJK"
 
 
 def ack(**kw) -> OutboundMessage:
-    base = dict(channel="twitter", address="1992000000000000101", thread="1992000000000000101", private=False,
+    base: dict[str, Any] = dict(
+                channel="twitter", address="1992000000000000101", thread="1992000000000000101", private=False,
                 text="Terima kasih, laporan Anda sudah diterima oleh LAPOR!. Nomor referensi: " + REF,
                 record_id="01JAAAAAAAAAAAAAAAAAAAAAAA", reference=REF, provider="x-webhook")
     base.update(kw)
