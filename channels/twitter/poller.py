@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,11 @@ log = get_logger("channels.twitter.poller")
 
 CHECKPOINT_KEY = keys.state("twitter:since_id")
 USER_ID_KEY = keys.state("twitter:user_id")
+LEASE_KEY = keys.state("twitter:poller-lease")
+_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0"""
+_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0"""
 PAGE_SIZE = 100
 MAX_PAGES = 8  # 800 mentions: all X lets us reach
 STORE_CHUNK = 200
@@ -84,13 +90,17 @@ class MentionsPoller(Service):
         self.max_rate_sleep_s = 16 * 60.0
         self.min_interval_s = 0.0  # raised from x-rate-limit-limit (15 min window / limit)
         self.polls = 0
+        self.token = os.urandom(8).hex()
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
         try:
             user_id = await self.user_id()
             while not self.stopping:
-                await self.poll_once(user_id)
+                if await self.hold_lease():
+                    await self.poll_once(user_id)
+                else:
+                    self.set_state("standby", detail="another gateway process polls the mentions")
                 await self._sleep(max(self.interval_s, self.min_interval_s))
         except AuthError as exc:
             self.record_error(exc, "auth")
@@ -99,6 +109,20 @@ class MentionsPoller(Service):
             with contextlib.suppress(Exception):
                 await self.publish()
             await self._sleep(self.auth_retry_s)
+
+    async def hold_lease(self) -> bool:
+        """One poller per deployment: take or renew a lease in Redis (others stand by).
+
+        Two pollers at once would only cost API calls (dedupe keeps the records single), so the
+        lease is a courtesy to the rate limit, not a correctness lock.
+        """
+        ttl_ms = int(max(self.interval_s, self.min_interval_s) * 3000) + 30_000
+        if await self.redis.set(LEASE_KEY, self.token, nx=True, px=ttl_ms):
+            return True
+        return bool(await self.redis.eval(_RENEW, 1, LEASE_KEY, self.token, ttl_ms))
+
+    async def close(self) -> None:
+        await self.redis.eval(_RELEASE, 1, LEASE_KEY, self.token)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -75,6 +75,7 @@ class FakeX:
         self.tweets: list[dict[str, Any]] = []
         self.dms: list[dict[str, Any]] = []
         self.rate_headers: dict[str, str] = {}
+        self.reachable = 800  # X serves only the latest 800 mentions
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -170,7 +171,7 @@ class FakeX:
         tweets = self.timeline
         if "since_id" in q:
             tweets = [t for t in tweets if int(t["id"]) > int(q["since_id"])]
-        tweets = tweets[:800]
+        tweets = tweets[:self.reachable]
         offset = 0
         if "pagination_token" in q:
             token = q["pagination_token"]

@@ -199,3 +199,17 @@ async def test_webhook_and_poller_both_on_give_one_record_per_tweet(gw, fakex, r
     by_key = {rec["idempotency_key"]: rec for rec in records}
     assert by_key["twitter:1992000000000000101"]["source"]["provider"] == "x-webhook"
     assert by_key["twitter:1992000000000000303"]["source"]["provider"] == "x-poll"
+
+
+async def test_one_poller_per_deployment_the_other_stands_by(gw, fakex, r):
+    a, b = MentionsPoller(gw.ctx), MentionsPoller(gw.ctx)
+    await a.start()
+    await until(lambda: a.state["state"] == "ok", what="first poller polling")
+    await b.start()
+    await until(lambda: b.state["state"] == "standby", what="second poller standing by")
+    assert a.state["state"] == "ok"
+    await a.stop()  # releases the lease: the other one takes over
+    polls = len(fakex.calls("mentions"))
+    await until(lambda: b.state["state"] == "ok" and len(fakex.calls("mentions")) > polls, what="takeover")
+    await b.stop()
+    assert await r.xlen("lapor:inbound") == 4
