@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -76,6 +77,7 @@ class FakeX:
         self.dms: list[dict[str, Any]] = []
         self.rate_headers: dict[str, str] = {}
         self.reachable = 800  # X serves only the latest 800 mentions
+        self.on_mentions: Callable[[], None] | None = None  # test hook, run before answering
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -150,6 +152,8 @@ class FakeX:
                          "auth": request.headers.get("Authorization", "")})
         if not self._bearer_ok(request):
             return _problem(401, "Unauthorized", "Unauthorized")
+        if self.on_mentions is not None:
+            self.on_mentions()
         scripted = self._scripted("mentions")
         if scripted is not None:
             return scripted

@@ -213,3 +213,24 @@ async def test_one_poller_per_deployment_the_other_stands_by(gw, fakex, r):
     await until(lambda: b.state["state"] == "ok" and len(fakex.calls("mentions")) > polls, what="takeover")
     await b.stop()
     assert await r.xlen("lapor:inbound") == 4
+
+
+async def test_redis_down_poller_neither_spools_nor_advances(gw, fakex, r, redis_proc):
+    """Pollers store with allow_spool=False: with Redis gone the poll fails and nothing moves."""
+    p = poller(gw, page_size=100)
+    fakex.on_mentions = lambda: redis_proc.stop()  # Redis dies while X answers
+    with pytest.raises(TransientError, match="intake unavailable"):
+        await p.poll_once("2818371708")
+    spool = Path(gw.settings.data_dir) / "spool"
+    assert not any(f.stat().st_size for f in spool.glob("*")) if spool.exists() else True
+    fakex.on_mentions = None
+    redis_proc.start()  # (not persistent: a fresh, empty Redis)
+    for _ in range(50):  # the client reconnects on its own
+        try:
+            assert await p.poll_once("2818371708") == 4
+            break
+        except Exception:
+            await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("poller did not recover after Redis came back")
+    assert (await r.get(CHECKPOINT_KEY)).decode() == "1992000000000000900"
