@@ -75,14 +75,30 @@ class TweetView:
 
 
 # ---------------------------------------------------------------------------- parsing helpers
+# Payloads are untrusted JSON: every access goes through these, so a field of the wrong type
+# degrades to "absent" instead of failing the whole batch.
 def _d(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _s(value: Any) -> str | None:
-    if value is None or value == "":
+    """An id-like scalar as a string (ids arrive as strings or numbers)."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         return None
     return str(value)
+
+
+def _t(value: Any) -> str | None:
+    """A text field: a non-empty string or nothing."""
+    return value if isinstance(value, str) and value else None
+
+
+def _first(*values: Any) -> str | None:
+    return next((t for t in map(_t, values) if t is not None), None)
 
 
 def parse_v1_time(value: Any) -> datetime | None:
@@ -99,9 +115,10 @@ def parse_v2_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def parse_ms_time(value: Any) -> datetime | None:
@@ -113,36 +130,51 @@ def parse_ms_time(value: Any) -> datetime | None:
 
 def _point(geo: Any) -> tuple[float | None, float | None]:
     """GeoJSON ``{"type": "Point", "coordinates": [lon, lat]}`` → (lat, lon)."""
-    if isinstance(geo, dict):
-        coords = geo.get("coordinates")
-        if isinstance(coords, list) and len(coords) == 2:
-            try:
-                lon, lat = float(coords[0]), float(coords[1])
-            except (TypeError, ValueError):
-                return None, None
-            if -90 <= lat <= 90 and -180 <= lon <= 180:
-                return lat, lon
+    coords = _d(geo).get("coordinates")
+    if isinstance(coords, list) and len(coords) == 2 and all(
+            isinstance(c, int | float) and not isinstance(c, bool) for c in coords):
+        lon, lat = float(coords[0]), float(coords[1])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lat, lon
     return None, None
 
 
 def _best_variant(variants: Any) -> tuple[str | None, str | None]:
     """The highest-bitrate MP4 of a video (what a reviewer wants to watch)."""
-    best: tuple[int, str | None, str | None] = (-1, None, None)
-    for v in variants or []:
-        if not isinstance(v, dict) or not v.get("url"):
+    best: tuple[int, str | None, str | None] = (-2, None, None)
+    for v in _dicts(variants):
+        url = _t(v.get("url"))
+        if url is None:
             continue
-        ctype = v.get("content_type")
-        rate = int(v.get("bitrate") or v.get("bit_rate") or 0)
-        if ctype == "video/mp4" and rate > best[0]:
-            best = (rate, v["url"], ctype)
-        elif best[1] is None:
-            best = (-1 if ctype != "video/mp4" else rate, v["url"], ctype)
+        ctype = _t(v.get("content_type"))
+        rate = v.get("bitrate", v.get("bit_rate"))
+        rate = rate if isinstance(rate, int) and not isinstance(rate, bool) else 0
+        score = rate if ctype == "video/mp4" else -1
+        if score > best[0]:
+            best = (score, url, ctype)
     return best[1], best[2]
 
 
 def _tags(entities: dict[str, Any]) -> list[str]:
-    return [str(h.get("tag") or h.get("text")) for h in entities.get("hashtags") or []
-            if isinstance(h, dict) and (h.get("tag") or h.get("text"))]
+    return [t for t in (_first(h.get("tag"), h.get("text")) for h in _dicts(entities.get("hashtags"))) if t]
+
+
+def _v1_media(m: dict[str, Any]) -> MediaView:
+    mtype = _t(m.get("type")) or "photo"
+    url, mime = _first(m.get("media_url_https"), m.get("media_url")), None
+    if mtype in ("video", "animated_gif"):
+        vurl, vmime = _best_variant(_d(m.get("video_info")).get("variants"))
+        url, mime = vurl or url, vmime
+    return MediaView(type=mtype, url=url, mime=mime, alt_text=_t(m.get("ext_alt_text")), key=_s(m.get("id_str")))
+
+
+def _v1_urls(entities: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for u in _dicts(entities.get("urls")):
+        short = _t(u.get("url"))
+        if short:
+            out.append((short, _t(u.get("expanded_url")) or short))
+    return out
 
 
 # ---------------------------------------------------------------------------- v1.1 (webhook)
@@ -154,102 +186,89 @@ def view_from_v1(t: dict[str, Any]) -> TweetView:
     if not tid or not author:
         raise InvalidEvent("tweet without id or author")
     ext = _d(t.get("extended_tweet"))
-    text = ext.get("full_text") or t.get("full_text") or t.get("text") or ""
-    entities = ext.get("entities") or t.get("entities") or {}
-    ext_entities = ext.get("extended_entities") or t.get("extended_entities") or {}
-    media_items = ext_entities.get("media") or entities.get("media") or []
-    media: list[MediaView] = []
-    media_links: list[str] = []
-    for m in media_items:
-        if not isinstance(m, dict):
-            continue
-        mtype = m.get("type") or "photo"
-        url, mime = m.get("media_url_https") or m.get("media_url"), None
-        if mtype in ("video", "animated_gif"):
-            vurl, vmime = _best_variant((m.get("video_info") or {}).get("variants"))
-            url, mime = vurl or url, vmime
-        media.append(MediaView(type=mtype, url=url, mime=mime, alt_text=m.get("ext_alt_text"),
-                               key=_s(m.get("id_str"))))
-        if m.get("url"):
-            media_links.append(m["url"])
+    full = _t(ext.get("full_text"))
+    text = full or _first(t.get("full_text"), t.get("text")) or ""
+    entities = _d(ext.get("entities")) or _d(t.get("entities"))
+    ext_entities = _d(ext.get("extended_entities")) or _d(t.get("extended_entities"))
+    media_items = _dicts(ext_entities.get("media")) or _dicts(entities.get("media"))
+    media = [_v1_media(m) for m in media_items]
+    media_links = [link for link in (_t(m.get("url")) for m in media_items) if link]
     lat, lon = _point(t.get("coordinates"))
-    place = t.get("place") if isinstance(t.get("place"), dict) else None
-    is_reply_to = _s(t.get("in_reply_to_status_id_str")) or _s(t.get("in_reply_to_status_id"))
-    mentions = [m for m in entities.get("user_mentions") or [] if isinstance(m, dict)]
+    mentions = _dicts(entities.get("user_mentions"))
     return TweetView(
-        id=tid, author_id=author, username=_s(user.get("screen_name")), name=_s(user.get("name")),
+        id=tid, author_id=author, username=_s(user.get("screen_name")), name=_t(user.get("name")),
         text=text, created_at=parse_v1_time(t.get("created_at")),
         conversation_id=_s(t.get("conversation_id_str")),
-        in_reply_to_tweet_id=is_reply_to,
+        in_reply_to_tweet_id=_s(t.get("in_reply_to_status_id_str")) or _s(t.get("in_reply_to_status_id")),
         in_reply_to_user_id=_s(t.get("in_reply_to_user_id_str")) or _s(t.get("in_reply_to_user_id")),
         quoted_tweet_id=_s(t.get("quoted_status_id_str")),
         retweet="retweeted_status" in t,
-        truncated=bool(t.get("truncated")) and not ext.get("full_text"),
+        truncated=t.get("truncated") is True and full is None,
         lang=_s(t.get("lang")),
         hashtags=_tags(entities),
-        mention_ids=[str(m.get("id_str") or m.get("id")) for m in mentions if m.get("id_str") or m.get("id")],
-        mention_names=[str(m["screen_name"]) for m in mentions if m.get("screen_name")],
-        urls=[(u["url"], u.get("expanded_url") or u["url"]) for u in entities.get("urls") or []
-              if isinstance(u, dict) and u.get("url")],
-        media_links=media_links, media=media,
-        place=_s(place.get("full_name")) if place else None, lat=lat, lon=lon,
+        mention_ids=[i for i in (_s(m.get("id_str")) or _s(m.get("id")) for m in mentions) if i],
+        mention_names=[n for n in (_s(m.get("screen_name")) for m in mentions) if n],
+        urls=_v1_urls(entities), media_links=media_links, media=media,
+        place=_t(_d(t.get("place")).get("full_name")), lat=lat, lon=lon,
     )
 
 
 # ---------------------------------------------------------------------------- v2 (poller)
 def view_from_v2(t: dict[str, Any], includes: dict[str, Any] | None = None) -> TweetView:
     """One ``data`` item of a v2 response, with the response's ``includes``."""
-    includes = includes or {}
+    includes = _d(includes)
     tid, author = _s(t.get("id")), _s(t.get("author_id"))
     if not tid or not author:
         raise InvalidEvent("tweet without id or author_id")
-    users = {u.get("id"): u for u in includes.get("users") or [] if isinstance(u, dict)}
-    media_by_key = {m.get("media_key"): m for m in includes.get("media") or [] if isinstance(m, dict)}
-    places = {p.get("id"): p for p in includes.get("places") or [] if isinstance(p, dict)}
+    users = {_s(u.get("id")): u for u in _dicts(includes.get("users"))}
+    media_by_key = {_s(m.get("media_key")): m for m in _dicts(includes.get("media"))}
+    places = {_s(p.get("id")): p for p in _dicts(includes.get("places"))}
     note = _d(t.get("note_tweet"))
-    text = note.get("text") or t.get("text") or ""
-    entities = note.get("entities") or t.get("entities") or {}
-    refs = [r for r in t.get("referenced_tweets") or [] if isinstance(r, dict)]
+    text = _first(note.get("text"), t.get("text")) or ""
+    entities = _d(note.get("entities")) or _d(t.get("entities"))
+    refs = _dicts(t.get("referenced_tweets"))
 
     def ref(kind: str) -> str | None:
         return next((_s(r.get("id")) for r in refs if r.get("type") == kind), None)
 
     media: list[MediaView] = []
-    for key in (t.get("attachments") or {}).get("media_keys") or []:
+    keys = _d(t.get("attachments")).get("media_keys")
+    for key in (k for k in (_s(k) for k in (keys if isinstance(keys, list) else [])) if k):
         m = media_by_key.get(key)
         if not m:
             media.append(MediaView(type="photo", url=None, key=key))
             continue
-        mtype = m.get("type") or "photo"
-        url, mime = m.get("url"), None
+        mtype = _t(m.get("type")) or "photo"
+        url, mime = _t(m.get("url")), None
         if mtype in ("video", "animated_gif"):
             vurl, vmime = _best_variant(m.get("variants"))
-            url, mime = vurl or m.get("preview_image_url"), vmime
-        media.append(MediaView(type=mtype, url=url, mime=mime, alt_text=m.get("alt_text"), key=key))
+            url, mime = vurl or _t(m.get("preview_image_url")), vmime
+        media.append(MediaView(type=mtype, url=url, mime=mime, alt_text=_t(m.get("alt_text")), key=key))
     urls, media_links = [], []
-    for u in entities.get("urls") or []:
-        if not isinstance(u, dict) or not u.get("url"):
+    for u in _dicts(entities.get("urls")):
+        short = _t(u.get("url"))
+        if not short:
             continue
         if u.get("media_key"):
-            media_links.append(u["url"])
+            media_links.append(short)
         else:
-            urls.append((u["url"], u.get("unwound_url") or u.get("expanded_url") or u["url"]))
+            urls.append((short, _first(u.get("unwound_url"), u.get("expanded_url")) or short))
     geo = _d(t.get("geo"))
     lat, lon = _point(geo.get("coordinates"))
-    place = places.get(geo.get("place_id")) if geo.get("place_id") else None
+    place = places.get(_s(geo.get("place_id"))) if _s(geo.get("place_id")) else None
     user = users.get(author, {})
-    mentions = [m for m in entities.get("mentions") or [] if isinstance(m, dict)]
+    mentions = _dicts(entities.get("mentions"))
     return TweetView(
-        id=tid, author_id=author, username=_s(user.get("username")), name=_s(user.get("name")),
+        id=tid, author_id=author, username=_s(user.get("username")), name=_t(user.get("name")),
         text=text, created_at=parse_v2_time(t.get("created_at")),
         conversation_id=_s(t.get("conversation_id")),
         in_reply_to_tweet_id=ref("replied_to"), in_reply_to_user_id=_s(t.get("in_reply_to_user_id")),
         quoted_tweet_id=ref("quoted"), retweet=ref("retweeted") is not None, lang=_s(t.get("lang")),
         hashtags=_tags(entities),
-        mention_ids=[str(m["id"]) for m in mentions if m.get("id")],
-        mention_names=[str(m["username"]) for m in mentions if m.get("username")],
+        mention_ids=[i for i in (_s(m.get("id")) for m in mentions) if i],
+        mention_names=[n for n in (_s(m.get("username")) for m in mentions) if n],
         urls=urls, media_links=media_links, media=media,
-        place=_s(place.get("full_name")) if place else None, lat=lat, lon=lon,
+        place=_t(place.get("full_name")) if place else None, lat=lat, lon=lon,
     )
 
 
@@ -316,30 +335,24 @@ def dm_message(event: dict[str, Any], users: dict[str, Any], *, handle: str, raw
     if not eid or not sender_id:
         raise InvalidEvent("DM event without id or sender")
     data = _d(mc.get("message_data"))
-    text = data.get("text") or ""
-    entities = data.get("entities") or {}
+    text = _t(data.get("text")) or ""
+    entities = _d(data.get("entities"))
     media: list[MediaView] = []
     links: list[str] = []
     att = _d(data.get("attachment"))
     if att.get("type") == "media" and isinstance(att.get("media"), dict):
-        m = att["media"]
-        mtype = m.get("type") or "photo"
-        url, mime = m.get("media_url_https") or m.get("media_url"), None
-        if mtype in ("video", "animated_gif"):
-            vurl, vmime = _best_variant((m.get("video_info") or {}).get("variants"))
-            url, mime = vurl or url, vmime
-        media.append(MediaView(type=mtype, url=url, mime=mime, key=_s(m.get("id_str"))))
-        if m.get("url"):
-            links.append(m["url"])
-    urls = [(u["url"], u.get("expanded_url") or u["url"]) for u in entities.get("urls") or []
-            if isinstance(u, dict) and u.get("url")]
+        media.append(_v1_media(att["media"]))
+        link = _t(att["media"].get("url"))
+        if link:
+            links.append(link)
+    urls = _v1_urls(entities)
     tags = _tags(entities)
     anonymous, confidential = _marks(tags)
     user = _d(users.get(sender_id))
     return InboundMessage(
         channel=CHANNEL, provider=PROVIDER_WEBHOOK, kind="dm", native_id=eid,
         sender=Sender(kind="twitter", id=sender_id, handle=_s(user.get("screen_name")),
-                      display_name=_s(user.get("name"))),
+                      display_name=_t(user.get("name"))),
         recipient="@" + handle, text=html.unescape(text),
         body=clean_body(text, urls, links, strip_mentions=False),
         sent_at=parse_ms_time(event.get("created_timestamp")), attachments=_attachments(media),
