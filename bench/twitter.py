@@ -103,7 +103,7 @@ async def bench_poller(app: web.Application, fx: FakeX, r: aioredis.Redis, pages
                              for k in range(997)]}
     fx.reachable = n  # X caps the timeline at 800; lifted here to measure the steady rate
     poller = MentionsPoller(ctx_of(app))
-    poller.max_pages = pages  # the real cap is 8 (800 reachable); raised to measure the steady rate
+    poller.reachable = n
     before = await r.xlen("lapor:inbound")
     t0 = time.perf_counter()
     stored = await poller.poll_once(OUR_ID)

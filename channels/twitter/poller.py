@@ -45,7 +45,7 @@ return 0"""
 _RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0"""
 PAGE_SIZE = 100
-MAX_PAGES = 8  # 800 mentions: all X lets us reach
+REACHABLE = 800  # X serves only the latest 800 mentions
 STORE_CHUNK = 200
 
 
@@ -85,7 +85,7 @@ class MentionsPoller(Service):
         self.client = client or app_client(ctx.settings)
         self.interval_s = ctx.settings.twitter_poll_interval_s
         self.page_size = PAGE_SIZE
-        self.max_pages = MAX_PAGES
+        self.reachable = REACHABLE
         self.auth_retry_s = 300.0
         self.max_rate_sleep_s = 16 * 60.0
         self.min_interval_s = 0.0  # raised from x-rate-limit-limit (15 min window / limit)
@@ -149,6 +149,17 @@ class MentionsPoller(Service):
 
     async def poll_once(self, user_id: str) -> int:
         """Fetch every page newer than the checkpoint, store it, then advance; return new records."""
+        t0 = time.perf_counter()
+        try:
+            return await self._poll(user_id, t0)
+        except Exception as exc:
+            self.ctx.channel_log.record("twitter", status=getattr(exc, "error_kind", "error"),
+                                        latency_ms=(time.perf_counter() - t0) * 1000, method="POLL",
+                                        path="mentions", error=f"{type(exc).__name__}: {exc}"[:200])
+            raise
+
+    async def _poll(self, user_id: str, t0: float) -> int:
+        max_pages = -(-self.reachable // self.page_size) + 1  # a safety stop, never reached normally
         since = await self.checkpoint()
         self.set_state("polling", since_id=since)
         messages: list[InboundMessage] = []
@@ -172,7 +183,10 @@ class MentionsPoller(Service):
             messages += page_msgs
             skipped += page_skipped
             token = meta.get("next_token")
-            if not token or pages >= self.max_pages:
+            if not token:
+                break
+            if pages >= max_pages:
+                log.warning("twitter.poller.page_cap", pages=pages)  # X still offering more: a gap
                 break
         messages.sort(key=lambda m: int(m.native_id))  # oldest first: thread starts before continuations
         stored = dup = 0
@@ -192,8 +206,8 @@ class MentionsPoller(Service):
         metrics.count("twitter", "duplicate", dup)
         if skipped:
             metrics.count("twitter", "skipped_poll", skipped)
-        self.ctx.channel_log.record("twitter", status=200, latency_ms=0.0, method="POLL", path="mentions",
-                                    stored=stored, duplicates=dup, pages=pages)
+        self.ctx.channel_log.record("twitter", status=200, latency_ms=(time.perf_counter() - t0) * 1000,
+                                    method="POLL", path="mentions", stored=stored, duplicates=dup, pages=pages)
         self.state.update(error_kind=None)
         self.set_state("ok", since_id=since, last_poll_at=time.time(), last_pages=pages, last_stored=stored,
                        last_duplicates=dup, polls=self.polls)

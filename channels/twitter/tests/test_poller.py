@@ -104,6 +104,23 @@ async def test_failure_on_a_later_page_stores_nothing_and_keeps_checkpoint(gw, f
     assert (await r.get(CHECKPOINT_KEY)).decode() == "1992000000000000100"
     assert await p.poll_once("2818371708") == 4  # the next poll gets everything
     assert fakex.calls("mentions")[-1]["query"]["since_id"] == "1992000000000000100"
+    await gw.ctx.channel_log.flush()
+    log = await gw.ctx.channel_log.recent("twitter")
+    assert any(e["status"] == "transient" and "503" in (e["error"] or "") for e in log)
+    assert any(e["status"] == 200 and e.get("stored") == 4 and e.get("pages") == 2 for e in log)
+
+
+async def test_all_800_reachable_mentions_in_one_poll(gw, fakex, r):
+    base = 1996000000000000000
+    fakex.load({"data": [{"id": str(base + i), "author_id": "3000000000000001", "text": f"@LAPOR1708 laporan {i}",
+                          "entities": {"mentions": [{"username": "LAPOR1708", "id": "2818371708"}]}}
+                         for i in range(850)], "includes": TIMELINE["includes"]})
+    p = poller(gw, page_size=100)
+    assert await p.poll_once("2818371708") == 800  # X serves only the latest 800
+    assert len(fakex.calls("mentions")) == 8
+    assert (await r.get(CHECKPOINT_KEY)).decode() == str(base + 849)
+    ids = await stored_ids(r)
+    assert ids == sorted(ids, key=int) and ids[0] == str(base + 50)
 
 
 async def test_429_sleeps_until_reset_then_continues(gw, fakex, r):
