@@ -36,7 +36,7 @@ def mutate(base: dict, data: st.DataObject) -> dict:
     return doc
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_tweet_events(data):
     events = [mutate(MENTION, data), data.draw(json_values)]
@@ -45,7 +45,7 @@ def test_mutated_tweet_events(data):
     assert len(msgs) + sum(skipped.values()) == len(events)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_dm_events(data):
     ev = mutate(DM, data)
@@ -57,7 +57,7 @@ def test_mutated_dm_events(data):
     assert len(msgs) + sum(skipped.values()) == len(events)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(["id", "author_id", "text", "entities", "geo", "attachments",
                                         "referenced_tweets", "note_tweet", "created_at"]), json_values),
        st.dictionaries(st.sampled_from(["users", "media", "places"]), json_values))
