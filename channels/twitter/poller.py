@@ -20,6 +20,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -171,6 +172,9 @@ class MentionsPoller(Service):
             params: dict[str, Any] = dict(MENTION_PARAMS, max_results=self.page_size)
             if since:
                 params["since_id"] = since
+            elif self.settings.twitter_backfill_s:
+                # first start: recent mentions only, not months of old tweets answered out of the blue
+                params["start_time"] = datetime.fromtimestamp(time.time() - self.settings.twitter_backfill_s, UTC)
             if token:
                 params["pagination_token"] = token
             resp = await self._call(self.client.get_users_mentions, user_id, **params)

@@ -23,6 +23,7 @@ def x_settings(fx: FakeX, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(
         twitter_api_url=fx.url, twitter_bearer_token=c.bearer, twitter_consumer_key=c.consumer_key,
         twitter_consumer_secret=c.consumer_secret, twitter_access_token=c.access_token,
-        twitter_access_token_secret=c.access_token_secret, twitter_poll=False, twitter_poll_interval_s=0.2)
+        twitter_access_token_secret=c.access_token_secret, twitter_poll=False, twitter_poll_interval_s=0.2,
+        twitter_backfill_s=0)  # the fixtures' tweets are from 2025
     values.update(overrides)
     return values

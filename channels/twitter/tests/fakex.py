@@ -18,6 +18,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -175,6 +176,13 @@ class FakeX:
         tweets = self.timeline
         if "since_id" in q:
             tweets = [t for t in tweets if int(t["id"]) > int(q["since_id"])]
+        if "start_time" in q:
+            try:
+                start = datetime.strptime(q["start_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                return _problem(400, "Invalid Request", "start_time must be YYYY-MM-DDTHH:mm:ssZ")
+            tweets = [t for t in tweets if "created_at" in t and
+                      datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")) >= start]
         tweets = tweets[:self.reachable]
         offset = 0
         if "pagination_token" in q:

@@ -251,3 +251,28 @@ async def test_redis_down_poller_neither_spools_nor_advances(gw, fakex, r, redis
     else:
         raise AssertionError("poller did not recover after Redis came back")
     assert (await r.get(CHECKPOINT_KEY)).decode() == "1992000000000000900"
+
+
+async def test_first_start_backfills_only_recent_mentions(make_gateway, fakex, r):
+    now = time.time()
+
+    def iso(ts: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+    def mention(i: int, ts: float) -> dict:
+        return {"id": str(1997000000000000000 + i), "author_id": "3000000000000001", "created_at": iso(ts),
+                "text": f"@LAPOR1708 laporan {i}", "entities": {"mentions": [{"username": "LAPOR1708"}]}}
+
+    fakex.load({"data": [mention(1, now - 3 * 86400), mention(2, now - 600), mention(3, now - 60)],
+                "includes": {}})
+    gw = await make_gateway(**x_settings(fakex, twitter_backfill_s=3600))
+    p = poller(gw)
+    assert await p.poll_once("2818371708") == 2
+    first = fakex.calls("mentions")[0]["query"]
+    assert abs(time.mktime(time.strptime(first["start_time"], "%Y-%m-%dT%H:%M:%SZ")) - time.mktime(
+        time.gmtime(now - 3600))) < 120
+    assert await stored_ids(r) == ["1997000000000000002", "1997000000000000003"]
+    fakex.add([mention(4, now - 5 * 86400 + 1)])  # an id newer than the checkpoint: since_id rules now
+    assert await p.poll_once("2818371708") == 1
+    last = fakex.calls("mentions")[-1]["query"]
+    assert "start_time" not in last and last["since_id"] == "1997000000000000003"
