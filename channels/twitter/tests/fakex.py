@@ -223,7 +223,7 @@ class FakeX:
     # ------------------------------------------------------------------ user-context writes
     async def create_tweet(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.log.append({"what": "tweet", "body": body})
+        self.log.append({"what": "tweet", "body": body, "at": time.time()})
         if not self._oauth1_ok(request):
             return _problem(401, "Unauthorized", "Unauthorized")
         scripted = self._scripted("tweets")

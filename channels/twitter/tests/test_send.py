@@ -126,3 +126,26 @@ async def test_end_to_end_mention_to_public_reply(make_gateway, fakex, rsync):
     assert "Siti" not in tw["text"] and "Dago" not in tw["text"]
     (dm,) = fakex.dms
     assert dm["participant_id"] == "3000000000000001" and reference(by_kind["dm"]["id"]) in dm["text"]
+
+
+async def test_ack_rate_limited_by_x_is_retried_after_the_reset(make_gateway, fakex, rsync):
+    fakex.load(json.loads((FIXTURES / "v2-timeline.json").read_text()))
+    reset = int(time.time()) + 2
+    fakex.script["tweets"] = [Scripted(429, {"title": "Too Many Requests"},
+                                       {"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0",
+                                        "x-rate-limit-reset": str(reset)})]
+    gw = await make_gateway(**x_settings(fakex))
+    await gw.start_worker()
+    body = (FIXTURES / "aaa-mention.json").read_bytes()
+    status, _b, _h = await gw.post("/channels/twitter/webhook", data=body, headers={
+        "Content-Type": "application/json", "x-twitter-webhooks-signature": sign(body, fakex.creds.consumer_secret)})
+    assert status == 200
+    (rec,) = await asyncio.to_thread(wait_for_records, rsync, 1, 10.0)
+    for _ in range(300):
+        if fakex.tweets:
+            break
+        await asyncio.sleep(0.05)
+    assert len(fakex.tweets) == 1 and reference(rec["id"]) in fakex.tweets[0]["text"]
+    attempts = fakex.calls("tweet")
+    assert len(attempts) == 2  # the 429, then one retry once the window reset
+    assert attempts[1]["at"] >= reset
