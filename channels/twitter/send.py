@@ -7,6 +7,9 @@
   addresses those to the author; if the flag was set later (normalizer), the author is looked
   up from the tweet first, so no confidential report is ever acknowledged in public.
 
+The id of our public reply is remembered (``threads.ack_key``) so that the citizen's answer to
+it becomes a follow-up of their report rather than a new one.
+
 Failures: 429 ⇒ ``TransientSendError(retry_after=until x-rate-limit-reset)``; a response with
 ``x-rate-limit-remaining: 0`` also pauses later sends until the reset; 5xx/network ⇒
 transient; 400/401/403/404 ⇒ permanent (bad address, DMs closed, tweet gone, credentials).
@@ -20,10 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import redis.asyncio as aioredis
 import requests
 import tweepy
 
 from channels.twitter.api import user_client
+from channels.twitter.threads import THREAD_TTL_S, ack_key
 from config.settings import Settings
 from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
@@ -43,6 +48,7 @@ class TwitterSender:
         self.client = client if client is not None else user_client(settings)
         self.paused_until = 0.0
         self.sent = 0
+        self.redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
 
     async def __call__(self, msg: OutboundMessage) -> None:
         if self.client is None:
@@ -57,9 +63,26 @@ class TwitterSender:
             await self._dm(await self._author_of(msg.address), msg.text)
         else:
             text = public_text(msg.reference) if msg.kind == "ack" and msg.reference else msg.text
-            await self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=msg.address,
-                             user_auth=True)
+            resp = await self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=msg.address,
+                                    user_auth=True)
+            if msg.kind == "ack" and msg.record_id:
+                await self._remember_ack(resp, msg.record_id)
         self.sent += 1
+
+    async def _remember_ack(self, resp: requests.Response, record_id: str) -> None:
+        """Our reply's tweet id → record, so the citizen answering it adds to their report.
+
+        Best effort: the reply is already posted, so a failure here must not make the outbound
+        worker send it again.
+        """
+        if self.redis is None:
+            return
+        try:
+            tweet_id = str(((resp.json() or {}).get("data") or {}).get("id") or "")
+            if tweet_id:
+                await self.redis.set(ack_key(tweet_id), record_id, ex=THREAD_TTL_S)
+        except Exception as exc:
+            log.warning("twitter.send.ack_link_failed", error=type(exc).__name__)
 
     async def _dm(self, user_id: str, text: str) -> None:
         assert self.client is not None

@@ -91,3 +91,29 @@ async def test_thread_stored_in_one_batch_is_still_linked(make_gateway, fakex, r
     assert cont["conversation"] == {"thread_id": "1992000000000000101", "in_reply_to": first["id"]}
     assert cont["confidential"] is True
     assert "follow_up" not in recs["1992000000000000401"]["flags"]  # a quote by someone else
+
+
+async def test_answer_to_our_acknowledgement_is_a_follow_up_of_the_report(make_gateway, fakex, r, rsync):
+    gw = await make_gateway(**x_settings(fakex))
+    await gw.start_worker()  # the registry's sender posts the ack to the fake X API
+    await post(gw, [tweet("2000000000000000010", "@LAPOR1708 sampah tidak diangkut seminggu")])
+    (first,) = (await wait_n(rsync, 1)).values()
+    for _ in range(200):
+        if fakex.tweets:
+            break
+        await asyncio.sleep(0.05)
+    ack_tweet_id = "1993000000000000001"  # the id the fake gave our reply
+    for _ in range(100):
+        if await r.get(f"lapor:twitter:ack:{ack_tweet_id}"):
+            break
+        await asyncio.sleep(0.05)
+    await post(gw, [tweet("2000000000000000011", "@LAPOR1708 lokasinya di Jl. Merdeka 5",
+                          reply_to=(ack_tweet_id, "2818371708"))])
+    # a stranger answering our acknowledgement is not the reporter: a report of its own
+    await post(gw, [tweet("2000000000000000012", "@LAPOR1708 di tempat saya juga", author="3000000000000333",
+                          reply_to=(ack_tweet_id, "2818371708"))])
+    recs = await wait_n(rsync, 3)
+    follow = recs["2000000000000000011"]
+    assert follow["flags"] == ["follow_up"] and follow["conversation"]["in_reply_to"] == first["id"]
+    stranger = recs["2000000000000000012"]
+    assert "follow_up" not in stranger["flags"] and stranger["reply_to"] is not None
