@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Callable
@@ -79,6 +80,7 @@ class FakeX:
         self.rate_headers: dict[str, str] = {}
         self.reachable = 800  # X serves only the latest 800 mentions
         self.on_mentions: Callable[[], None] | None = None  # test hook, run before answering
+        self.delay_s = 0.0  # a slow X: each mentions page takes this long
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -155,6 +157,8 @@ class FakeX:
             return _problem(401, "Unauthorized", "Unauthorized")
         if self.on_mentions is not None:
             self.on_mentions()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         scripted = self._scripted("mentions")
         if scripted is not None:
             return scripted
