@@ -41,7 +41,7 @@ async def test_kill_9_while_polling_loses_and_duplicates_nothing(fakex, redis_ur
     fakex.load({"data": mentions(0, 250), "includes": {}})
     fakex.delay_s = 0.05
     total = 250
-    for round_ in range(6):
+    for _round in range(6):
         proc = serve(fakex, redis_url, tmp_path / "data")
         calls = len(fakex.calls("mentions"))
         deadline = time.monotonic() + 30
