@@ -8,7 +8,7 @@ between leaves the checkpoint where it was: the next poll fetches the same tweet
 intake's dedupe (``twitter:<tweet id>``) drops what was already stored.
 
 Errors: 429 ⇒ sleep until ``x-rate-limit-reset`` (also when a response says
-``x-rate-limit-remaining: 0``); 401/403 ⇒ state ``needs_credentials`` (error_kind ``auth``),
+``x-rate-limit-remaining: 0``); 401/403 ⇒ state ``error`` with error_kind ``auth`` (health: needs new credentials),
 retried slowly; 5xx/network/Redis ⇒ transient, the service backoff. tweepy is synchronous, so
 each call runs in a thread.
 """
@@ -105,7 +105,7 @@ class MentionsPoller(Service):
                 await self._sleep(max(self.interval_s, self.min_interval_s))
         except AuthError as exc:
             self.record_error(exc, "auth")
-            self.set_state("needs_credentials", detail="X refused the bearer token: needs new credentials")
+            self.set_state("error", detail="X refused the bearer token: needs new credentials")
             log.error("twitter.poller.auth_failed", error=type(exc).__name__)
             with contextlib.suppress(Exception):
                 await self.publish()
