@@ -161,7 +161,8 @@ async def test_401_marks_needing_credentials_in_health(make_gateway, fakex, r):
 
     await until(published, what="error state")
     st = (await read_states(r))["twitter-mentions"]
-    assert st["error_kind"] == "auth" and "new credentials" in st["detail"] and st["channel"] == "twitter" and "401" in st["last_error"]
+    assert st["error_kind"] == "auth" and "new credentials" in st["detail"]
+    assert st["channel"] == "twitter" and "401" in st["last_error"]
     assert "revoked-token" not in json.dumps(st)
     assert await r.xlen("lapor:inbound") == 0 and await r.get(CHECKPOINT_KEY) is None
     assert len(fakex.calls("mentions")) == 1  # no hammering with a bad token
