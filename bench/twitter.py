@@ -125,7 +125,7 @@ async def main() -> None:
     fx = await FakeX(user_id=OUR_ID).start()
     settings = Settings(redis_url=rp.url, data_dir=tmp / "data", twitter_consumer_secret=SECRET,
                         twitter_bearer_token=fx.creds.bearer, twitter_user_id=OUR_ID, twitter_api_url=fx.url,
-                        twitter_poll=False, log_level="warning")
+                        twitter_poll=False, twitter_backfill_s=0, log_level="warning")
     app = build_app(settings, rp.url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
