@@ -161,6 +161,7 @@ class Settings(BaseSettings):
     twitter_consumer_key: SecretStr | None = None
     twitter_access_token: SecretStr | None = None
     twitter_access_token_secret: SecretStr | None = None
+    twitter_backfill_s: int = Field(24 * 3600, ge=0)  # first poll (no checkpoint): how far back; 0 = all X serves
 
     # --- telegram ---
     telegram_api_url: str = "https://api.telegram.org"

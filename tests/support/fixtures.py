@@ -68,7 +68,8 @@ def make_settings(redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = dict(TOKENS)
         values.update(redis_url=redis_url, data_dir=tmp_path / "data", claim_idle_ms=300, max_attempts=3,
-                      spool_flush_interval_s=0.1, ack_backoff_s=0.05)
+                      spool_flush_interval_s=0.1, ack_backoff_s=0.05,
+                      twitter_poll=False)  # no X poller calling out of loopback; X tests turn it on
         values.update(overrides)
         return Settings(**values)
 

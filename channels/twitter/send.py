@@ -1,0 +1,115 @@
+"""Acknowledgements on X, as @LAPOR1708 (OAuth 1.0a user context).
+
+- DM in ⇒ DM out (``create_direct_message(participant_id=…)``), the full Indonesian text.
+- Public mention ⇒ a public reply (``create_tweet(in_reply_to_tweet_id=…)``) carrying only the
+  reference — nothing the citizen wrote, no name — short enough for one post.
+- A mention marked anonymous/confidential is answered by DM instead: the converter already
+  addresses those to the author; if the flag was set later (normalizer), the author is looked
+  up from the tweet first, so no confidential report is ever acknowledged in public.
+
+The id of our public reply is remembered (``threads.ack_key``) so that the citizen's answer to
+it becomes a follow-up of their report rather than a new one.
+
+Failures: 429 ⇒ ``TransientSendError(retry_after=until x-rate-limit-reset)``; a response with
+``x-rate-limit-remaining: 0`` also pauses later sends until the reset; 5xx/network ⇒
+transient; 400/401/403/404 ⇒ permanent (bad address, DMs closed, tweet gone, credentials).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+import requests
+import tweepy
+
+from channels.twitter.api import user_client
+from channels.twitter.threads import THREAD_TTL_S, ack_key
+from config.settings import Settings
+from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from gateway.logging import get_logger
+
+log = get_logger("channels.twitter.send")
+
+
+def public_text(ref: str) -> str:
+    """The public reply: the reference only (≤ 280 characters)."""
+    return (f"Terima kasih, laporan Anda sudah kami terima. Nomor referensi: {ref}. "
+            "Pantau perkembangannya di lapor.go.id dengan nomor tersebut.")
+
+
+class TwitterSender:
+    def __init__(self, settings: Settings, client: tweepy.Client | None = None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else user_client(settings)
+        self.paused_until = 0.0
+        self.sent = 0
+        self.redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+
+    async def __call__(self, msg: OutboundMessage) -> None:
+        if self.client is None:
+            raise PermanentSendError("X replies need LAPOR_TWITTER_CONSUMER_KEY/_SECRET and "
+                                     "LAPOR_TWITTER_ACCESS_TOKEN/_SECRET")
+        wait = self.paused_until - time.time()
+        if wait > 0:
+            raise TransientSendError("X rate limit window exhausted", retry_after=wait)
+        if msg.private:
+            await self._dm(msg.address, msg.text)
+        elif msg.kind == "ack" and (msg.anonymous or msg.confidential):
+            await self._dm(await self._author_of(msg.address), msg.text)
+        else:
+            text = public_text(msg.reference) if msg.kind == "ack" and msg.reference else msg.text
+            resp = await self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=msg.address,
+                                    user_auth=True)
+            if msg.kind == "ack" and msg.record_id:
+                await self._remember_ack(resp, msg.record_id)
+        self.sent += 1
+
+    async def _remember_ack(self, resp: requests.Response, record_id: str) -> None:
+        """Our reply's tweet id → record, so the citizen answering it adds to their report.
+
+        Best effort: the reply is already posted, so a failure here must not make the outbound
+        worker send it again.
+        """
+        if self.redis is None:
+            return
+        try:
+            tweet_id = str(((resp.json() or {}).get("data") or {}).get("id") or "")
+            if tweet_id:
+                await self.redis.set(ack_key(tweet_id), record_id, ex=THREAD_TTL_S)
+        except Exception as exc:
+            log.warning("twitter.send.ack_link_failed", error=type(exc).__name__)
+
+    async def _dm(self, user_id: str, text: str) -> None:
+        assert self.client is not None
+        await self._call(self.client.create_direct_message, participant_id=user_id, text=text, user_auth=True)
+
+    async def _author_of(self, tweet_id: str) -> str:
+        assert self.client is not None
+        resp = await self._call(self.client.get_tweet, tweet_id, tweet_fields=["author_id"], user_auth=True)
+        author = (((resp.json() or {}).get("data")) or {}).get("author_id")
+        if not author:
+            raise PermanentSendError("cannot find the author of the tweet to answer privately")
+        return str(author)
+
+    async def _call(self, fn: Callable[..., requests.Response], *args: Any, **kwargs: Any) -> requests.Response:
+        try:
+            resp = await asyncio.to_thread(fn, *args, **kwargs)
+        except tweepy.TooManyRequests as exc:
+            retry = (exc.reset_time - time.time() + 1) if exc.reset_time else 60.0
+            self.paused_until = max(self.paused_until, time.time() + retry)
+            raise TransientSendError("429 from X", retry_after=max(retry, 1.0)) from exc
+        except tweepy.TwitterServerError as exc:
+            raise TransientSendError(f"{exc.response.status_code} from X") from exc
+        except tweepy.HTTPException as exc:  # 400, 401, 403, 404: will not get better by retrying
+            raise PermanentSendError(f"{exc.response.status_code} from X: {exc.api_codes}") from exc
+        except requests.RequestException as exc:
+            raise TransientSendError(f"X unreachable: {type(exc).__name__}") from exc
+        if resp.headers.get("x-rate-limit-remaining") == "0":
+            with contextlib.suppress(ValueError):
+                self.paused_until = float(resp.headers.get("x-rate-limit-reset", "0")) + 1
+        return resp
