@@ -1,0 +1,7 @@
+"""Email channel: raw MIME intake, the IMAP poller, agency forwards, SMTP acknowledgements."""
+
+from __future__ import annotations
+
+from channels.email.handler import endpoints
+
+__all__ = ["endpoints"]
