@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from channels.email.handler import endpoints
+from channels.email.imap import services
 
-__all__ = ["endpoints"]
+__all__ = ["endpoints", "services"]

@@ -1,0 +1,127 @@
+"""Real protocol peers on loopback for the email tests: pymap (IMAP, in-memory) and a TCP proxy
+that can cut a connection at a chosen moment (to prove nothing is lost or doubled)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+IMAP_USER = "pengaduan@lapor.go.id"
+IMAP_PASSWORD = "rahasia-imap"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PymapServer:
+    """``pymap dict`` (in-memory backend) as a subprocess on 127.0.0.1."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / "pymap.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PymapServer:
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1", "--port", str(self.port), "--no-tls",
+             "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pymap exited: {self.log_path.read_text()[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("pymap did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def client(self) -> IMAPClient:
+        c = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        c.login(IMAP_USER, IMAP_PASSWORD)
+        return c
+
+
+class CuttingProxy:
+    """TCP proxy 127.0.0.1:<port> → upstream; ``cut_on(pattern)`` drops the next connection whose
+    server→client (``from_server=True``) or client→server bytes contain ``pattern``, once."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = 0
+        self.server: asyncio.base_events.Server | None = None
+        self._cut: tuple[bytes, bool] | None = None
+        self.cuts = 0
+        self.connections = 0
+        self._writers: list[asyncio.StreamWriter] = []
+
+    def cut_on(self, pattern: bytes, *, from_server: bool = True) -> None:
+        self._cut = (pattern, from_server)
+
+    async def start(self) -> CuttingProxy:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self.server:
+            self.server.close()
+        for w in self._writers:
+            w.close()
+
+    async def _handle(self, cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        sr, sw = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self._writers += [cw, sw]
+        done = asyncio.Event()
+
+        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, from_server: bool,
+                       on_cut: Callable[[], None]) -> None:
+            try:
+                while not done.is_set():
+                    data = await reader.read(65536)
+                    if not data:
+                        break
+                    cut = self._cut
+                    if cut is not None and cut[1] == from_server and cut[0] in data:
+                        self._cut = None
+                        self.cuts += 1
+                        writer.write(data[: max(1, data.index(cut[0]) + len(cut[0]) // 2)])  # half of it
+                        await writer.drain()
+                        on_cut()
+                        break
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                done.set()
+                for w in (cw, sw):
+                    with contextlib.suppress(Exception):
+                        w.close()
+
+        def abort() -> None:
+            for w in (cw, sw):
+                with contextlib.suppress(Exception):
+                    w.transport.abort()
+
+        await asyncio.gather(pump(sr, cw, True, abort), pump(cr, sw, False, abort))

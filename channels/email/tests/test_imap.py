@@ -1,0 +1,212 @@
+"""IMAP poller against a real IMAP server (pymap, in-memory) on loopback, through the real gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from imapclient import SEEN
+
+from channels.email.imap import checkpoint_key
+from channels.email.tests.peers import IMAP_PASSWORD, IMAP_USER, CuttingProxy, PymapServer
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+_folders = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def pymap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PymapServer]:
+    server = PymapServer(tmp_path_factory.mktemp("pymap")).start()
+    yield server
+    server.stop()
+
+
+class Mailbox:
+    """Test-side access to one folder pair of the pymap account (a fresh pair per test)."""
+
+    def __init__(self, server: PymapServer) -> None:
+        n = next(_folders)
+        self.server = server
+        self.folder = f"Pengaduan{n}"
+        self.done = f"Arsip{n}/Processed"
+        self._run(lambda c: c.create_folder(self.folder))
+
+    def _run(self, fn: Callable[[Any], Any]) -> Any:
+        c = self.server.client()
+        try:
+            return fn(c)
+        finally:
+            c.logout()
+
+    async def append(self, *names: str, raw: bytes | None = None) -> None:
+        def go(c: Any) -> None:
+            for name in names:
+                c.append(self.folder, (FIXTURES / name).read_bytes().replace(b"\n", b"\r\n"))
+            if raw is not None:
+                c.append(self.folder, raw)
+        await asyncio.to_thread(self._run, go)
+
+    async def uids(self, folder: str) -> dict[int, tuple[bytes, ...]]:
+        def go(c: Any) -> dict[int, tuple[bytes, ...]]:
+            if not c.folder_exists(folder):
+                return {}
+            c.select_folder(folder, readonly=True)
+            found = c.search("ALL")
+            return {u: d[b"FLAGS"] for u, d in c.fetch(found, ["FLAGS"]).items()} if found else {}
+        return await asyncio.to_thread(self._run, go)
+
+    async def recreate(self) -> None:
+        """Delete and create the folder again: the server gives it a new UIDVALIDITY."""
+        def go(c: Any) -> None:
+            c.delete_folder(self.folder)
+            c.create_folder(self.folder)
+        await asyncio.to_thread(self._run, go)
+
+    def settings(self, port: int, **kw: Any) -> dict[str, Any]:
+        base = dict(imap_host="127.0.0.1", imap_port=port, imap_user=IMAP_USER, imap_password=IMAP_PASSWORD,
+                    imap_tls="none", imap_folder=self.folder, imap_processed_folder=self.done,
+                    imap_poll_interval_s=30.0, imap_backoff_s=0.1)
+        base.update(kw)
+        return base
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def stored(r: Any) -> list[dict[str, Any]]:
+    return [orjson.loads(f[b"msg"]) for _e, f in await r.xrange("lapor:inbound")]
+
+
+@pytest.fixture
+def mailbox(pymap_server: PymapServer) -> Mailbox:
+    return Mailbox(pymap_server)
+
+
+async def test_appended_mail_is_ingested_once_flagged_and_moved(make_gateway, r, mailbox, pymap_server):
+    await mailbox.append("citizen-plain.eml", "gmail-forward-id.eml", "auto-reply.eml", "malformed.eml")
+    gw = await make_gateway(**mailbox.settings(pymap_server.port))
+    await until(lambda: _count(r, 3), what="3 stored messages")
+    await until(lambda: _empty(mailbox), what="inbox emptied")
+    msgs = await stored(r)
+    assert [m["provider"] for m in msgs] == ["imap"] * 3
+    assert msgs[0]["sender"]["email"] == "budi.santoso@gmail.com"
+    assert msgs[1]["sender"]["email"] == "rahmat.hidayat@gmail.com" and msgs[1]["flags"] == ["forwarded"]
+    assert msgs[2]["flags"] == ["decode_error"]  # malformed MIME: stored and flagged, the poller goes on
+    assert msgs[0]["meta"]["imap"]["folder"] == mailbox.folder and msgs[0]["meta"]["imap"]["uid"] >= 1
+    archived = await mailbox.uids(mailbox.done)
+    assert len(archived) == 4 and all(SEEN in flags for flags in archived.values())  # auto-reply archived too
+
+    # new mail while the poller sits in IDLE (poll interval 30 s): IDLE wakes it
+    t0 = time.monotonic()
+    await mailbox.append("windows-1252.eml")
+    await until(lambda: _count(r, 4), timeout=15, what="the mail appended during IDLE")
+    assert time.monotonic() - t0 < 15
+    await until(lambda: _empty(mailbox), what="inbox emptied again")
+
+    await until(lambda: _published(r, stored=4), what="published poller state")
+    state = orjson.loads(await r.get("lapor:state:service:imap"))
+    assert state["connected"] is True and state["last_error"] is None and state["state"] == "connected"
+    assert state["skipped"] == 1 and state["duplicates"] == 0 and state["uidvalidity"]
+    ck = await r.hgetall(checkpoint_key(gw.settings))
+    assert int(ck[b"last_uid"]) == state["last_uid"]
+    assert await r.xlen("lapor:inbound") == 4
+
+
+async def test_same_mail_via_mta_and_imap_is_one_record(make_gateway, r, mailbox, pymap_server):
+    gw = await make_gateway(**mailbox.settings(pymap_server.port))
+    raw = (FIXTURES / "citizen-plain.eml").read_bytes()
+    status, _b, _h = await gw.post("/channels/email/inbound", data=raw,
+                                   headers={"Authorization": "Bearer test-email-token",
+                                            "Content-Type": "message/rfc822"})
+    assert status == 202
+    await mailbox.append("citizen-plain.eml")
+    await until(lambda: _empty(mailbox), what="the IMAP copy archived")
+    assert await r.xlen("lapor:inbound") == 1
+    await until(lambda: _published(r, duplicates=1), what="the duplicate counted in the published state")
+
+
+@pytest.mark.parametrize("cut", [b"BODY[] {", b"UID MOVE"], ids=["during fetch", "after store, before move"])
+async def test_dropped_connection_loses_and_doubles_nothing(make_gateway, r, mailbox, pymap_server, cut):
+    names = ["citizen-plain.eml", "gmail-forward-en.eml", "outlook-forward-en.eml", "windows-1252.eml",
+             "html-only.eml"]
+    await mailbox.append(*names)
+    proxy = await CuttingProxy(pymap_server.port).start()
+    proxy.cut_on(cut, from_server=cut.startswith(b"BODY"))
+    try:
+        await make_gateway(**mailbox.settings(proxy.port))
+        await until(lambda: _empty(mailbox), what="inbox emptied after the reconnect")
+        await asyncio.sleep(0.5)
+        assert proxy.cuts == 1 and proxy.connections >= 2
+        msgs = await stored(r)
+        assert len(msgs) == 5, [m["native_id"] for m in msgs]
+        assert len({m["native_id"] for m in msgs}) == 5
+        assert len(await mailbox.uids(mailbox.done)) == 5
+    finally:
+        await proxy.stop()
+
+
+async def test_uidvalidity_change_rescans_without_duplicates(make_gateway, r, mailbox, pymap_server):
+    await mailbox.append("citizen-plain.eml", "gmail-forward-id.eml", "windows-1252.eml")
+    gw = await make_gateway(**mailbox.settings(pymap_server.port, imap_processed_folder=""))  # leave mail in place
+    await until(lambda: _count(r, 3), what="first three")
+    ck1 = await r.hgetall(checkpoint_key(gw.settings))
+    await gw.stop()
+
+    # the mailbox is restored on a new server: new UIDVALIDITY, UIDs start again from the bottom
+    await mailbox.recreate()
+    await mailbox.append("thunderbird-forward-id.eml")  # new mail gets the lowest UID
+    await mailbox.append("citizen-plain.eml", "gmail-forward-id.eml", "windows-1252.eml")
+    gw2 = await make_gateway(**mailbox.settings(pymap_server.port, imap_processed_folder=""))
+    await until(lambda: _count(r, 4), what="the new mail under the new UIDVALIDITY")
+    await until(lambda: _checkpoint_moved(r, gw2, ck1), what="checkpoint under the new UIDVALIDITY")
+    await asyncio.sleep(0.5)
+    msgs = await stored(r)
+    assert len(msgs) == 4
+    assert msgs[3]["sender"]["email"] == "nur.hasanah@gmail.com"
+    await until(lambda: _published(r, duplicates=3), what="three duplicates in the published state")
+
+
+async def test_wrong_password_shows_in_health_and_stores_nothing(make_gateway, r, mailbox, pymap_server):
+    await mailbox.append("citizen-plain.eml")
+    await make_gateway(**mailbox.settings(pymap_server.port, imap_password="falsch"))
+
+    async def auth_error() -> bool:
+        raw = await r.get("lapor:state:service:imap")
+        return bool(raw) and orjson.loads(raw).get("error_kind") == "auth"
+
+    await until(auth_error, what="auth error in the published state")
+    assert await r.xlen("lapor:inbound") == 0
+    assert len(await mailbox.uids(mailbox.folder)) == 1
+
+
+async def _count(r: Any, n: int) -> bool:
+    return int(await r.xlen("lapor:inbound")) >= n
+
+
+async def _empty(mailbox: Mailbox) -> bool:
+    return not await mailbox.uids(mailbox.folder)
+
+
+async def _checkpoint_moved(r: Any, gw: Any, old: dict[bytes, bytes]) -> bool:
+    ck = await r.hgetall(checkpoint_key(gw.settings))
+    return bool(ck) and ck.get(b"uidvalidity") != old.get(b"uidvalidity")
+
+
+async def _published(r: Any, **want: Any) -> bool:
+    raw = await r.get("lapor:state:service:imap")
+    if not raw:
+        return False
+    doc = orjson.loads(raw)
+    return all(doc.get(k) == v for k, v in want.items())
