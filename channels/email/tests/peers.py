@@ -125,3 +125,56 @@ class CuttingProxy:
                     w.transport.abort()
 
         await asyncio.gather(pump(sr, cw, True, abort), pump(cr, sw, False, abort))
+
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1 with AUTH (user ``lapor``): records every accepted mail.
+
+    ``refuse[address] = [codes…]`` answers RCPT for that address with those codes in turn
+    (e.g. ``[451]`` then accept), to exercise retries and permanent failures."""
+
+    USER, PASSWORD = "lapor", "smtp-rahasia"
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.port = free_port()
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.refuse: dict[str, list[int]] = {}
+        self.auth_ok = 0
+
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+                codes = sink.refuse.get(address.lower())
+                if codes:
+                    code = codes.pop(0)
+                    return f"{code} {'5.1.1 no such user' if code >= 500 else '4.7.1 try again later'}"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+                sink.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+                return "250 Message accepted for delivery"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+            ok = (getattr(auth_data, "login", b"") == sink.USER.encode()
+                  and getattr(auth_data, "password", b"") == sink.PASSWORD.encode())
+            sink.auth_ok += int(ok)
+            return AuthResult(success=ok)
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
+                                     auth_require_tls=False, auth_required=True)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.USER}:{self.PASSWORD}@127.0.0.1:{self.port}"
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
