@@ -182,8 +182,9 @@ class ImapPoller(Service):
             chunk = uids[start:start + FETCH_BATCH]
             await self._ingest(client, uidvalidity, chunk, counts)
         if uids:
+            log_counts: dict[str, Any] = dict(counts)
             self.ctx.channel_log.record(self.channel, status=200, latency_ms=(time.perf_counter() - t0) * 1000,
-                                        method="FETCH", path=self.folder, **counts)
+                                        method="FETCH", path=self.folder, **log_counts)
 
     async def _ingest(self, client: IMAPClient, uidvalidity: int, chunk: list[int], counts: Counter[str]) -> None:
         fetched = await asyncio.to_thread(client.fetch, chunk, ["BODY.PEEK[]"])
@@ -202,9 +203,8 @@ class ImapPoller(Service):
                 raise  # blob store unavailable: retry the batch later, do not skip
             except Exception as exc:  # a parser bug: keep the raw mail for admins, never loop on it
                 log.exception("imap.parser_failure", uid=uid, error=type(exc).__name__)
-                await self.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(
-                    self.channel, f"{type(exc).__name__}: {exc}", raw, "message/rfc822"),
-                    maxlen=100_000, approximate=True)
+                fields: Any = quarantine_fields(self.channel, f"{type(exc).__name__}: {exc}", raw, "message/rfc822")
+                await self.redis.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
                 counts["quarantined"] += 1
                 metrics.count(self.channel, "quarantined")
                 continue

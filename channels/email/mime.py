@@ -248,7 +248,8 @@ def store_attachments(parts: list[Message], blobs: FileBlobStore, html: str = ""
             blob = blobs.put_sync(data)
         except BlobTooLarge:
             problems.append({"filename": name, "mime": mime, "size": len(data), "error": "too_large"})
-            out.append(Attachment(kind=_kind(mime), mime=mime, filename=name, size=len(data), inline=inline))
+            out.append(Attachment(kind=_kind(mime), mime=mime, filename=name, size=len(data), sha256=None,
+                                  inline=inline))
             continue
         except OSError as exc:
             problems.append({"filename": name, "mime": mime, "size": len(data), "error": type(exc).__name__})
@@ -271,7 +272,8 @@ def _rfc822_attachment(part: Message, blobs: FileBlobStore) -> Attachment | None
     try:
         blob = blobs.put_sync(data)
     except BlobTooLarge:
-        return Attachment(kind="document", mime="message/rfc822", filename=_filename(part), size=len(data))
+        return Attachment(kind="document", mime="message/rfc822", filename=_filename(part), size=len(data),
+                          sha256=None)
     return Attachment(kind="document", mime="message/rfc822", filename=_filename(part) or "message.eml",
                       size=blob.size, sha256=blob.sha256, ref=blob.ref)
 
@@ -360,8 +362,8 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
     if forward_as_attachment:
         out = []
         many = len(body.embedded) > 1
-        for n, (_part, inner) in enumerate(body.embedded, 1):
-            out.append(_from_attached(inner, n, many, native, outer, body, outer_atts if n == 1 else [],
+        for n, (_part, attached) in enumerate(body.embedded, 1):
+            out.append(_from_attached(attached, n, many, native, outer, body, outer_atts if n == 1 else [],
                                       blobs, own, common, base_meta, flags, sent_at, subject))
         return BuildResult(out)
 

@@ -35,8 +35,8 @@ class PymapServer:
     def start(self) -> PymapServer:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1", "--port", str(self.port), "--no-tls",
-             "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
+            [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-tls", "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -147,7 +147,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
                 codes = sink.refuse.get(address.lower())
                 if codes:
                     code = codes.pop(0)
@@ -155,11 +155,11 @@ class SmtpSink:
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+            async def handle_DATA(self, server, session, envelope):
                 sink.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
                 return "250 Message accepted for delivery"
 
-        def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+        def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (getattr(auth_data, "login", b"") == sink.USER.encode()
                   and getattr(auth_data, "password", b"") == sink.PASSWORD.encode())
             sink.auth_ok += int(ok)

@@ -124,7 +124,9 @@ async def test_cases(gateway, r, case):
 async def test_attachment_bytes_are_in_the_blob_store(gateway, r):
     msgs = await run_case(gateway, r, CASES[11], FIXTURES)
     store = FileBlobStore(gateway.settings.blobs_path, gateway.settings.blob_max_bytes)
-    photo = await store.get(msgs[0].attachments[0].ref)
+    ref = msgs[0].attachments[0].ref
+    assert ref is not None
+    photo = await store.get(ref)
     assert photo.startswith(b"\xff\xd8\xff") and len(photo) == 48013
     assert msgs[0].meta["raw"]["ref"] and await store.exists(msgs[0].meta["raw"]["ref"])
 
