@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import ssl
 import threading
 import time
@@ -74,12 +75,15 @@ class ImapPoller(Service):
         self.set_state("connected", connected=True, idle=False)
         log.info("imap.connected", folder=self.folder, idle=client.has_capability("IDLE"))
         try:
-            await self._catch_up(client, archive_leftovers=True)
+            found = await self._catch_up(client, archive_leftovers=True)
             while not self.stopping:
-                await asyncio.to_thread(self._wait, client)
-                if self.stopping:
-                    break
-                await self._catch_up(client, archive_leftovers=False)
+                if not found:
+                    # mail that arrived during a catch-up announced itself then, not in the next IDLE:
+                    # so IDLE only after a catch-up that found nothing (the poll interval covers the rest)
+                    await asyncio.to_thread(self._wait, client)
+                    if self.stopping:
+                        break
+                found = await self._catch_up(client, archive_leftovers=False)
         finally:
             self.state.update(connected=False, idle=False)
             await asyncio.to_thread(self._logout, client)
@@ -128,9 +132,15 @@ class ImapPoller(Service):
         client.idle()
         self.state["idle"] = True
         try:
+            # Wait for the socket to become readable rather than with idle_check(): idle_check parses
+            # lines from a non-blocking socket and breaks on a response split across TCP segments.
+            # Anything the server says ends the IDLE; idle_done() then reads it with the proper parser.
+            sock = client.socket()
             while time.monotonic() < deadline and not self._halt.is_set():
-                responses = client.idle_check(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
-                if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                if getattr(sock, "pending", lambda: 0)():
+                    break
+                readable, _w, _x = select.select([sock], [], [], min(1.0, max(0.05, deadline - time.monotonic())))
+                if readable:
                     break
         finally:
             self.state["idle"] = False
@@ -165,7 +175,8 @@ class ImapPoller(Service):
             return 0
         return int(doc.get(b"last_uid", b"0"))
 
-    async def _catch_up(self, client: IMAPClient, *, archive_leftovers: bool) -> None:
+    async def _catch_up(self, client: IMAPClient, *, archive_leftovers: bool) -> int:
+        """Fetch, store, checkpoint and archive everything above the checkpoint; return how many."""
         t0 = time.perf_counter()
         selected = await asyncio.to_thread(client.select_folder, self.folder)
         uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -185,6 +196,7 @@ class ImapPoller(Service):
             log_counts: dict[str, Any] = dict(counts)
             self.ctx.channel_log.record(self.channel, status=200, latency_ms=(time.perf_counter() - t0) * 1000,
                                         method="FETCH", path=self.folder, **log_counts)
+        return len(uids)
 
     async def _ingest(self, client: IMAPClient, uidvalidity: int, chunk: list[int], counts: Counter[str]) -> None:
         fetched = await asyncio.to_thread(client.fetch, chunk, ["BODY.PEEK[]"])

@@ -73,6 +73,8 @@ class CuttingProxy:
         self.cuts = 0
         self.connections = 0
         self._writers: list[asyncio.StreamWriter] = []
+        self.client_bytes = bytearray()  # everything the client sent (to count commands)
+        self.hide_capability: bytes | None = None  # e.g. b" IDLE": the client never sees it
 
     def cut_on(self, pattern: bytes, *, from_server: bool = True) -> None:
         self._cut = (pattern, from_server)
@@ -101,6 +103,10 @@ class CuttingProxy:
                     data = await reader.read(65536)
                     if not data:
                         break
+                    if not from_server:
+                        self.client_bytes += data
+                    elif self.hide_capability:
+                        data = data.replace(self.hide_capability, b"")
                     cut = self._cut
                     if cut is not None and cut[1] == from_server and cut[0] in data:
                         self._cut = None

@@ -11,12 +11,15 @@ from typing import Any
 
 import orjson
 import pytest
+import redis.exceptions
 from imapclient import SEEN
 
 from channels.email.imap import checkpoint_key
-from channels.email.tests.peers import IMAP_PASSWORD, IMAP_USER, CuttingProxy, PymapServer
+from channels.email.tests.peers import IMAP_PASSWORD, IMAP_USER, CuttingProxy, PymapServer, SmtpSink
+from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 _folders = itertools.count(1)
 
 
@@ -79,8 +82,11 @@ class Mailbox:
 async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await check():
-            return
+        try:
+            if await check():
+                return
+        except redis.exceptions.ConnectionError:
+            pass  # the test's own client after a Redis restart: it reconnects on the next call
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -189,6 +195,80 @@ async def test_wrong_password_shows_in_health_and_stores_nothing(make_gateway, r
     await until(auth_error, what="auth error in the published state")
     assert await r.xlen("lapor:inbound") == 0
     assert len(await mailbox.uids(mailbox.folder)) == 1
+
+
+async def test_idle_is_reissued_before_the_timeout(make_gateway, r, mailbox, pymap_server):
+    proxy = await CuttingProxy(pymap_server.port).start()
+    try:
+        await make_gateway(**mailbox.settings(proxy.port, imap_idle_timeout_s=0.5))
+        async def reissued() -> bool:
+            return bytes(proxy.client_bytes).count(b" IDLE\r\n") >= 4
+
+        await until(reissued, timeout=15, what="IDLE re-issued every 0.5 s")
+        idles = bytes(proxy.client_bytes).count(b" IDLE\r\n")
+        assert bytes(proxy.client_bytes).count(b"DONE\r\n") >= idles - 1
+        await mailbox.append("citizen-plain.eml")
+        await until(lambda: _count(r, 1), what="mail after several IDLE cycles")
+        assert proxy.connections == 1  # re-issued on the same connection, no reconnects
+    finally:
+        await proxy.stop()
+
+
+async def test_polls_when_the_server_has_no_idle(make_gateway, r, mailbox, pymap_server):
+    proxy = await CuttingProxy(pymap_server.port).start()
+    proxy.hide_capability = b" IDLE"
+    try:
+        await make_gateway(**mailbox.settings(proxy.port, imap_poll_interval_s=0.5))
+        await asyncio.sleep(0.5)
+        await mailbox.append("citizen-plain.eml", "windows-1252.eml")
+        await until(lambda: _count(r, 2), what="mail found by polling")
+        assert b" IDLE\r\n" not in bytes(proxy.client_bytes)
+        assert b" NOOP\r\n" in bytes(proxy.client_bytes)
+    finally:
+        await proxy.stop()
+
+
+async def test_redis_down_keeps_mail_on_the_server_and_the_checkpoint_still(make_gateway, r, mailbox, pymap_server,
+                                                                            redis_proc):
+    gw = await make_gateway(**mailbox.settings(pymap_server.port, imap_poll_interval_s=0.5))
+    await mailbox.append("citizen-plain.eml")
+    await until(lambda: _count(r, 1), what="first mail")
+    await until(lambda: _empty(mailbox), what="first mail archived")
+    ck_before = await r.hgetall(checkpoint_key(gw.settings))
+    redis_proc.stop()
+    try:
+        await mailbox.append("gmail-forward-en.eml", "windows-1252.eml")
+        await asyncio.sleep(2.5)  # several polls fail to store: the poller backs off
+        assert len(await mailbox.uids(mailbox.folder)) == 2  # not flagged, not moved
+        assert gw.ctx.intake.stats.spooled == 0  # a poller never spools: the mail waits on the server
+    finally:
+        redis_proc.start()
+    await until(lambda: _count(r, 2), what="mail after Redis is back", timeout=30)
+    assert ck_before  # (Redis restarted empty: the re-scan is deduplicated by nothing but the restart)
+    await until(lambda: _empty(mailbox), what="archived after Redis is back", timeout=30)
+    msgs = await stored(r)
+    assert sorted(m["sender"]["email"] for m in msgs) == ["andre.hutapea@telkom.net", "siti.aminah88@yahoo.co.id"]
+
+
+async def test_mailbox_to_core_and_acknowledgement(make_gateway, rsync, r, mailbox, pymap_server):
+    sink = SmtpSink().start()
+    try:
+        gw = await make_gateway(**mailbox.settings(pymap_server.port), smtp_url=sink.url)
+        await gw.start_worker()
+        await mailbox.append("thunderbird-forward-id.eml", "bounce.eml")
+        (rec,) = await asyncio.to_thread(wait_for_records, rsync, 1, 15.0)
+        assert rec["channel"] == "email" and rec["source"]["provider"] == "imap"
+        assert rec["reporter"]["email"] == "nur.hasanah@gmail.com"
+        assert rec["forwarded_by"]["organization"] == "disdik.semarangkota.go.id"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not sink.received:
+            await asyncio.sleep(0.05)
+        assert [to for _f, to, _d in sink.received] == [["nur.hasanah@gmail.com"]]
+        await until(lambda: _empty(mailbox), what="both archived", timeout=10)  # well under the 30 s poll
+        await asyncio.sleep(0.3)
+        assert len(sink.received) == 1  # the bounce is archived, never answered
+    finally:
+        sink.stop()
 
 
 async def _count(r: Any, n: int) -> bool:
