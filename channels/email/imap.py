@@ -61,6 +61,7 @@ class ImapPoller(Service):
         self.processed = ctx.settings.imap_processed_folder
         self.ckpt_key = checkpoint_key(ctx.settings)
         self._halt = threading.Event()  # tells a thread blocked in IDLE to finish
+        self._inflight: asyncio.Future[Any] | None = None
         self.backoff_initial_s = ctx.settings.imap_backoff_s
         self.state.update(connected=False, idle=False, last_uid=None, uidvalidity=None, folder=self.folder,
                           stored=0, duplicates=0, skipped=0, quarantined=0, last_poll=None)
@@ -70,8 +71,23 @@ class ImapPoller(Service):
         self._halt.set()
         await super().stop()
 
+    async def _io(self, fn: Any, *args: Any) -> Any:
+        """Run one blocking IMAP call in a thread. Shielded: on cancellation the call still finishes
+        (``_halt`` makes an IDLE wait return within a second) before the connection is closed, so
+        a LOGOUT never races a command in flight on the same socket."""
+        self._inflight = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        return await asyncio.shield(self._inflight)
+
+    async def _settle(self) -> None:
+        if self._inflight is not None and not self._inflight.done():
+            self._halt.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait({self._inflight}, timeout=SOCKET_TIMEOUT_S)
+
     async def run_once(self) -> None:
-        client = await asyncio.to_thread(self._connect)
+        if not self.stopping:
+            self._halt.clear()
+        client = await self._io(self._connect)
         self.set_state("connected", connected=True, idle=False)
         log.info("imap.connected", folder=self.folder, idle=client.has_capability("IDLE"))
         try:
@@ -80,12 +96,13 @@ class ImapPoller(Service):
                 if not found:
                     # mail that arrived during a catch-up announced itself then, not in the next IDLE:
                     # so IDLE only after a catch-up that found nothing (the poll interval covers the rest)
-                    await asyncio.to_thread(self._wait, client)
+                    await self._io(self._wait, client)
                     if self.stopping:
                         break
                 found = await self._catch_up(client, archive_leftovers=False)
         finally:
             self.state.update(connected=False, idle=False)
+            await self._settle()
             await asyncio.to_thread(self._logout, client)
 
     # ------------------------------------------------------------------ IMAP (sync, in a thread)
@@ -178,16 +195,16 @@ class ImapPoller(Service):
     async def _catch_up(self, client: IMAPClient, *, archive_leftovers: bool) -> int:
         """Fetch, store, checkpoint and archive everything above the checkpoint; return how many."""
         t0 = time.perf_counter()
-        selected = await asyncio.to_thread(client.select_folder, self.folder)
+        selected = await self._io(client.select_folder, self.folder)
         uidvalidity = int(selected[b"UIDVALIDITY"])
         last = await self._checkpoint(uidvalidity)
         self.state.update(uidvalidity=uidvalidity, last_uid=last, last_poll=time.time())
-        found = await asyncio.to_thread(client.search, ["UID", f"{last + 1}:*"])
+        found = await self._io(client.search, ["UID", f"{last + 1}:*"])
         uids = sorted(u for u in found if u > last)  # "n:*" always returns the highest UID
         if archive_leftovers and last:
             # stored before a crash but not yet moved: archive only (the checkpoint proves they are stored)
-            older = await asyncio.to_thread(client.search, ["UID", f"1:{last}"])
-            await asyncio.to_thread(self._archive, client, sorted(u for u in older if u <= last))
+            older = await self._io(client.search, ["UID", f"1:{last}"])
+            await self._io(self._archive, client, sorted(u for u in older if u <= last))
         counts: Counter[str] = Counter()
         for start in range(0, len(uids), FETCH_BATCH):
             chunk = uids[start:start + FETCH_BATCH]
@@ -199,7 +216,7 @@ class ImapPoller(Service):
         return len(uids)
 
     async def _ingest(self, client: IMAPClient, uidvalidity: int, chunk: list[int], counts: Counter[str]) -> None:
-        fetched = await asyncio.to_thread(client.fetch, chunk, ["BODY.PEEK[]"])
+        fetched = await self._io(client.fetch, chunk, ["BODY.PEEK[]"])
         messages: list[InboundMessage] = []
         present: list[int] = []
         for uid in chunk:
@@ -239,7 +256,7 @@ class ImapPoller(Service):
         await self.redis.hset(self.ckpt_key, mapping={"uidvalidity": uidvalidity, "last_uid": max(chunk)})
         self.state["last_uid"] = max(chunk)
         self.state["quarantined"] += counts["quarantined"]
-        await asyncio.to_thread(self._archive, client, present)
+        await self._io(self._archive, client, present)
 
 
 def imap_configured(settings: Settings) -> bool:
