@@ -128,7 +128,19 @@ async def test_attachment_bytes_are_in_the_blob_store(gateway, r):
     assert ref is not None
     photo = await store.get(ref)
     assert photo.startswith(b"\xff\xd8\xff") and len(photo) == 48013
-    assert msgs[0].meta["raw"]["ref"] and await store.exists(msgs[0].meta["raw"]["ref"])
+    assert msgs[0].raw is not None and msgs[0].meta["raw"] == {"size": len(msgs[0].raw.encode()), "ref": None}
+
+
+async def test_big_raw_mail_is_kept_in_the_blob_store(make_gateway, r):
+    gw = await make_gateway()
+    raw = (FIXTURES / "citizen-plain.eml").read_bytes() + b"x" * (600 * 1024) + b"\n"
+    status, _b, _h = await gw.post(PATH, data=raw, headers=AUTH)
+    assert status == 202
+    (_eid, f), = await r.xrange("lapor:inbound")
+    msg = orjson.loads(f[b"msg"])
+    assert "raw" not in msg  # not inline in the stream entry
+    store = FileBlobStore(gw.settings.blobs_path, gw.settings.blob_max_bytes)
+    assert await store.get(msg["meta"]["raw"]["ref"]) == raw
 
 
 async def test_oversized_attachment_is_listed_without_bytes(make_gateway, r):
