@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -27,16 +28,17 @@ def free_port() -> int:
 class PymapServer:
     """``pymap dict`` (in-memory backend) as a subprocess on 127.0.0.1."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, cert: tuple[Path, Path] | None = None) -> None:
         self.port = free_port()
         self.log_path = log_dir / "pymap.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.tls_args = ["--cert", str(cert[0]), "--key", str(cert[1])] if cert else ["--no-tls"]
 
     def start(self) -> PymapServer:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-tls", "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
+             "--port", str(self.port), *self.tls_args, "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -55,10 +57,21 @@ class PymapServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def client(self) -> IMAPClient:
+    def client(self, cafile: Path | None = None) -> IMAPClient:
         c = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        if cafile is not None:
+            c.starttls(ssl.create_default_context(cafile=str(cafile)))
         c.login(IMAP_USER, IMAP_PASSWORD)
         return c
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made with the openssl command line (the test's private CA)."""
+    cert, key = directory / "imap-cert.pem", directory / "imap-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
 
 class CuttingProxy:

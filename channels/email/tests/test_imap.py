@@ -15,7 +15,14 @@ import redis.exceptions
 from imapclient import SEEN
 
 from channels.email.imap import checkpoint_key
-from channels.email.tests.peers import IMAP_PASSWORD, IMAP_USER, CuttingProxy, PymapServer, SmtpSink
+from channels.email.tests.peers import (
+    IMAP_PASSWORD,
+    IMAP_USER,
+    CuttingProxy,
+    PymapServer,
+    SmtpSink,
+    self_signed_cert,
+)
 from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -30,18 +37,28 @@ def pymap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PymapServ
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def tls_pymap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PymapServer, Path]]:
+    d = tmp_path_factory.mktemp("pymap-tls")
+    cert, key = self_signed_cert(d)
+    server = PymapServer(d, cert=(cert, key)).start()
+    yield server, cert
+    server.stop()
+
+
 class Mailbox:
     """Test-side access to one folder pair of the pymap account (a fresh pair per test)."""
 
-    def __init__(self, server: PymapServer) -> None:
+    def __init__(self, server: PymapServer, cafile: Path | None = None) -> None:
         n = next(_folders)
         self.server = server
+        self.cafile = cafile
         self.folder = f"Pengaduan{n}"
         self.done = f"Arsip{n}/Processed"
         self._run(lambda c: c.create_folder(self.folder))
 
     def _run(self, fn: Callable[[Any], Any]) -> Any:
-        c = self.server.client()
+        c = self.server.client(self.cafile)
         try:
             return fn(c)
         finally:
@@ -269,6 +286,29 @@ async def test_mailbox_to_core_and_acknowledgement(make_gateway, rsync, r, mailb
         assert len(sink.received) == 1  # the bounce is archived, never answered
     finally:
         sink.stop()
+
+
+async def test_starttls_with_a_private_ca(make_gateway, r, tls_pymap):
+    server, cert = tls_pymap
+    box = Mailbox(server, cert)
+    await box.append("citizen-plain.eml")
+    await make_gateway(**box.settings(server.port, imap_tls="starttls", imap_ca_file=cert))
+    await until(lambda: _count(r, 1), what="mail over STARTTLS")
+    await until(lambda: _empty(box), what="archived over STARTTLS")
+
+
+async def test_starttls_refuses_an_unknown_certificate(make_gateway, r, tls_pymap):
+    server, cert = tls_pymap
+    box = Mailbox(server, cert)
+    await box.append("citizen-plain.eml")
+    await make_gateway(**box.settings(server.port, imap_tls="starttls"))  # system CAs only
+
+    async def cert_error() -> bool:
+        raw = await r.get("lapor:state:service:imap")
+        return bool(raw) and "CERTIFICATE_VERIFY_FAILED" in (orjson.loads(raw).get("last_error") or "")
+
+    await until(cert_error, what="certificate error in the published state")
+    assert await r.xlen("lapor:inbound") == 0
 
 
 async def _count(r: Any, n: int) -> bool:
