@@ -256,7 +256,8 @@ async def test_redis_down_keeps_mail_on_the_server_and_the_checkpoint_still(make
     try:
         await mailbox.append("gmail-forward-en.eml", "windows-1252.eml")
         await asyncio.sleep(2.5)  # several polls fail to store: the poller backs off
-        assert len(await mailbox.uids(mailbox.folder)) == 2  # not flagged, not moved
+        waiting = await mailbox.uids(mailbox.folder)
+        assert len(waiting) == 2 and not any(SEEN in f for f in waiting.values())  # BODY.PEEK[]: not even read
         assert gw.ctx.intake.stats.spooled == 0  # a poller never spools: the mail waits on the server
     finally:
         redis_proc.start()
@@ -309,6 +310,43 @@ async def test_starttls_refuses_an_unknown_certificate(make_gateway, r, tls_pyma
 
     await until(cert_error, what="certificate error in the published state")
     assert await r.xlen("lapor:inbound") == 0
+
+
+async def test_copy_and_expunge_when_the_server_has_no_move(make_gateway, r, mailbox, pymap_server):
+    proxy = await CuttingProxy(pymap_server.port).start()
+    proxy.hide_capability = b" MOVE"
+    try:
+        await mailbox.append("citizen-plain.eml", "windows-1252.eml")
+        await make_gateway(**mailbox.settings(proxy.port))
+        await until(lambda: _empty(mailbox), what="archived by COPY + UID EXPUNGE")
+        sent = bytes(proxy.client_bytes)
+        assert b" UID MOVE " not in sent and b" UID COPY " in sent and b" UID EXPUNGE " in sent
+        archived = await mailbox.uids(mailbox.done)
+        assert len(archived) == 2 and all(SEEN in f for f in archived.values())
+        assert await r.xlen("lapor:inbound") == 2
+    finally:
+        await proxy.stop()
+
+
+async def test_a_parser_bug_quarantines_the_mail_and_the_poller_goes_on(make_gateway, r, mailbox, pymap_server,
+                                                                         monkeypatch):
+    import channels.email.imap as imap_mod
+
+    real_build = imap_mod.build
+
+    def flaky_build(raw: bytes, *a: Any, **kw: Any) -> Any:
+        if b"Jembatan gantung" in raw:
+            raise RuntimeError("parser bug")
+        return real_build(raw, *a, **kw)
+
+    monkeypatch.setattr(imap_mod, "build", flaky_build)
+    await mailbox.append("no-message-id.eml", "citizen-plain.eml")
+    await make_gateway(**mailbox.settings(pymap_server.port))
+    await until(lambda: _count(r, 1), what="the good mail")
+    await until(lambda: _empty(mailbox), what="both archived")
+    (_id, q), = await r.xrange("lapor:quarantine")
+    assert q[b"channel"] == b"imap" and b"parser bug" in q[b"reason"] and b"Jembatan gantung" in q[b"body"]
+    assert await r.xlen("lapor:inbound") == 1
 
 
 async def _count(r: Any, n: int) -> bool:
