@@ -3,7 +3,8 @@
 Reliability rests on three rules (channels.md §5): fetch with ``BODY.PEEK[]`` so nothing is
 marked read before it is stored; advance the UID checkpoint (per folder, tied to UIDVALIDITY)
 only after intake has the batch in Redis (``allow_spool=False``: a poller that cannot store
-backs off instead); flag and move to the processed folder only after that. A crash anywhere
+backs off instead); flag and move to the processed folder only after that. One poller per
+mailbox holds a lease in Redis; other gateway processes stand by and take over when it lapses. A crash anywhere
 re-fetches at most one batch, which intake recognises by the content-based native id (the
 same id the raw-MIME endpoint gives). A UIDVALIDITY change re-scans the folder; idempotency
 keeps the re-scan from duplicating. IDLE wakes us for new mail; it is re-issued before the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import select
 import ssl
 import threading
@@ -40,8 +42,24 @@ FETCH_BATCH = 20
 SOCKET_TIMEOUT_S = 60.0
 
 
+LEASE_MS = 30_000
+STANDBY_RETRY_S = 2.0
+_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class ImapAuthError(RuntimeError):
     error_kind = "auth"
+
+
+class LeaseLost(RuntimeError):
+    pass
 
 
 def checkpoint_key(settings: Settings) -> str:
@@ -60,6 +78,9 @@ class ImapPoller(Service):
         self.folder = ctx.settings.imap_folder
         self.processed = ctx.settings.imap_processed_folder
         self.ckpt_key = checkpoint_key(ctx.settings)
+        # several gateway processes may run with the same settings: one polls, the others stand by
+        self.lease_key = self.ckpt_key + ":lease"
+        self._token = f"{os.getpid()}-{os.urandom(6).hex()}"
         self._halt = threading.Event()  # tells a thread blocked in IDLE to finish
         self._inflight: asyncio.Future[Any] | None = None
         self.backoff_initial_s = ctx.settings.imap_backoff_s
@@ -84,7 +105,48 @@ class ImapPoller(Service):
             with contextlib.suppress(Exception):
                 await asyncio.wait({self._inflight}, timeout=SOCKET_TIMEOUT_S)
 
+    # ------------------------------------------------------------------ one poller per mailbox
+    async def _acquire(self) -> bool:
+        ok = await self.redis.set(self.lease_key, self._token, nx=True, px=LEASE_MS)
+        return bool(ok) or await self._renew()
+
+    async def _renew(self) -> bool:
+        return bool(await self.redis.eval(_RENEW_LUA, 1, self.lease_key, self._token, LEASE_MS))
+
+    async def _hold_lease(self) -> None:
+        """Renew the lease while connected; losing it (Redis gone, another owner) ends this session."""
+        while True:
+            await asyncio.sleep(LEASE_MS / 3000)
+            try:
+                held = await self._renew()
+            except Exception:
+                held = False
+            if not held:
+                log.warning("imap.lease_lost", folder=self.folder)
+                self._halt.set()
+                raise LeaseLost("another poller owns the mailbox now, or Redis is unreachable")
+
+    async def publish(self) -> None:
+        if self.state.get("state") != "standby":  # the active poller's state is the one that counts
+            await super().publish()
+
     async def run_once(self) -> None:
+        if not await self._acquire():
+            self.set_state("standby", connected=False)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=STANDBY_RETRY_S)
+            return
+        lease = asyncio.create_task(self._hold_lease())
+        try:
+            await self._session(lease)
+        finally:
+            lease.cancel()
+            with contextlib.suppress(BaseException):
+                await lease
+            with contextlib.suppress(Exception):
+                await self.redis.eval(_RELEASE_LUA, 1, self.lease_key, self._token)
+
+    async def _session(self, lease: asyncio.Task[None]) -> None:
         if not self.stopping:
             self._halt.clear()
         client = await self._io(self._connect)
@@ -93,6 +155,8 @@ class ImapPoller(Service):
         try:
             found = await self._catch_up(client, archive_leftovers=True)
             while not self.stopping:
+                if lease.done():
+                    lease.result()  # raises LeaseLost
                 if not found:
                     # mail that arrived during a catch-up announced itself then, not in the next IDLE:
                     # so IDLE only after a catch-up that found nothing (the poll interval covers the rest)

@@ -38,7 +38,8 @@ class PymapServer:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
-             "--port", str(self.port), *self.tls_args, "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
+             "--port", str(self.port), *self.tls_args,
+             "dict", "--demo-user", IMAP_USER, "--demo-password", IMAP_PASSWORD],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

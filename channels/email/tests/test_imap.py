@@ -349,6 +349,21 @@ async def test_a_parser_bug_quarantines_the_mail_and_the_poller_goes_on(make_gat
     assert await r.xlen("lapor:inbound") == 1
 
 
+async def test_two_gateways_one_active_poller(make_gateway, r, mailbox, pymap_server):
+    names = ["citizen-plain.eml", "gmail-forward-en.eml", "outlook-forward-id.eml", "windows-1252.eml"]
+    gw1 = await make_gateway(**mailbox.settings(pymap_server.port))
+    await make_gateway(**mailbox.settings(pymap_server.port))
+    await mailbox.append(*names)
+    await until(lambda: _empty(mailbox), what="archived")
+    await asyncio.sleep(0.5)
+    assert await r.xlen("lapor:inbound") == 4
+    await until(lambda: _published(r, stored=4, duplicates=0, state="connected"), what="the active poller's state")
+    # the active one stops: the standby takes over once the lease is released
+    await gw1.stop()
+    await mailbox.append("thunderbird-forward-en.eml")
+    await until(lambda: _count(r, 5), timeout=30, what="mail taken by the standby poller")
+
+
 async def _count(r: Any, n: int) -> bool:
     return int(await r.xlen("lapor:inbound")) >= n
 
