@@ -79,8 +79,9 @@ class CuttingProxy:
     """TCP proxy 127.0.0.1:<port> → upstream; ``cut_on(pattern)`` drops the next connection whose
     server→client (``from_server=True``) or client→server bytes contain ``pattern``, once."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, tls: ssl.SSLContext | None = None) -> None:
         self.upstream_port = upstream_port
+        self.tls = tls  # terminate TLS here (implicit TLS, as on port 993) in front of a plain server
         self.port = 0
         self.server: asyncio.base_events.Server | None = None
         self._cut: tuple[bytes, bool] | None = None
@@ -94,7 +95,7 @@ class CuttingProxy:
         self._cut = (pattern, from_server)
 
     async def start(self) -> CuttingProxy:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

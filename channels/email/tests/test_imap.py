@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -296,6 +297,20 @@ async def test_starttls_with_a_private_ca(make_gateway, r, tls_pymap):
     await make_gateway(**box.settings(server.port, imap_tls="starttls", imap_ca_file=cert))
     await until(lambda: _count(r, 1), what="mail over STARTTLS")
     await until(lambda: _empty(box), what="archived over STARTTLS")
+
+
+async def test_implicit_tls(make_gateway, r, mailbox, pymap_server, tmp_path):
+    cert, key = self_signed_cert(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(str(cert), str(key))
+    proxy = await CuttingProxy(pymap_server.port, tls=server_ctx).start()
+    try:
+        await mailbox.append("citizen-plain.eml")
+        await make_gateway(**mailbox.settings(proxy.port, imap_tls="tls", imap_ca_file=cert))
+        await until(lambda: _count(r, 1), what="mail over implicit TLS")
+        await until(lambda: _empty(mailbox), what="archived over implicit TLS")
+    finally:
+        await proxy.stop()
 
 
 async def test_starttls_refuses_an_unknown_certificate(make_gateway, r, tls_pymap):
