@@ -24,7 +24,7 @@ from typing import Any
 
 from channels.email import cleaning
 from channels.email.classify import classify
-from channels.email.decoding import part_bytes, part_text
+from channels.email.decoding import decode_bytes, part_bytes, part_text
 from channels.email.forwards import Forward, find_forward
 from gateway.blobs import BlobTooLarge, FileBlobStore
 from normalizer.models import (
@@ -49,6 +49,7 @@ _SEVERE_DEFECTS = (
 )
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounce[s]?)([+.-].*)?$", re.I)
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -86,8 +87,34 @@ def _header_fn(msg: Message) -> Any:
         if "=?" in value:
             with contextlib.suppress(Exception):  # a broken encoded word: keep it as it came
                 value = str(make_header(decode_header(value)))
-        return value
+        return fix_surrogates(value)
     return header
+
+
+def fix_surrogates(text: str) -> str:
+    """8-bit bytes in headers come back from the parser as lone surrogates: decode them properly."""
+    if not _SURROGATE.search(text):
+        return text
+    return decode_bytes(text.encode("utf-8", "surrogateescape"), None)[0]
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return fix_surrogates(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _serializable(m: InboundMessage) -> InboundMessage:
+    """Whatever the parser let through, the message must survive JSON (the stream, the spool)."""
+    try:
+        m.model_dump_json()
+        return m
+    except ValueError:
+        return InboundMessage.model_validate(_scrub(m.model_dump()))
 
 
 def normalize_msgid(value: str | None) -> str | None:
@@ -176,7 +203,7 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename()
     except Exception:
         return None
-    return str(name)[:255] if name else None
+    return fix_surrogates(str(name))[:255] if name else None
 
 
 def extract(msg: Message) -> _Body:
@@ -376,7 +403,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
         for n, (_part, attached) in enumerate(body.embedded, 1):
             out.append(_from_attached(attached, n, many, native, outer, body, outer_atts if n == 1 else [],
                                       blobs, own, common, base_meta, flags, sent_at, subject))
-        return BuildResult(out)
+        return BuildResult([_serializable(m) for m in out])
 
     evidence = [a for a in (_rfc822_attachment(p, blobs) for p, _i in body.embedded) if a is not None]
     fw: Forward | None = None
@@ -417,7 +444,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
         reply_to=ReplyTo(channel="email", address=reply_addr, thread=thread) if reply_addr else None,
         meta=meta, **common,
     )
-    return BuildResult([m])
+    return BuildResult([_serializable(m)])
 
 
 def _sender(p: _Party) -> Sender:

@@ -97,6 +97,10 @@ CASES = [
     Case("malformed MIME: stored and flagged", PATH, headers=AUTH, fixture="malformed.eml", status=202,
          messages=[{"flags": ["decode_error"], "title": "Laporan banjir",
                     "meta.defects": lambda d: "StartBoundaryNotFoundDefect" in d}]),
+    Case("raw 8-bit headers (no RFC 2047)", PATH, headers=AUTH,
+         body=b"From: Andr\xe9 Siregar <andre@example.id>\r\nTo: pengaduan@lapor.go.id\r\n"
+              b"Subject: Jalan \xab rusak \xbb\r\nMessage-ID: <raw8bit@example.id>\r\n\r\nJalan rusak.\r\n",
+         status=202, messages=[{"sender.display_name": "André Siregar", "title": "Jalan « rusak »"}]),
     Case("auto-reply skipped", PATH, headers=AUTH, fixture="auto-reply.eml", status=200,
          response_contains='"auto_reply"', stored=0),
     Case("bounce skipped", PATH, headers=AUTH, fixture="bounce.eml", status=200, response_contains='"bounce"',
