@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.email.mime import build
-from config.settings import Settings
+from config.settings import Settings, load_settings
 from gateway.blobs import FileBlobStore
 from normalizer.models import InboundMessage
 
@@ -19,7 +19,7 @@ SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml")) if p.stat().st
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, FileBlobStore]:
-    s = Settings(data_dir=tmp_path_factory.mktemp("fuzz"), email_token="x")
+    s = load_settings(data_dir=tmp_path_factory.mktemp("fuzz"), email_token="x")
     return s, FileBlobStore(s.blobs_path, s.blob_max_bytes)
 
 
