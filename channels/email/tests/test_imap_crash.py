@@ -16,7 +16,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-import redis
 
 from channels.email.tests.peers import IMAP_PASSWORD, IMAP_USER, PymapServer, free_port
 
