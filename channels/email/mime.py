@@ -334,8 +334,16 @@ def _replyable(addr: str | None, own: set[str]) -> bool:
     return bool(addr) and addr not in own and not _NO_REPLY.match(addr.split("@", 1)[0])  # type: ignore[union-attr]
 
 
+def _gov(addr: str | None) -> bool:
+    return bool(addr) and (addr.endswith(".go.id") or addr.endswith(".mil.id"))  # type: ignore[union-attr]
+
+
 def _is_agency_forward(outer: _Party, inner: _Party) -> bool:
-    return inner.email is None or outer.email is None or inner.email != outer.email
+    """Someone passes a citizen's mail on. Not when the citizen forwards their own mail, nor when a
+    citizen forwards an agency's answer (a government sender inside, a private one outside)."""
+    if inner.email is not None and outer.email is not None and inner.email == outer.email:
+        return False
+    return not (_gov(inner.email) and not _gov(outer.email))
 
 
 def own_addresses(settings: Any) -> set[str]:
@@ -395,8 +403,8 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
 
     # 1. agency forward as attachment(s): each attached mail is a citizen's message
     forward_as_attachment = body.embedded and (
-        cleaning.is_forward_subject(subject) or (outer.email or "").endswith(".go.id")
-        or not cleaning.clean_body(body.text))
+        cleaning.is_forward_subject(subject) or _gov(outer.email) or not cleaning.clean_body(body.text)
+    ) and _is_agency_forward(outer, _party(_header_fn(body.embedded[0][1])("From")))
     if forward_as_attachment:
         out = []
         many = len(body.embedded) > 1

@@ -74,6 +74,11 @@ CASES = [
                     "sent_at": "2025-12-03T17:45:00+07:00", "reply_to.thread": "CAcitizen-015@mail.gmail.com",
                     "attachments.0.filename": "karcis.jpg", "attachments.0.kind": "image",
                     "attachments.0.size": 40000, "attachments.0.inline": False}]),
+    Case("a citizen forwards an agency's answer: the citizen reports", PATH, headers=AUTH,
+         fixture="citizen-forwards-agency-reply.eml", status=202,
+         messages=[{"sender.email": "lina.marlina@gmail.com", "forwarded_by": None, "flags": [],
+                    "body": lambda b: b.startswith("Dinas hanya menjawab") and "Gangguan sedang" in b,
+                    "reply_to.address": "lina.marlina@gmail.com"}]),
     Case("HTML-only with inline logo", PATH, headers=AUTH, fixture="html-only.eml", status=202,
          messages=[{"meta.html_only": True, "title": "Pelayanan kelurahan lambat",
                     "body": lambda b: "memakan waktu 3 minggu & petugas" in b and "<" not in b and "color" not in b,
@@ -126,7 +131,8 @@ async def test_cases(gateway, r, case):
 
 
 async def test_attachment_bytes_are_in_the_blob_store(gateway, r):
-    msgs = await run_case(gateway, r, CASES[11], FIXTURES)
+    case = next(c for c in CASES if c.fixture == "attachments.eml")
+    msgs = await run_case(gateway, r, case, FIXTURES)
     store = FileBlobStore(gateway.settings.blobs_path, gateway.settings.blob_max_bytes)
     ref = msgs[0].attachments[0].ref
     assert ref is not None
