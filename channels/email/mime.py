@@ -24,6 +24,7 @@ from typing import Any
 
 from channels.email import cleaning
 from channels.email.classify import classify
+from channels.email.dates import loose_date
 from channels.email.decoding import decode_bytes, part_bytes, part_text
 from channels.email.forwards import Forward, find_forward
 from gateway.blobs import BlobTooLarge, FileBlobStore
@@ -436,7 +437,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
             if outer.email:
                 forwarded_by = ForwardedBy(identity=outer.email, organization=outer.email.split("@", 1)[1])
             flags.append("forwarded")
-            sent_at = _loose_date(fw.original.headers.get("date")) or sent_at
+            sent_at = loose_date(fw.original.headers.get("date"), sent_at.tzinfo if sent_at else None) or sent_at
             title_src = fw.original.headers.get("subject") or subject
         else:  # the citizen forwards their own earlier mail: their note and that mail are the complaint
             text_body = "\n\n".join(x for x in (cover, cleaning.clean_body(fw.body)) if x)
@@ -457,11 +458,6 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
 
 def _sender(p: _Party) -> Sender:
     return Sender(kind="email", id=p.email or "unknown", email=p.email, display_name=p.name)
-
-
-def _loose_date(value: str | None) -> datetime | None:
-    """Dates in forward header blocks: RFC 5322 when the client kept it; else None (meta keeps the text)."""
-    return _date(value)
 
 
 def _from_attached(inner: Message, n: int, many: bool, native: str, outer: _Party, outer_body: _Body,
