@@ -40,7 +40,11 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
     if not req.body.strip():
         raise BadRequest("empty message")
     blobs = FileBlobStore(req.settings.blobs_path, req.settings.blob_max_bytes)
-    result = await asyncio.to_thread(build, req.body, req.settings, blobs, provider="mta")
+    try:
+        result = await asyncio.to_thread(build, req.body, req.settings, blobs, provider="mta")
+    except OSError:  # the blob store cannot write (disk full, unmounted): the MTA must retry later
+        return ParseOutcome(response=web.json_response({"error": "attachment storage unavailable, retry"},
+                                                       status=503, headers={"Retry-After": "60"}))
     if result.skipped is not None:
         reason = result.skipped
         return ParseOutcome(skipped=Counter({reason: 1}),

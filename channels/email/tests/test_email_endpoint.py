@@ -229,3 +229,14 @@ async def test_forward_reaches_core_with_forwarded_by(gateway, rsync):
     assert "forwarded" in rec["flags"]
     assert "Diteruskan" not in rec["body"] and rec["body"].startswith("Saya diminta membayar")
     assert rec["reply_to"]["address"] == "rahmat.hidayat@gmail.com"
+
+
+async def test_blob_store_unwritable_is_503_and_nothing_stored(make_gateway, r, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the blob directory should be")
+    gw = await make_gateway(blob_dir=blocker)
+    status, _b, headers = await gw.post(PATH, data=(FIXTURES / "attachments.eml").read_bytes(), headers=AUTH)
+    assert status == 503 and headers.get("Retry-After")
+    assert await r.xlen("lapor:inbound") == 0
+    status, _b, _h = await gw.post(PATH, data=(FIXTURES / "citizen-plain.eml").read_bytes(), headers=AUTH)
+    assert status == 202  # mail without attachments does not need the blob store
