@@ -108,7 +108,7 @@ class Endpoint:
     path: str
     methods: tuple[str, ...]
     parse: Parser
-    max_body: int | None = None  # None: the settings' default limit
+    max_body: int | str | None = None  # None: the settings' default limit; str: name of a Settings field
 
 
 def bearer_ok(header: str | None, expected: str) -> bool:

@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     imap_poll_interval_s: float = Field(60.0, gt=0)
     smtp_from: str = "LAPOR! <noreply@lapor.go.id>"
     email_own_addresses: str = ""  # comma-separated: our mailboxes (our own acks are not complaints)
+    imap_ca_file: Path | None = None  # extra CA bundle for the IMAP server's certificate (private CA)
+    imap_backoff_s: float = Field(1.0, gt=0)  # first reconnect delay (doubles up to 60 s)
+    smtp_timeout_s: float = Field(30.0, gt=0)
+    smtp_ca_file: Path | None = None
+    email_thread_ttl_s: int = Field(180 * 24 * 3600, ge=60)  # how long a reply to our ack is linked
 
     # --- normalizer ---
     rules_file: Path | None = None  # default: the shipped config/topics.yaml

@@ -38,6 +38,13 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def body_limit(endpoint: Endpoint, settings: Any) -> int:
+    """The endpoint's own limit, a limit named by a settings field, or the default."""
+    if isinstance(endpoint.max_body, str):
+        return int(getattr(settings, endpoint.max_body))
+    return endpoint.max_body or settings.max_body_bytes
+
+
 def default_respond(results: list[Accepted]) -> web.Response:
     return web.json_response({
         "status": "ok",
@@ -53,7 +60,7 @@ def wrap(endpoint: Endpoint) -> Any:
     async def handler(request: web.Request) -> web.StreamResponse:
         ctx = ctx_of(request.app)
         t0 = time.perf_counter()
-        limit = endpoint.max_body or ctx.settings.max_body_bytes
+        limit = body_limit(endpoint, ctx.settings)
         status: int = 500
         error: str | None = None
         counts: dict[str, int] = {}

@@ -1,0 +1,10 @@
+"""Email channel: raw MIME intake, the IMAP poller, agency forwards, SMTP acknowledgements."""
+
+from __future__ import annotations
+
+from channels.email.handler import endpoints
+from channels.email.imap import services
+from channels.email.smtp import senders
+from channels.email.threads import preprocessors
+
+__all__ = ["endpoints", "preprocessors", "senders", "services"]

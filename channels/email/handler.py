@@ -1,0 +1,56 @@
+"""``POST /channels/email/inbound`` — one raw RFC 5322 message piped by an MTA.
+
+Bearer ``LAPOR_EMAIL_TOKEN``, ``Content-Type: message/rfc822``. Attachments go to the blob
+store while parsing (content-addressed writes are idempotent, so a retried delivery costs
+nothing); the MTA gets its 2xx only after intake stored the message. A mail that is not a
+complaint (auto-reply, bounce, list, our own acknowledgement) is answered 200 ``skipped``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from aiohttp import web
+
+from channels.base import BadRequest, ChannelRequest, Endpoint, ParseOutcome, UnsupportedMediaType, require_bearer
+from channels.email.mime import build
+from config.settings import Settings
+from gateway.blobs import FileBlobStore
+from gateway.endpoint import default_respond
+from gateway.intake import Accepted
+
+PATH = "/channels/email/inbound"
+_TYPES = {"message/rfc822", "application/octet-stream", "text/plain", ""}
+
+
+def _respond(results: list[Accepted]) -> web.Response:
+    if len(results) != 1:
+        return default_respond(results)
+    res = results[0]
+    if res.duplicate:
+        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
+    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
+
+
+async def parse(req: ChannelRequest) -> ParseOutcome:
+    require_bearer(req, Settings.secret(req.settings.email_token))
+    if req.request.content_type not in _TYPES:
+        raise UnsupportedMediaType(f"expected message/rfc822, got {req.request.content_type}")
+    if not req.body.strip():
+        raise BadRequest("empty message")
+    blobs = FileBlobStore(req.settings.blobs_path, req.settings.blob_max_bytes)
+    try:
+        result = await asyncio.to_thread(build, req.body, req.settings, blobs, provider="mta")
+    except OSError:  # the blob store cannot write (disk full, unmounted): the MTA must retry later
+        return ParseOutcome(response=web.json_response({"error": "attachment storage unavailable, retry"},
+                                                       status=503, headers={"Retry-After": "60"}))
+    if result.skipped is not None:
+        reason = result.skipped
+        return ParseOutcome(skipped=Counter({reason: 1}),
+                            respond=lambda _r: web.json_response({"status": "skipped", "reason": reason}))
+    return ParseOutcome(messages=result.messages, respond=_respond)
+
+
+def endpoints() -> list[Endpoint]:
+    return [Endpoint(channel="email", path=PATH, methods=("POST",), parse=parse, max_body="email_max_body_bytes")]
