@@ -72,7 +72,7 @@ class SessionClosed(Exception):
     pass
 
 
-def deliver_to_message(p: Command, native_id: str, default_alphabet: str) -> InboundMessage:
+def deliver_to_message(p: Command, raw: bytes, native_id: str, default_alphabet: str) -> InboundMessage:
     """A deliver_sm (not a receipt) → InboundMessage; multipart by UDH or SAR TLVs."""
     payload = p.message_payload if p.message_payload else (p.short_message or b"")
     esm = p.esm_class or 0
@@ -94,7 +94,7 @@ def deliver_to_message(p: Command, native_id: str, default_alphabet: str) -> Inb
         ton=p.source_addr_ton, flags=flags,
         extra_meta={"data_coding": dc, "esm_class": esm, "source_addr_ton": p.source_addr_ton,
                     "source_addr_npi": p.source_addr_npi, "service_type": pdu.text(p.service_type) or None},
-        raw=p.generate().hex(),
+        raw=raw.hex(),
     )
 
 
@@ -120,6 +120,7 @@ class SmppService(Service):
         self._pending: dict[int, asyncio.Future[Command]] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(500)
+        self._session_over = asyncio.Event()
         self.stats = {"delivered": 0, "receipts": 0, "refused": 0, "duplicates": 0, "submitted": 0}
         self.state.update(mode=self.settings.smpp_bind_mode, host=self.settings.smpp_host,
                           port=self.settings.smpp_port, stats=self.stats)
@@ -130,11 +131,14 @@ class SmppService(Service):
         self.set_state("connecting")
         reader, writer = await asyncio.wait_for(asyncio.open_connection(s.smpp_host, s.smpp_port), 10)
         self._writer = writer
+        self._session_over = asyncio.Event()
         tasks: list[asyncio.Task[Any]] = []
         try:
             await self._bind(reader)
             self.set_state("bound", last_error=None, error_kind=None, bound_at=time.time())
-            log.info("smpp.bound", mode=s.smpp_bind_mode, system_id=s.smpp_system_id)
+            log.info("smpp.bound", mode=s.smpp_bind_mode)
+            with contextlib.suppress(*REDIS_ERRORS):
+                await self.publish()  # health sees the bind now, not at the next 2 s tick
             tasks = [asyncio.create_task(self._read_loop(reader), name="smpp-read"),
                      asyncio.create_task(self._enquire_loop(), name="smpp-enquire")]
             if s.smpp_bind_mode == "transceiver":
@@ -146,11 +150,16 @@ class SmppService(Service):
                     raise exc
             raise SessionClosed("session ended")
         finally:
+            # the outbox loop stops by itself within its 1 s block: cancelling a blocking Redis read
+            # would leave a half-read connection in the shared pool
+            self._session_over.set()
             for t in tasks:
-                t.cancel()
+                if t.get_name() != "smpp-outbox":
+                    t.cancel()
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+                    await asyncio.wait_for(asyncio.shield(t), 3)
+                t.cancel()
             await self._drain_inflight()
             for fut in self._pending.values():
                 if not fut.done():
@@ -235,7 +244,7 @@ class SmppService(Service):
                 continue
             if p.command == "deliver_sm":
                 await self._limit.acquire()
-                task = asyncio.create_task(self._on_deliver(p))
+                task = asyncio.create_task(self._on_deliver(p, raw))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
                 task.add_done_callback(lambda _t: self._limit.release())
@@ -257,7 +266,7 @@ class SmppService(Service):
             del status
 
     # ------------------------------------------------------------------ inbound
-    async def _on_deliver(self, p: Command) -> None:
+    async def _on_deliver(self, p: Command, raw: bytes) -> None:
         t0 = time.perf_counter()
         status = pdu.ESME_ROK
         outcome = "stored"
@@ -268,7 +277,7 @@ class SmppService(Service):
                 metrics.count("sms", "skipped_receipt")
                 outcome = "receipt"
             else:
-                status, outcome = await self._store(p)
+                status, outcome = await self._store(p, raw)
         except Exception as exc:  # a bug must not kill the session; the SMSC will redeliver
             log.exception("smpp.deliver_failed", error=type(exc).__name__)
             status, outcome, error = pdu.ESME_RX_T_APPN, "error", type(exc).__name__
@@ -287,9 +296,9 @@ class SmppService(Service):
             return minted  # Redis down: the spool takes it under a fresh id
         return old.decode() if old else minted
 
-    async def _store(self, p: Command) -> tuple[int, str]:
+    async def _store(self, p: Command, raw: bytes) -> tuple[int, str]:
         native_id = await self._native_id(p)
-        msg = deliver_to_message(p, native_id, self.settings.smpp_default_alphabet)
+        msg = deliver_to_message(p, raw, native_id, self.settings.smpp_default_alphabet)
         metrics.count("sms", "received")
         try:
             res = await self.ctx.intake.accept([msg], allow_spool=self.settings.smpp_use_spool)
@@ -307,11 +316,14 @@ class SmppService(Service):
 
     # ------------------------------------------------------------------ outbound (replies)
     async def _outbox_loop(self) -> None:
-        with contextlib.suppress(redis.exceptions.ResponseError):
-            await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
-        backlog = True
-        while True:
+        backlog = True  # first our own pending entries (a previous session of this process)
+        group_ready = False
+        while not self._session_over.is_set():
             try:
+                if not group_ready:
+                    with contextlib.suppress(redis.exceptions.ResponseError):  # BUSYGROUP
+                        await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
+                    group_ready = True
                 resp = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
                                                    count=20, block=None if backlog else 1000)
             except REDIS_ERRORS:
@@ -322,7 +334,13 @@ class SmppService(Service):
                 backlog = False
                 continue
             for eid, fields in entries:
-                await self._submit_entry(eid, fields)
+                if self._session_over.is_set():
+                    return
+                try:
+                    await self._submit_entry(eid, fields)
+                except REDIS_ERRORS:
+                    await asyncio.sleep(1)  # stays pending: picked up again as backlog
+                    backlog = True
 
     async def _submit_entry(self, eid: bytes, fields: dict[bytes, bytes] | None) -> None:
         try:
