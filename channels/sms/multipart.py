@@ -70,6 +70,13 @@ def merge(parts: list[InboundMessage]) -> list[InboundMessage]:
     return [first, *rest]
 
 
+def _same(stored: bytes | None, msg: InboundMessage) -> bool:
+    """Is the stored copy of this seq the message itself (a retried entry after a crash)?"""
+    if stored is None:
+        return False
+    return bool(orjson.loads(stored).get("id") == msg.id)
+
+
 def help_reply(msg: InboundMessage) -> list[Reply]:
     if msg.reply_to is None:
         return []
@@ -116,7 +123,11 @@ class SmsPreprocessor:
             pipe.zadd(DUE, {gid: time.time() + self.timeout_s}, nx=True)
             pipe.hgetall(key)
             res = await pipe.execute()
-        stored: dict[bytes, bytes] = res[-1]
+        inserted, stored = bool(res[0]), res[-1]
+        if not inserted and not _same(stored.get(str(msg.part.seq).encode()), msg):
+            # another copy of a part we hold (SMSC redelivery under a new id): only the entry that
+            # stored a part may complete the set, else one batch would emit the record twice
+            return Decision(skipped="duplicate_part")
         if len(stored) < msg.part.total:
             return Decision()  # held: the entry is acknowledged, the part lives in the hash
         parts = [InboundMessage.model_validate_json(v) for v in stored.values()]

@@ -116,7 +116,7 @@ class SmsSender:
             self._redis = aioredis.Redis.from_url(self.settings.redis_url or "")
         r = self._redis
         if not await bind_is_up(r):
-            raise TransientSendError("no SMPP transceiver bind is up", retry_after=30)
+            raise TransientSendError("no SMPP transceiver bind is up", retry_after=5)
         rid = uuid.uuid4().hex
         wait = self.settings.sms_reply_wait_s
         doc = {"rid": rid, "to": msg.address, "from": self._source(msg), "text": msg.text,

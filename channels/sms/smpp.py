@@ -150,7 +150,7 @@ class SmppService(Service):
                     raise exc
             raise SessionClosed("session ended")
         finally:
-            # the outbox loop stops by itself within its 1 s block: cancelling a blocking Redis read
+            # the outbox loop stops by itself within its 0.5 s block: cancelling a blocking Redis read
             # would leave a half-read connection in the shared pool
             self._session_over.set()
             for t in tasks:
@@ -325,7 +325,7 @@ class SmppService(Service):
                         await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
                     group_ready = True
                 resp = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
-                                                   count=20, block=None if backlog else 1000)
+                                                   count=20, block=None if backlog else 500)
             except REDIS_ERRORS:
                 await asyncio.sleep(1)
                 continue
