@@ -9,14 +9,14 @@ is decided here once. A part of a concatenated SMS keeps its raw bytes and codec
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from channels.sms import decoding
 from channels.sms.keywords import strip_keywords
 from normalizer.models import Flag, InboundMessage, Part, ReplyTo, Sender
 from normalizer.phone import parse_msisdn
 
-CHANNEL = "sms"
+CHANNEL: Literal["sms"] = "sms"
 
 
 def sender_of(raw: str, ton: int | None = None) -> tuple[Sender, str | None, bool]:
@@ -55,7 +55,7 @@ def build(*, provider: str, native_id: str, sender: str, recipient: str | None, 
         meta["sender_unparsable"] = True
         msg_flags.append("possible_spam")
     msg = InboundMessage(
-        channel=CHANNEL, provider=provider, kind="sms", native_id=native_id, sender=snd,
+        channel=CHANNEL, provider=provider, kind="sms", native_id=native_id, sender=snd, body=None,
         recipient=(recipient or "").strip() or None, sent_at=sent_at, flags=msg_flags, meta=meta, raw=raw,
         reply_to=ReplyTo(channel=CHANNEL, address=reply_address, thread=thread, private=True)
         if reply_address else None,

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import aiohttp
 import orjson
+import redis.asyncio as aioredis
 
 from channels.sms.encoding import fits_gsm
 from channels.sms.smpp import OUTBOX, bind_is_up, result_key
@@ -37,7 +39,7 @@ class SmsSender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
-        self._redis = None
+        self._redis: aioredis.Redis | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -52,7 +54,7 @@ class SmsSender:
         s = self.settings
         configured = {"kannel": bool(s.kannel_sendsms_url), "jasmin": bool(s.jasmin_send_url),
                       "smpp": bool(s.smpp_host)}
-        if configured.get(msg.provider or ""):
+        if msg.provider and configured.get(msg.provider):
             return msg.provider
         for name in ("smpp", "kannel", "jasmin"):  # arrived another way: any configured route
             if configured[name]:
@@ -110,8 +112,6 @@ class SmsSender:
 
     # ------------------------------------------------------------------ SMPP via the bind
     async def _smpp(self, msg: OutboundMessage) -> None:
-        import redis.asyncio as aioredis
-
         if self._redis is None:
             self._redis = aioredis.Redis.from_url(self.settings.redis_url or "")
         r = self._redis
@@ -122,7 +122,7 @@ class SmsSender:
         doc = {"rid": rid, "to": msg.address, "from": self._source(msg), "text": msg.text,
                "deadline": time.time() + wait}
         await r.xadd(OUTBOX, {"m": orjson.dumps(doc)}, maxlen=100_000, approximate=True)
-        res = await r.blpop([result_key(rid)], timeout=wait + 1)
+        res: Any = await r.blpop([result_key(rid)], timeout=wait + 1)
         if res is None:
             raise TransientSendError("SMPP bind did not answer in time")
         result = res[1].decode()

@@ -290,7 +290,7 @@ class SmppService(Service):
         """A fresh ULID, or the one minted for the same PDU seen within the window."""
         minted = f"smpp:{ULID()}"
         try:
-            old = await self.redis.set(seen_key(redelivery_digest(p)), minted, nx=True, get=True,
+            old: Any = await self.redis.set(seen_key(redelivery_digest(p)), minted, nx=True, get=True,
                                        ex=self.settings.smpp_redelivery_window_s)
         except REDIS_ERRORS:
             return minted  # Redis down: the spool takes it under a fresh id
@@ -324,7 +324,7 @@ class SmppService(Service):
                     with contextlib.suppress(redis.exceptions.ResponseError):  # BUSYGROUP
                         await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
                     group_ready = True
-                resp = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
+                resp: Any = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
                                                    count=20, block=None if backlog else 500)
             except REDIS_ERRORS:
                 await asyncio.sleep(1)

@@ -143,7 +143,7 @@ async def test_redis_down_without_spool_answers_rx_t_appn(make_gateway, smsc, r,
     finally:
         redis_proc.start()
     # the SMSC redelivers later: now it is stored
-    assert await eventually(lambda: _deliver_ok(smsc)) 
+    assert await eventually(lambda: _deliver_ok(smsc))
     assert [m.text for _e, m in await stream_tail(r)] == ["tolak sementara"]
 
 
