@@ -120,6 +120,9 @@ class SmppService(Service):
         self._pending: dict[int, asyncio.Future[Command]] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(500)
+        # the shared client's pool is bounded: too many concurrent redelivery checks would starve
+        # intake of a connection (it would then spool instead of storing)
+        self._redis_slots = asyncio.Semaphore(32)
         self._session_over = asyncio.Event()
         self.stats = {"delivered": 0, "receipts": 0, "refused": 0, "duplicates": 0, "submitted": 0}
         self.state.update(mode=self.settings.smpp_bind_mode, host=self.settings.smpp_host,
@@ -290,8 +293,9 @@ class SmppService(Service):
         """A fresh ULID, or the one minted for the same PDU seen within the window."""
         minted = f"smpp:{ULID()}"
         try:
-            old: Any = await self.redis.set(seen_key(redelivery_digest(p)), minted, nx=True, get=True,
-                                       ex=self.settings.smpp_redelivery_window_s)
+            async with self._redis_slots:
+                old: Any = await self.redis.set(seen_key(redelivery_digest(p)), minted, nx=True, get=True,
+                                                ex=self.settings.smpp_redelivery_window_s)
         except REDIS_ERRORS:
             return minted  # Redis down: the spool takes it under a fresh id
         return old.decode() if old else minted
