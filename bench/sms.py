@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from channels.sms.tests.smsc import Smsc  # noqa: E402
 from tests.support.redis_proc import RedisProc, free_port  # noqa: E402
 
-TEXT = "Jalan di depan SDN 3 Sukamaju rusak berat sejak dua bulan, mohon diperbaiki. Terima kasih.".encode()
+TEXT = b"Jalan di depan SDN 3 Sukamaju rusak berat sejak dua bulan, mohon diperbaiki. Terima kasih."
 
 
 async def run(n: int, window: int, rsync: redis.Redis, smsc: Smsc) -> float:
@@ -51,9 +51,8 @@ async def run(n: int, window: int, rsync: redis.Redis, smsc: Smsc) -> float:
     await asyncio.gather(*(one(i) for i in range(n)))
     elapsed = time.perf_counter() - t0
     stored = rsync.xlen("lapor:inbound")
-    if stored != n:
-        print("DEBUG", refused, stored, rsync.get("lapor:state:service:smpp"), list(Path(os.environ.get("BENCH_TMP", "/nonexistent")).rglob("*.jsonl")))
-    assert refused == 0 and stored == n, (refused, stored)
+    # every resp was 0, so every message is durable; not in the stream = spooled (intake fell back)
+    assert refused == 0 and stored == n, f"refused {refused}, in the stream {stored} of {n}"
     return n / elapsed
 
 
@@ -63,15 +62,15 @@ async def main() -> None:
     ap.add_argument("--window", type=int, nargs="+", default=[1, 10, 100])
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sms-bench-"))
-    os.environ["BENCH_TMP"] = str(tmp)
     rp = RedisProc(tmp / "redis", aof=True).start()
     rsync = redis.Redis.from_url(rp.url)
     smsc = await Smsc().start()
     env = dict(os.environ, LAPOR_REDIS_URL=rp.url, LAPOR_DATA_DIR=str(tmp / "data"), LAPOR_HTTP_PORT=str(free_port()),
                LAPOR_SMPP_HOST="127.0.0.1", LAPOR_SMPP_PORT=str(smsc.port), LAPOR_SMPP_SYSTEM_ID="lapor",
                LAPOR_SMPP_PASSWORD="secret", LAPOR_WORKERS="0", LAPOR_LOG_LEVEL="warning", LAPOR_LOG_FORMAT="json")
+    log = (tmp / "serve.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.log", "wb"))
+                            stdout=subprocess.DEVNULL, stderr=log)
     try:
         await smsc.wait_bound(30)
         await run(500, 50, rsync, smsc)  # warm-up
@@ -84,6 +83,7 @@ async def main() -> None:
         proc.wait(20)
         await smsc.stop()
         rp.stop()
+        log.close()
 
 
 if __name__ == "__main__":

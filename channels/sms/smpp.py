@@ -33,6 +33,7 @@ from ulid import ULID
 
 from channels.sms import decoding, message, pdu
 from channels.sms.encoding import split
+from channels.sms.redelivery import RedeliveryFilter
 from gateway import keys, metrics
 from gateway.context import GatewayContext
 from gateway.intake import REDIS_ERRORS, IntakeUnavailable
@@ -55,10 +56,6 @@ AUTH_FAILURES = {0x0D, 0x0E, 0x0F}  # bind failed, invalid password, invalid sys
 
 def result_key(rid: str) -> str:
     return f"lapor:smpp:result:{rid}"
-
-
-def seen_key(digest: str) -> str:
-    return f"lapor:smpp:seen:{digest}"
 
 
 class BindError(Exception):
@@ -120,9 +117,7 @@ class SmppService(Service):
         self._pending: dict[int, asyncio.Future[Command]] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(500)
-        # the shared client's pool is bounded: too many concurrent redelivery checks would starve
-        # intake of a connection (it would then spool instead of storing)
-        self._redis_slots = asyncio.Semaphore(32)
+        self._seen = RedeliveryFilter(ctx.redis, ctx.settings.smpp_redelivery_window_s)
         self._session_over = asyncio.Event()
         self.stats = {"delivered": 0, "receipts": 0, "refused": 0, "duplicates": 0, "submitted": 0}
         self.state.update(mode=self.settings.smpp_bind_mode, host=self.settings.smpp_host,
@@ -291,14 +286,7 @@ class SmppService(Service):
 
     async def _native_id(self, p: Command) -> str:
         """A fresh ULID, or the one minted for the same PDU seen within the window."""
-        minted = f"smpp:{ULID()}"
-        try:
-            async with self._redis_slots:
-                old: Any = await self.redis.set(seen_key(redelivery_digest(p)), minted, nx=True, get=True,
-                                                ex=self.settings.smpp_redelivery_window_s)
-        except REDIS_ERRORS:
-            return minted  # Redis down: the spool takes it under a fresh id
-        return old.decode() if old else minted
+        return await self._seen.native_id(redelivery_digest(p), f"smpp:{ULID()}")
 
     async def _store(self, p: Command, raw: bytes) -> tuple[int, str]:
         native_id = await self._native_id(p)
