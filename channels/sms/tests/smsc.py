@@ -52,6 +52,8 @@ class Smsc:
             self.server.close()
             with contextlib.suppress(Exception):
                 await self.server.wait_closed()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
         for t in list(self._tasks):
             t.cancel()
 
@@ -77,6 +79,9 @@ class Smsc:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             while True:
                 head = await reader.readexactly(4)
@@ -91,6 +96,8 @@ class Smsc:
                 self.writer = None
                 self.bound.clear()
             writer.close()
+            if task is not None:
+                self._tasks.discard(task)
 
     async def _on_pdu(self, pdu: Any) -> None:
         cmd = pdu.command
