@@ -84,11 +84,25 @@ def help_reply(msg: InboundMessage) -> list[Reply]:
                   thread=msg.reply_to.thread, meta={"recipient": msg.recipient, "reason": "empty"})]
 
 
-def _cleanup(gid: str, seqs: list[int], record_id: str, ttl: int) -> Any:
+# Run inside the MULTI of the core enqueue. Removes only the parts that went into the record: a
+# part that arrived while a timed-out set was being emitted stays, is made due at once, and the
+# next sweep emits it as its own record linked to this one (nothing is lost in that race).
+_CLEANUP_LUA = """
+for i = 5, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
+def _cleanup(gid: str, seqs: list[int], done: dict[str, Any], ttl: int) -> Any:
     def run(pipe: Any) -> None:
-        pipe.delete(parts_key(gid))
-        pipe.zrem(DUE, gid)
-        pipe.set(done_key(gid), orjson.dumps({"seqs": seqs, "record": record_id}), ex=ttl)
+        pipe.eval(_CLEANUP_LUA, 3, parts_key(gid), DUE, done_key(gid), gid, orjson.dumps(done), ttl,
+                  time.time(), *[str(x) for x in seqs])
     return run
 
 
@@ -114,8 +128,7 @@ class SmsPreprocessor:
             if msg.part.seq in done["seqs"]:
                 return Decision(skipped="duplicate_part")
             # late part of a set already emitted as incomplete: its own record, linked to that one
-            return Decision(emit=[Emit(merge([msg]), NormalizeContext(
-                in_reply_to=done["record"], extra_flags=["multipart_incomplete"]))])
+            return Decision(emit=[self._late(gid, [msg], done)])
         key = parts_key(gid)
         async with r.pipeline(transaction=True) as pipe:
             pipe.hsetnx(key, str(msg.part.seq), msg.model_dump_json(exclude_none=True))
@@ -139,7 +152,7 @@ class SmsPreprocessor:
         first = merged[0]
         assert first.id is not None
         seqs = [p.part.seq for p in merged if p.part]
-        cleanup = _cleanup(gid, seqs, first.id, self.done_ttl_s)
+        cleanup = _cleanup(gid, seqs, {"seqs": seqs, "record": first.id}, self.done_ttl_s)
         if not flags and is_empty(first.body if first.body is not None else first.text):
             # keyword-only: no record. The done marker makes a reclaimed copy of the last part a
             # duplicate, so removing the state before the entry's XACK is safe.
@@ -160,7 +173,24 @@ class SmsPreprocessor:
                 await r.zrem(DUE, gid)
                 continue
             parts = [InboundMessage.model_validate_json(v) for v in stored.values()]
+            done_raw = await r.get(done_key(gid))
+            if done_raw is not None:  # left over from a set already emitted
+                done = orjson.loads(done_raw)
+                late = [p for p in parts if p.part and p.part.seq not in done["seqs"]]
+                if late:
+                    emits.append(self._late(gid, late, done))
+                else:
+                    async with r.pipeline(transaction=True) as pipe:
+                        _cleanup(gid, [p.part.seq for p in parts if p.part], done, self.done_ttl_s)(pipe)
+                        await pipe.execute()
+                continue
             total = parts[0].part.total if parts[0].part else len(parts)
             flags = [] if len(parts) >= total else ["multipart_incomplete"]
             emits.extend((await self._finish(r, gid, parts, flags)).emit)
         return emits
+
+    def _late(self, gid: str, parts: list[InboundMessage], done: dict[str, Any]) -> Emit:
+        seqs = [p.part.seq for p in parts if p.part]
+        marker = {"seqs": sorted({*done["seqs"], *seqs}), "record": done["record"]}
+        return Emit(merge(parts), NormalizeContext(in_reply_to=done["record"], extra_flags=["multipart_incomplete"]),
+                    [_cleanup(gid, seqs, marker, self.done_ttl_s)])
