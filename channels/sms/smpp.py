@@ -69,9 +69,14 @@ class SessionClosed(Exception):
     pass
 
 
+def _payload(p: Command) -> bytes:
+    """``message_payload`` when present (an SMSC sends one or the other), else ``short_message``."""
+    return bytes(p.message_payload or getattr(p, "short_message", None) or b"")
+
+
 def deliver_to_message(p: Command, raw: bytes, native_id: str, default_alphabet: str) -> InboundMessage:
     """A deliver_sm (not a receipt) → InboundMessage; multipart by UDH or SAR TLVs."""
-    payload = p.message_payload if p.message_payload else (p.short_message or b"")
+    payload = _payload(p)
     esm = p.esm_class or 0
     concat: decoding.Concat | None = None
     flags: list[Any] = []
@@ -96,7 +101,7 @@ def deliver_to_message(p: Command, raw: bytes, native_id: str, default_alphabet:
 
 
 def redelivery_digest(p: Command) -> str:
-    payload = p.message_payload if p.message_payload else (p.short_message or b"")
+    payload = _payload(p)
     parts = [pdu.text(p.source_addr), pdu.text(p.destination_addr), str(p.esm_class or 0),
              str(p.data_coding or 0), f"{p.sar_msg_ref_num}/{p.sar_total_segments}/{p.sar_segment_seqnum}"]
     return hashlib.sha256("|".join(parts).encode() + b"|" + payload).hexdigest()[:32]
@@ -229,7 +234,7 @@ class SmppService(Service):
                 raw = await pdu.read_raw(reader)
             except asyncio.IncompleteReadError:
                 raise SessionClosed("SMSC closed the connection") from None
-            _len, command_id, status, sequence = pdu.header(raw)
+            _len, command_id, _status, sequence = pdu.header(raw)
             try:
                 p = pdu.decode(raw)
             except Exception as exc:
@@ -240,7 +245,7 @@ class SmppService(Service):
                 nack.sequence = sequence
                 await self._send(nack)
                 continue
-            if p.command == "deliver_sm":
+            if p.command in ("deliver_sm", "data_sm"):  # some SMSCs deliver MOs as data_sm
                 await self._limit.acquire()
                 task = asyncio.create_task(self._on_deliver(p, raw))
                 self._inflight.add(task)
@@ -255,13 +260,10 @@ class SmppService(Service):
                 fut = self._pending.get(sequence)
                 if fut is not None and not fut.done():
                     fut.set_result(p)
-            elif p.command == "data_sm":
-                await self._send(pdu.response("data_sm_resp", p, status=pdu.ESME_RINVCMDID))
             elif not p.is_response():
                 nack = pdu.make("generic_nack", self.seq, status=pdu.ESME_RINVCMDID)
                 nack.sequence = sequence
                 await self._send(nack)
-            del status
 
     # ------------------------------------------------------------------ inbound
     async def _on_deliver(self, p: Command, raw: bytes) -> None:
@@ -280,7 +282,7 @@ class SmppService(Service):
             log.exception("smpp.deliver_failed", error=type(exc).__name__)
             status, outcome, error = pdu.ESME_RX_T_APPN, "error", type(exc).__name__
         with contextlib.suppress(Exception):
-            await self._send(pdu.response("deliver_sm_resp", p, status=status))
+            await self._send(pdu.response(f"{p.command}_resp", p, status=status))
         self.ctx.channel_log.record("sms", status=status, latency_ms=(time.perf_counter() - t0) * 1000,
                                     method="deliver_sm", path="smpp", error=error, **{outcome: 1})
 

@@ -119,21 +119,24 @@ class Smsc:
                 self.submitted.notify_all()
         elif cmd == "unbind":
             self._resp("unbind_resp", pdu)
-        elif cmd in ("deliver_sm_resp", "enquire_link_resp", "generic_nack"):
+        elif cmd in ("deliver_sm_resp", "data_sm_resp", "enquire_link_resp", "generic_nack"):
             fut = self._resps.pop(pdu.sequence, None)
             if fut is not None and not fut.done():
                 fut.set_result(pdu)
 
     # ------------------------------------------------------------------ test API
-    async def deliver(self, timeout: float = 15, **fields: Any) -> int:
-        """Send one deliver_sm; return the deliver_sm_resp command_status."""
+    async def deliver(self, timeout: float = 15, command: str = "deliver_sm", **fields: Any) -> int:
+        """Send one deliver_sm (or data_sm); return the response's command_status."""
         base: dict[str, Any] = dict(service_type="", source_addr_ton=1, source_addr_npi=1,
                                     source_addr="6281234567890", dest_addr_ton=0, dest_addr_npi=0,
                                     destination_addr="1708", esm_class=0, protocol_id=0, priority_flag=0,
                                     registered_delivery=0, replace_if_present_flag=0, data_coding=0,
                                     sm_default_msg_id=0)
+        if command == "data_sm":
+            for name in ("protocol_id", "priority_flag", "replace_if_present_flag", "sm_default_msg_id"):
+                base.pop(name)
         base.update(fields)
-        pdu = smpp.make_pdu("deliver_sm", client=self.seq, **base)
+        pdu = smpp.make_pdu(command, client=self.seq, **base)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._resps[pdu.sequence] = fut
         self._send(pdu)
