@@ -53,7 +53,7 @@ class SmsSender:
     def _route(self, msg: OutboundMessage) -> str:
         s = self.settings
         configured = {"kannel": bool(s.kannel_sendsms_url), "jasmin": bool(s.jasmin_send_url),
-                      "smpp": bool(s.smpp_host)}
+                      "smpp": bool(s.smpp_host) and s.smpp_bind_mode == "transceiver"}  # receivers cannot send
         if msg.provider and configured.get(msg.provider):
             return msg.provider
         for name in ("smpp", "kannel", "jasmin"):  # arrived another way: any configured route

@@ -192,3 +192,12 @@ def test_split_never_cuts_an_escape_or_a_surrogate_pair():
     ucs = "x" * 66 + "🙂" * 3
     enc = encoding.split(ucs, ref=1)
     assert enc.parts[0][6:].decode("utf-16-be") == "x" * 66
+
+
+async def test_receiver_only_bind_replies_through_kannel(make_settings, api):
+    sender = SmsSender(make_settings(**routes(api), smpp_host="127.0.0.1", smpp_bind_mode="receiver"))
+    try:
+        await sender(OutboundMessage(channel="sms", address="+6281234567890", text="Terima kasih", provider="smpp"))
+    finally:
+        await sender.close()
+    assert api.kannel[0]["to"] == "6281234567890" and "smsc" not in api.kannel[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gsm0338  # noqa: F401  (registers "gsm03.38" for building test PDUs)
@@ -151,3 +152,16 @@ async def test_redis_down_without_spool_answers_rx_t_appn(make_gateway, smsc, r,
 
 async def _deliver_ok(smsc) -> bool:
     return await smsc.deliver(short_message=b"tolak sementara") == 0
+
+
+async def test_unknown_command_gets_generic_nack_and_session_goes_on(smpp_gateway, smsc, r):
+    import struct
+
+    fut = asyncio.get_running_loop().create_future()
+    smsc._resps[0x7777] = fut
+    assert smsc.writer is not None
+    smsc.writer.write(struct.pack(">LLLL", 16, 0x00000099, 0, 0x7777))  # a command id SMPP 3.4 lacks
+    nack = await asyncio.wait_for(fut, 10)
+    assert nack.command == "generic_nack" and nack.status == 0x03
+    assert await smsc.deliver(short_message=b"masih jalan") == 0
+    assert len(await stream_tail(r)) == 1
