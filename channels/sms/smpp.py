@@ -168,6 +168,10 @@ class SmppService(Service):
                 if not fut.done():
                     fut.set_exception(SessionClosed("connection lost"))
             self._pending.clear()
+            if self.stopping:  # orderly shutdown: tell the SMSC (it would otherwise wait for a timeout)
+                with contextlib.suppress(Exception):
+                    writer.write(pdu.make("unbind", self.seq).generate())
+                    await asyncio.wait_for(writer.drain(), 2)
             self._writer = None
             writer.close()
             with contextlib.suppress(Exception):
@@ -176,9 +180,7 @@ class SmppService(Service):
                 self.set_state("disconnected")
 
     async def close(self) -> None:
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._send(pdu.make("unbind", self.seq))
+        if self._writer is not None:  # normally already closed by run_once's cleanup
             self._writer.close()
 
     async def _drain_inflight(self) -> None:

@@ -37,6 +37,7 @@ class Smsc:
         self.submits: list[Any] = []
         self.submit_status: list[int] = []  # statuses to answer with, in order; then 0
         self.enquire_links = 0
+        self.unbinds = 0
         self.submitted = asyncio.Condition()
         self._resps: dict[int, asyncio.Future[Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,6 +119,7 @@ class Smsc:
             async with self.submitted:
                 self.submitted.notify_all()
         elif cmd == "unbind":
+            self.unbinds += 1
             self._resp("unbind_resp", pdu)
         elif cmd in ("deliver_sm_resp", "data_sm_resp", "enquire_link_resp", "generic_nack"):
             fut = self._resps.pop(pdu.sequence, None)

@@ -165,3 +165,8 @@ async def test_unknown_command_gets_generic_nack_and_session_goes_on(smpp_gatewa
     assert nack.command == "generic_nack" and nack.status == 0x03
     assert await smsc.deliver(short_message=b"masih jalan") == 0
     assert len(await stream_tail(r)) == 1
+
+
+async def test_shutdown_unbinds(smpp_gateway, smsc):
+    await smpp_gateway.stop()
+    assert smsc.unbinds == 1
