@@ -27,6 +27,8 @@ class Encoded:
 def _units(text: str) -> tuple[int, list[bytes]]:
     """(data_coding, one encoded unit per character, never splittable)."""
     try:
+        if "\x1b" in text:  # the escape itself cannot be sent as text in GSM 03.38
+            raise UnicodeEncodeError("gsm03.38", text, 0, 1, "escape")
         return DC_GSM, [c.encode("gsm03.38") for c in text]
     except UnicodeEncodeError:
         return DC_UCS2, [c.encode("utf-16-be") for c in text]
