@@ -52,7 +52,8 @@ async def test_kannel_parts_shuffled_and_duplicated_give_one_record(gateway, rsy
     assert rec["source"]["message_ids"] == ["kannel:mp-1", "kannel:mp-2", "kannel:mp-3"]
     assert rec["idempotency_key"] == "sms:kannel:mp-1"
     assert "decode_error" not in rec["flags"] and "multipart_incomplete" not in rec["flags"]
-    assert rec["reporter"]["msisdn"] == "+6281234567890"
+    assert rec["reporter"]["msisdn"] == "+6281234567890" and rec["reporter"]["operator"] == "Telkomsel"
+    assert rec["reporter"]["identity"] == "+6281234567890" and rec["source"]["recipient"] == "1708"
     assert not await r.keys("lapor:sms:mp:{*}") or all(k.endswith(b":done") for k in await r.keys("lapor:sms:mp:*"))
 
 
