@@ -31,6 +31,7 @@ from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
 
 DUE = "lapor:sms:mp:due"  # zset: group key -> time its timeout expires
+HELP_EVERY_S = 3600
 
 
 def group_id(msg: InboundMessage) -> str:
@@ -119,7 +120,7 @@ class SmsPreprocessor:
     async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         if msg.part is None:
             if is_empty(msg.body if msg.body is not None else msg.text):
-                return Decision(replies=help_reply(msg), skipped="empty")
+                return Decision(replies=await self._help(r, msg), skipped="empty")
             return Decision.single(msg)
         gid = group_id(msg)
         done_raw = await r.get(done_key(gid))
@@ -146,6 +147,14 @@ class SmsPreprocessor:
         parts = [InboundMessage.model_validate_json(v) for v in stored.values()]
         return await self._finish(r, gid, parts, flags=[])
 
+    async def _help(self, r: aioredis.Redis, msg: InboundMessage) -> list[Reply]:
+        """The help text, at most once per number per ``HELP_EVERY_S``: the outbound limiter only
+        counts acknowledgements, and a phone stuck sending empty SMS must not get a reply each."""
+        replies = help_reply(msg)
+        if replies and not await r.set(f"lapor:sms:help:{replies[0].address}", 1, nx=True, ex=HELP_EVERY_S):
+            return []
+        return replies
+
     async def _finish(self, r: aioredis.Redis, gid: str, parts: list[InboundMessage], flags: list[str]
                       ) -> Decision:
         merged = merge(parts)
@@ -159,7 +168,7 @@ class SmsPreprocessor:
             async with r.pipeline(transaction=True) as pipe:
                 cleanup(pipe)
                 await pipe.execute()
-            return Decision(replies=help_reply(first), skipped="empty")
+            return Decision(replies=await self._help(r, first), skipped="empty")
         return Decision(emit=[Emit(merged, NormalizeContext(extra_flags=list(flags)), [cleanup])])
 
     async def sweep(self, r: aioredis.Redis) -> list[Emit]:

@@ -69,6 +69,9 @@ async def test_single_messages_pass_and_empty_ones_get_help(r, settings):
                           data=b"#rahasia", codec="gsm")
     d = await pre.prepare(r, empty)
     assert d.emit == [] and d.skipped == "empty" and d.replies[0].address == "+6281234567890"
+    empty.native_id = "smpp:2b"
+    d = await pre.prepare(r, empty)  # the same number again within the hour: no second help text
+    assert d.skipped == "empty" and d.replies == []
     anonymous = message.build(provider="smpp", native_id="smpp:3", sender="INFO", recipient="1708",
                               data=b"", codec="gsm")
     d = await pre.prepare(r, anonymous)
