@@ -138,6 +138,8 @@ class SmppService(Service):
         tasks: list[asyncio.Task[Any]] = []
         try:
             await self._bind(reader)
+            if self.stopping:
+                return
             self.set_state("bound", last_error=None, error_kind=None, bound_at=time.time())
             log.info("smpp.bound", mode=s.smpp_bind_mode)
             with contextlib.suppress(*REDIS_ERRORS):
@@ -153,39 +155,34 @@ class SmppService(Service):
                     raise exc
             raise SessionClosed("session ended")
         finally:
-            # the outbox loop stops by itself within its 0.5 s block: cancelling a blocking Redis read
-            # would leave a half-read connection in the shared pool
+            # No wait_for/suppress(CancelledError) here: on 3.11 they can swallow the cancellation
+            # that stop() sends. The outbox loop stops by itself within its 0.5 s block (cancelling
+            # a blocking Redis read would leave a half-read connection in the shared pool).
             self._session_over.set()
             for t in tasks:
                 if t.get_name() != "smpp-outbox":
                     t.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=3)
             for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(asyncio.shield(t), 3)
                 t.cancel()
-            await self._drain_inflight()
+            if self._inflight:
+                await asyncio.wait(list(self._inflight), timeout=5)
             for fut in self._pending.values():
                 if not fut.done():
                     fut.set_exception(SessionClosed("connection lost"))
             self._pending.clear()
-            if self.stopping:  # orderly shutdown: tell the SMSC (it would otherwise wait for a timeout)
-                with contextlib.suppress(Exception):
-                    writer.write(pdu.make("unbind", self.seq).generate())
-                    await asyncio.wait_for(writer.drain(), 2)
+            if self.stopping and not writer.is_closing():
+                # orderly shutdown: tell the SMSC; close() still flushes the buffered PDU
+                writer.write(pdu.make("unbind", self.seq).generate())
             self._writer = None
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
             if self.state.get("state") == "bound":
                 self.set_state("disconnected")
 
     async def close(self) -> None:
         if self._writer is not None:  # normally already closed by run_once's cleanup
             self._writer.close()
-
-    async def _drain_inflight(self) -> None:
-        if self._inflight:
-            await asyncio.wait(list(self._inflight), timeout=5)
 
     async def _bind(self, reader: asyncio.StreamReader) -> None:
         s = self.settings
