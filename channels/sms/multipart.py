@@ -31,7 +31,6 @@ from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
 
 DUE = "lapor:sms:mp:due"  # zset: group key -> time its timeout expires
-HELP_EVERY_S = 3600
 
 
 def group_id(msg: InboundMessage) -> str:
@@ -113,6 +112,7 @@ class SmsPreprocessor:
         # parts wait for the sweep; the TTL only collects garbage if no worker runs for days
         self.state_ttl_s = settings.multipart_timeout_s + settings.dedupe_ttl_s
         self.done_ttl_s = max(3600, settings.multipart_timeout_s * 6)
+        self.help_every_s = settings.sms_help_every_s
 
     def applies(self, msg: InboundMessage) -> bool:
         return msg.channel == "sms"
@@ -148,10 +148,10 @@ class SmsPreprocessor:
         return await self._finish(r, gid, parts, flags=[])
 
     async def _help(self, r: aioredis.Redis, msg: InboundMessage) -> list[Reply]:
-        """The help text, at most once per number per ``HELP_EVERY_S``: the outbound limiter only
+        """The help text, at most once per number per ``sms_help_every_s``: the outbound limiter only
         counts acknowledgements, and a phone stuck sending empty SMS must not get a reply each."""
         replies = help_reply(msg)
-        if replies and not await r.set(f"lapor:sms:help:{replies[0].address}", 1, nx=True, ex=HELP_EVERY_S):
+        if replies and not await r.set(f"lapor:sms:help:{replies[0].address}", 1, nx=True, ex=self.help_every_s):
             return []
         return replies
 
