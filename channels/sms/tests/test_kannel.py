@@ -86,6 +86,12 @@ CASES = [
          headers={"Content-Type": "text/plain; charset=UTF-8", "X-Kannel-From": "6281298765432", "X-Kannel-To": "1708",
                   "X-Kannel-UDH": "050003070202", "X-Kannel-Coding": "0"},
          status=202, messages=[{"part": {"ref": 7, "total": 2, "seq": 2}, "text": "akhir"}]),
+    Case("POST with the get-url fields form-encoded", f"{PATH}?token={TOKEN}", method="POST",
+         headers={"Content-Type": "application/x-www-form-urlencoded"},
+         body="kid=k-form&from=081234567890&to=1708&smsc=tsel&ts=1795334400&coding=0&charset=UTF-8&udh=&bin=Lewat+form",
+         status=202, messages=[{"native_id": "kannel:k-form", "text": "Lewat form", "reply_to.thread": "tsel"}]),
+    Case("get-url with %a-style text instead of bin", PATH + f"?token={TOKEN}&kid=k-text&from=081234567890&to=1708"
+         "&text=Air+mati", method="GET", status=202, messages=[{"text": "Air mati", "sent_at": None}]),
     Case("wrong token", get_url(kid="k-x", token="nope"), method="GET", status=401, stored=0),
     Case("no token", get_url(kid="k-y", token=None), method="GET", status=401, stored=0),
     Case("wrong basic password", get_url(kid="k-z", token=None), method="GET", headers=basic("nope"), status=401),
