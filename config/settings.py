@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     smpp_bind_mode: str = "transceiver"  # receiver | transceiver
     smpp_default_alphabet: str = "gsm"  # what data_coding 0 means on this SMSC: gsm | latin1 | ascii
     smpp_enquire_link_s: float = Field(30.0, gt=0)
+    smpp_redelivery_window_s: int = Field(300, ge=1)  # same deliver_sm again within it = SMSC redelivery
+    smpp_use_spool: bool = True  # Redis down: spool deliver_sm (resp 0) instead of answering 0x64
+    sms_reply_wait_s: float = Field(5.0, gt=0)  # how long a worker waits for the bind to submit a reply
+    sms_help_every_s: int = Field(3600, ge=1)  # the help text for an empty SMS, at most once per number per …
 
     # --- meta ---
     meta_graph_url: str = "https://graph.facebook.com/v21.0"

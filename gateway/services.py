@@ -54,9 +54,7 @@ class Service:
         self._stopping.set()
         for t in (self._task, self._publisher):
             if t is not None:
-                t.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+                await _cancel(t)
         with contextlib.suppress(Exception):
             await self.close()
         self.set_state("stopped")
@@ -107,6 +105,18 @@ class Service:
             with contextlib.suppress(Exception):
                 await self.publish()
             await asyncio.sleep(2)
+
+
+async def _cancel(t: asyncio.Task[None]) -> None:
+    """Cancel ``t`` and wait for it — again if the cancellation was swallowed (redis-py 8 can eat
+    one that lands inside a command; a plain ``await t`` then waits forever)."""
+    for _ in range(10):
+        t.cancel()
+        done, _pending = await asyncio.wait({t}, timeout=1)
+        if done:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                t.result()
+            return
 
 
 async def read_states(r: aioredis.Redis) -> dict[str, dict[str, Any]]:
