@@ -241,6 +241,7 @@ class DispatchWorker:
         return record
 
     async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
+        outs = _merge_same_record(outs)
         if self.settings.ack_enabled:
             for o in outs:
                 ack = outbound.ack_for(o.record)
@@ -279,6 +280,20 @@ class DispatchWorker:
             await pipe.execute()
         metrics.DEAD_LETTERS.inc()
         log.error("dispatcher.dead_letter", entry=e.entry_id, record=e.record_id, error=error[:200])
+
+
+def _merge_same_record(outs: list[core_queue.Outgoing]) -> list[core_queue.Outgoing]:
+    """One Outgoing per record id: a record produced twice in one batch (e.g. a redelivered part
+    and its set's completion) would make RQ's enqueue_many refuse the whole batch."""
+    merged: dict[str, core_queue.Outgoing] = {}
+    for o in outs:
+        first = merged.get(o.record["id"])
+        if first is None:
+            merged[o.record["id"]] = o
+        else:
+            first.entry_ids.extend(o.entry_ids)
+            first.extra.extend(o.extra)
+    return list(merged.values())
 
 
 def _enqueue_ack(ack: OutboundMessage, pipe: Any) -> None:

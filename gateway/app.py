@@ -21,8 +21,10 @@ log = get_logger("gateway.app")
 
 
 def redis_client(url: str) -> aioredis.Redis:
+    # a generous pool: intake batches its writes, but pollers, binds and admin pages share this client,
+    # and an exhausted pool would look like "Redis down" to intake (it would spool)
     return aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=15,
-                                   retry_on_timeout=False)
+                                   retry_on_timeout=False, max_connections=1024)
 
 
 def build_app(settings: Settings, redis_url: str) -> web.Application:

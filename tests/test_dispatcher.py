@@ -285,3 +285,29 @@ async def test_renormalize_range_reports_records_and_requeues_only_missing(r, rs
     await r.delete(keys.enqueued(ids[1]))  # as if the record had been lost before reaching the core
     _records, requeued = await dead.renormalize_range(r, requeue_missing=True)
     assert requeued == 1
+
+
+async def test_the_same_record_twice_in_one_batch_is_enqueued_once(r, rsync, settings, tmp_path):
+    from dispatcher.hooks import Decision
+
+    (rid,) = await put(r, tmp_path, [msg("twice")])
+
+    class Twice:
+        def applies(self, _m: InboundMessage) -> bool:
+            return True
+
+        async def prepare(self, _r: aioredis.Redis, m: InboundMessage) -> Decision:
+            return Decision(emit=[Emit([m]), Emit([m])])
+
+        async def sweep(self, _r: aioredis.Redis) -> list[Emit]:
+            return []
+
+    w = DispatchWorker(r, settings, preprocessors=[Twice()])
+
+    async def done() -> bool:
+        return await r.llen("rq:queue:lapor-core") == 1
+
+    await run_until(w, done)
+    assert [x["id"] for x in core_records(rsync)] == [rid]
+    assert await r.xlen(keys.DEAD_STREAM) == 0
+    assert (await r.xpending(keys.INBOUND_STREAM, keys.DISPATCH_GROUP))["pending"] == 0

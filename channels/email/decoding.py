@@ -23,7 +23,7 @@ def _codec(label: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(label.strip().strip('"').lower()).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown label, or one with a NUL byte in it
         return None
 
 

@@ -59,7 +59,7 @@ def codec_for_kannel(coding: int | None, charset: str | None) -> str:
         name = charset.strip().lower()
         try:
             info = codecs.lookup(name)
-        except LookupError:
+        except (LookupError, ValueError):  # unknown charset, or one with a NUL byte in it
             info = None
         if info is not None:
             if info.name in ("utf-16-be", "utf-16"):

@@ -54,3 +54,10 @@ def test_mutated_fixtures_never_crash(env, sample, data):
 @given(raw=st.binary(min_size=1, max_size=2000))
 def test_random_bytes_never_crash(env, raw):
     check(raw, env)
+
+
+def test_charset_label_with_a_nul_byte_is_treated_as_unknown():
+    from channels.email.decoding import decode_bytes
+
+    text, replaced = decode_bytes("Air PDAM mati".encode(), "utf-8\x00")
+    assert text == "Air PDAM mati" and not replaced

@@ -125,3 +125,11 @@ async def test_disabled_without_token(make_gateway, r):
     status, _b, _h = await gw.get(get_url(kid="k-off"))
     assert status == 403
     assert await r.xlen("lapor:inbound") == 0
+
+
+async def test_charset_with_a_nul_byte_is_stored_not_a_500(gateway, r):
+    url = get_url(kid="k-nul-charset", charset="UTF-8%00", data=b"Lampu+mati")
+    status, body, _h = await gateway.get(url)
+    assert status == 202, body
+    (_eid, fields), = await r.xrange("lapor:inbound")
+    assert b"Lampu mati" in fields[b"msg"]
