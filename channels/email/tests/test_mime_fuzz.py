@@ -59,5 +59,5 @@ def test_random_bytes_never_crash(env, raw):
 def test_charset_label_with_a_nul_byte_is_treated_as_unknown():
     from channels.email.decoding import decode_bytes
 
-    text, replaced = decode_bytes("Air PDAM mati".encode(), "utf-8\x00")
+    text, replaced = decode_bytes(b"Air PDAM mati", "utf-8\x00")
     assert text == "Air PDAM mati" and not replaced
