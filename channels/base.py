@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from normalizer.models import InboundMessage
@@ -123,6 +124,17 @@ def require_bearer(req: ChannelRequest, expected: str | None) -> None:
         raise Forbidden("channel disabled")
     if not bearer_ok(req.headers.get("Authorization"), expected):
         raise Unauthorized("missing or wrong bearer token")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or the 400 every JSON adapter gives (malformed / not an object)."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("malformed JSON", details=str(exc)) from None
+    if not isinstance(doc, dict):
+        raise BadRequest("the body must be a JSON object")
+    return doc
 
 
 def json_answer(status: int, doc: dict[str, Any]) -> web.Response:

@@ -8,9 +8,7 @@ Bearer ``LAPOR_HTTP_TOKEN``; the JSON format and the answers are fixed by DESIGN
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -20,6 +18,7 @@ from channels.base import (
     Endpoint,
     ParseOutcome,
     UnsupportedMediaType,
+    json_object,
     require_bearer,
 )
 from config.settings import Settings
@@ -140,12 +139,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
     ctype = req.request.content_type
     if ctype not in ("application/json", "application/octet-stream", "") and not ctype.endswith("+json"):
         raise UnsupportedMediaType(f"expected application/json, got {ctype}")
-    try:
-        data: Any = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed JSON", details=str(exc)) from None
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
+    data = json_object(req.body)
     try:
         doc = ComplaintIn.model_validate(data)
     except ValidationError as exc:

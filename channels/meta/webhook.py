@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome
+from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
 from channels.meta.events import EntryContext, InvalidEvent, MetaChannel, from_change, from_messaging, when
 from config.settings import Settings
 from gateway.logging import get_logger
@@ -120,12 +120,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         raise Forbidden("channel disabled")
     if not signature_ok(req.body, req.headers.get("X-Hub-Signature-256"), secret):
         raise Forbidden("missing or invalid X-Hub-Signature-256")
-    try:
-        doc: Any = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed JSON", details=str(exc)) from None
-    if not isinstance(doc, dict):
-        raise BadRequest("the body must be a JSON object")
+    doc = json_object(req.body)
     if not isinstance(doc.get("object"), str) or not isinstance(doc.get("entry"), list):
         raise BadRequest("expected {\"object\": ..., \"entry\": [...]}")
     messages, skipped = split(doc, req.body)

@@ -9,11 +9,16 @@ and counted as skipped, so Telegram does not retry them for a day.
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
-import orjson
-
-from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, UnsupportedMediaType
+from channels.base import (
+    BadRequest,
+    ChannelRequest,
+    Endpoint,
+    Forbidden,
+    ParseOutcome,
+    UnsupportedMediaType,
+    json_object,
+)
 from channels.telegram.updates import NotAnUpdate, parse_update
 from config.settings import Settings
 
@@ -35,10 +40,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
     ctype = req.request.content_type
     if ctype not in ("application/json", "application/octet-stream", ""):
         raise UnsupportedMediaType(f"expected application/json, got {ctype}")
-    try:
-        data: Any = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed JSON", details=str(exc)) from None
+    data = json_object(req.body)
     try:
         parsed = parse_update(data, allow_groups=req.settings.telegram_allow_groups,
                               raw=req.body.decode("utf-8", "replace"))

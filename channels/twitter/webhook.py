@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, Unauthorized
+from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, Unauthorized, json_object
 from channels.twitter.convert import (
     PROVIDER_WEBHOOK,
     InvalidEvent,
@@ -119,12 +119,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         raise Unauthorized("missing x-twitter-webhooks-signature")
     if not signature_ok(header, req.body, secret):
         raise Forbidden("bad x-twitter-webhooks-signature")
-    try:
-        data: Any = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed JSON", details=str(exc)) from None
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
+    data = json_object(req.body)
     settings = req.settings
     for_user = str(data.get("for_user_id") or "")
     our_id = settings.twitter_user_id or for_user
