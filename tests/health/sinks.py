@@ -6,15 +6,16 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.loopback import LoopbackServer
 
-class FakeSink:
+
+class FakeSink(LoopbackServer):
     """Records what it receives; checks the requests the way the real endpoints document them."""
 
     def __init__(self, bot_token: str = "123456:TEST-telegram-token") -> None:
         self.webhook: list[dict[str, Any]] = []
         self.telegram: list[dict[str, Any]] = []
         self.bot_token = bot_token
-        self.runner: web.AppRunner | None = None
         self.url = ""
         self.fail_webhook = False
 
@@ -38,18 +39,7 @@ class FakeSink:
         return web.json_response({"ok": True, "result": {"message_id": len(self.telegram),
                                                          "chat": {"id": doc["chat_id"]}, "text": doc["text"]}})
 
-    async def start(self) -> FakeSink:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/alert", self._webhook)
         app.router.add_post("/bot{token}/sendMessage", self._send_message)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self.runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        return self
 
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()

@@ -19,10 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.loopback import LoopbackServer
+
 VERSION = "v21.0"
 
 
-class FakeGraph:
+class FakeGraph(LoopbackServer):
     def __init__(self, token: str, page_id: str, ig_user_id: str = "17841400000000000") -> None:
         self.token = token
         self.page_id = page_id
@@ -34,26 +36,19 @@ class FakeGraph:
         self.calls: list[dict[str, Any]] = []  # accepted Send API calls: {"node", "body"}
         self.rejected: list[tuple[str, Any]] = []
         self.failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
-        self.runner: web.AppRunner | None = None
         self.url = ""
 
-    async def start(self) -> FakeGraph:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{node}/messages", self.messages)
         app.router.add_get("/cdn/{name}", self.cdn)
         app.router.add_get("/{version}/{node}", self.node)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self.runner.addresses[0][:2]
-        self.root = f"http://{host}:{port}"
+
+    async def start(self) -> FakeGraph:
+        await super().start()
+        self.root = self.url
         self.url = f"{self.root}/{VERSION}"
         return self
 
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()
 
     async def wait_calls(self, n: int, timeout: float = 15.0) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout

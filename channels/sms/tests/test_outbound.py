@@ -19,9 +19,10 @@ from channels.sms.tests.test_kannel import get_url
 from dispatcher.outbound import OutboundMessage, PermanentSendError
 from dispatcher.reference import reference
 from tests.support.core import wait_for_records
+from tests.support.loopback import LoopbackServer
 
 
-class FakeSmsApi:
+class FakeSmsApi(LoopbackServer):
     """Kannel ``/cgi-bin/sendsms`` and Jasmin ``/send`` on one loopback server."""
 
     def __init__(self) -> None:
@@ -29,7 +30,6 @@ class FakeSmsApi:
         self.jasmin: list[dict[str, str]] = []
         self.kannel_answers: list[tuple[int, str]] = []
         self.url = ""
-        self.runner: web.AppRunner | None = None
 
     async def sendsms(self, request: web.Request) -> web.Response:
         q = dict(request.query)
@@ -62,25 +62,16 @@ class FakeSmsApi:
         self.jasmin.append(q)
         return web.Response(status=200, text='Success "6a5d4a1b-4c88-4b8b-9a1e-3c5f0d5c9b10"')
 
-    async def start(self) -> FakeSmsApi:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/sendsms", self.sendsms)
         app.router.add_get("/send", self.send)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self.runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        return self
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeSmsApi]:
     fake = await FakeSmsApi().start()
     yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
+    await fake.stop()
 
 
 def routes(api: FakeSmsApi) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from typing import Any
 from aiohttp import web
 from oauthlib.oauth1.rfc5849 import signature, utils
 
+from tests.support.loopback import LoopbackServer
+
 TWEET_FIELDS = {"article", "attachments", "author_id", "card_uri", "community_id", "context_annotations",
                 "conversation_id", "created_at", "display_text_range", "edit_controls", "edit_history_tweet_ids",
                 "entities", "geo", "id", "in_reply_to_user_id", "lang", "media_metadata", "non_public_metrics",
@@ -67,7 +69,7 @@ def _problem(status: int, title: str, detail: str) -> web.Response:
                              status=status)
 
 
-class FakeX:
+class FakeX(LoopbackServer):
     def __init__(self, user_id: str = "2818371708", creds: Creds | None = None) -> None:
         self.user_id = user_id
         self.creds = creds or Creds()
@@ -82,27 +84,15 @@ class FakeX:
         self.on_mentions: Callable[[], None] | None = None  # test hook, run before answering
         self.delay_s = 0.0  # a slow X: each mentions page takes this long
         self.url = ""
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> FakeX:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/2/users/{id}/mentions", self.mentions)
         app.router.add_get("/2/users/by/username/{username}", self.user_by_name)
         app.router.add_post("/2/tweets", self.create_tweet)
         app.router.add_get("/2/tweets/{id}", self.get_tweet)
         app.router.add_post("/2/dm_conversations/with/{participant}/messages", self.create_dm)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
-        return self
 
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     def load(self, doc: dict[str, Any]) -> None:
         self.timeline = sorted(doc["data"], key=lambda t: int(t["id"]), reverse=True)
