@@ -1,6 +1,7 @@
 """Context enrichers: what the dispatcher looks up in Redis before normalizing (the normalizer
-itself stays pure). Each enricher is ``async (redis, emit) -> None`` and may fill
-``emit.ctx`` (e.g. how often the same sender sent the same text recently)."""
+itself stays pure). Each enricher is ``async (redis, emits) -> None`` over a whole dispatch
+batch (so it can use one pipeline for all of them) and may fill each ``emit.ctx`` (e.g. how
+often the same sender sent the same text recently)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dispatcher.hooks import Emit
 from gateway.keys import PREFIX
 from normalizer import spam, topics
 
-Enricher = Callable[[aioredis.Redis, Emit], Awaitable[None]]
+Enricher = Callable[[aioredis.Redis, list[Emit]], Awaitable[None]]
 
 REPEAT_PREFIX = PREFIX + "repeat:"
 
@@ -33,24 +34,29 @@ def repeat_counter(window_s: int, threshold: int) -> Enricher:
     twice; the set expires with the window so idle senders leave nothing behind.
     """
 
-    async def enrich(r: aioredis.Redis, emit: Emit) -> None:
-        emit.ctx.repeat_threshold = threshold
-        if not emit.messages:
-            return
-        first = emit.messages[0]
-        text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
-        if not spam.fingerprint_words(text):
-            return  # media only / empty: nothing to compare
-        key = repeat_key(f"{first.sender.kind}:{first.sender.id}", text)
+    async def enrich(r: aioredis.Redis, emits: list[Emit]) -> None:
+        counted: list[Emit] = []
         now = time.time()
-        member = first.id or first.idempotency_key
-        async with r.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, "-inf", now - window_s)
-            pipe.zadd(key, {member: now}, nx=True)
-            pipe.zcard(key)
-            pipe.expire(key, window_s + 60)
-            results = await pipe.execute()
-        emit.ctx.repeat_count = int(results[2])
+        async with r.pipeline(transaction=False) as pipe:
+            for emit in emits:
+                emit.ctx.repeat_threshold = threshold
+                if not emit.messages:
+                    continue
+                first = emit.messages[0]
+                text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
+                if not spam.fingerprint_words(text):
+                    continue  # media only / empty: nothing to compare
+                key = repeat_key(f"{first.sender.kind}:{first.sender.id}", text)
+                member = first.id or first.idempotency_key
+                # no MULTI needed: a count that interleaves with another worker is still a fair count
+                pipe.zremrangebyscore(key, "-inf", now - window_s)
+                pipe.zadd(key, {member: now}, nx=True)
+                pipe.zcard(key)
+                pipe.expire(key, window_s + 60)
+                counted.append(emit)
+            results = await pipe.execute() if counted else []
+        for i, emit in enumerate(counted):  # one batch, one round trip: 4 replies per record
+            emit.ctx.repeat_count = int(results[4 * i + 2])
 
     return enrich
 

@@ -179,10 +179,13 @@ class DispatchWorker:
         for pre in self.preprocessors:
             emits = await pre.sweep(self.redis)
             if emits:
+                failures = await self._enrich(emits)
                 outs = []
                 for em in emits:
-                    rec = await self._record(em)
-                    outs.append(core_queue.Outgoing(rec, [], list(em.extra)))
+                    if id(em) in failures:
+                        log.warning("dispatcher.sweep_enrich_failed", error=type(failures[id(em)]).__name__)
+                        continue  # its state stays; the next sweep tries again
+                    outs.append(core_queue.Outgoing(self._record(em), [], list(em.extra)))
                 await self._commit(outs)
 
     # ------------------------------------------------------------------ processing
@@ -190,6 +193,7 @@ class DispatchWorker:
         outs: list[core_queue.Outgoing] = []
         done_without_record: list[str] = []
         replies: list[OutboundMessage] = []
+        decided: list[tuple[_Entry, Decision]] = []
         for e in entries:
             if e.msg is None:
                 await self._dead(e, "unreadable stream entry (not an InboundMessage)")
@@ -199,9 +203,17 @@ class DispatchWorker:
                 await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times")
                 continue
             try:
-                decision = await self._decide(e.msg)
-                produced = [core_queue.Outgoing(await self._record(em), [], list(em.extra))
-                            for em in decision.emit]
+                decided.append((e, await self._decide(e.msg)))
+            except Exception as exc:
+                await self._failed(e, exc)
+        failures = await self._enrich([em for _e, d in decided for em in d.emit])
+        for e, decision in decided:
+            assert e.msg is not None
+            try:
+                for em in decision.emit:
+                    if id(em) in failures:
+                        raise failures[id(em)]
+                produced = [core_queue.Outgoing(self._record(em), [], list(em.extra)) for em in decision.emit]
             except Exception as exc:
                 await self._failed(e, exc)
                 continue
@@ -233,9 +245,29 @@ class DispatchWorker:
                 return await pre.prepare(self.redis, msg)
         return Decision.single(msg)
 
-    async def _record(self, em: Emit) -> dict[str, Any]:
+    async def _enrich(self, emits: list[Emit]) -> dict[int, Exception]:
+        """Run every enricher once over the whole batch (one Redis round trip each, not one per
+        record). If a batch call fails, retry its emits one by one so that only the emit that
+        really fails is held back. Returns the failures by ``id(emit)``."""
+        failures: dict[int, Exception] = {}
         for enrich in self.enrichers:
-            await enrich(self.redis, em)
+            todo = [em for em in emits if id(em) not in failures]
+            if not todo:
+                break
+            try:
+                await enrich(self.redis, todo)
+            except Exception as exc:
+                if len(todo) == 1:
+                    failures[id(todo[0])] = exc
+                    continue
+                for em in todo:
+                    try:
+                        await enrich(self.redis, [em])
+                    except Exception as exc:
+                        failures[id(em)] = exc
+        return failures
+
+    def _record(self, em: Emit) -> dict[str, Any]:
         record = normalize(em.messages, em.ctx).to_json_dict()
         validate_record(record)
         return record

@@ -25,42 +25,51 @@ async def test_counts_same_text_same_sender(r):
     counts = []
     for i, text in enumerate(["Jalan rusak!", "jalan  RUSAK", "jalan rusak."]):
         e = emit(text, f"01JD00000000000000000000{i:02d}")
-        await enrich(r, e)
+        await enrich(r, [e])
         counts.append(e.ctx.repeat_count)
         assert e.ctx.repeat_threshold == 3
     assert counts == [1, 2, 3]
+
+
+async def test_a_whole_batch_is_counted_in_one_call(r):
+    enrich = repeat_counter(window_s=60, threshold=3)
+    batch = [emit("lampu mati", f"01JD0000000000000000000B{i:02d}") for i in range(4)]
+    batch.insert(2, emit("  🙏 ", "01JD0000000000000000000BXX"))  # nothing to compare: not counted
+    batch.append(emit("lampu mati", "01JD0000000000000000000BZZ", sender="085700000000"))
+    await enrich(r, batch)
+    assert [e.ctx.repeat_count for e in batch] == [1, 2, 0, 3, 4, 1]
 
 
 async def test_redelivered_message_is_not_counted_twice(r):
     enrich = repeat_counter(window_s=60, threshold=3)
     for _ in range(3):
         e = emit("air mati", "01JD0000000000000000000R01")
-        await enrich(r, e)
+        await enrich(r, [e])
     assert e.ctx.repeat_count == 1
 
 
 async def test_other_sender_or_other_text_counts_separately(r):
     enrich = repeat_counter(window_s=60, threshold=3)
-    await enrich(r, emit("sampah menumpuk", "01JD0000000000000000000S01"))
+    await enrich(r, [emit("sampah menumpuk", "01JD0000000000000000000S01")])
     other_sender = emit("sampah menumpuk", "01JD0000000000000000000S02", sender="085700000000")
     other_text = emit("sampah menumpuk lagi", "01JD0000000000000000000S03")
-    await enrich(r, other_sender)
-    await enrich(r, other_text)
+    await enrich(r, [other_sender])
+    await enrich(r, [other_text])
     assert other_sender.ctx.repeat_count == 1 and other_text.ctx.repeat_count == 1
 
 
 async def test_window_slides(r):
     enrich = repeat_counter(window_s=1, threshold=3)
-    await enrich(r, emit("banjir lagi", "01JD0000000000000000000W01"))
+    await enrich(r, [emit("banjir lagi", "01JD0000000000000000000W01")])
     await asyncio.sleep(1.3)
     e = emit("banjir lagi", "01JD0000000000000000000W02")
-    await enrich(r, e)
+    await enrich(r, [e])
     assert e.ctx.repeat_count == 1
 
 
 async def test_keys_expire_and_hold_no_phone_number(r):
     enrich = repeat_counter(window_s=30, threshold=3)
-    await enrich(r, emit("pungli", "01JD0000000000000000000K01", sender="081299998888"))
+    await enrich(r, [emit("pungli", "01JD0000000000000000000K01", sender="081299998888")])
     keys = [k.decode() async for k in r.scan_iter(match=REPEAT_PREFIX + "*")]
     assert keys and not any("081299998888" in k for k in keys)
     for k in keys:
@@ -70,7 +79,7 @@ async def test_keys_expire_and_hold_no_phone_number(r):
 async def test_empty_text_is_not_counted(r):
     enrich = repeat_counter(window_s=30, threshold=3)
     e = emit("  🙏 ", "01JD0000000000000000000E01")
-    await enrich(r, e)
+    await enrich(r, [e])
     assert e.ctx.repeat_count == 0
 
 
