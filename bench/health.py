@@ -18,12 +18,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiohttp import web
 
 from config.settings import Settings
 from gateway import metrics
-from gateway.app import build_app
 from gateway.health_model import HealthModel
+from tests.support.fixtures import GatewayUnderTest
 from tests.support.redis_proc import RedisProc
 
 CHANNELS = ("api", "sms", "meta", "facebook", "instagram", "twitter", "telegram", "email")
@@ -110,13 +109,8 @@ async def main(args: argparse.Namespace) -> None:
         model = HealthModel(settings, r)
         print(f"HealthModel.report() (6 cards, 4 weeks history): {await timed(model.report, 20):.1f} ms median")
 
-        app = build_app(settings, rp.url)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        url = f"http://{host}:{port}"
+        gw = await GatewayUnderTest(settings).start()
+        url = gw.url
         async with aiohttp.ClientSession() as s:
             async def get(path: str) -> None:
                 async with s.get(url + path, headers={"Authorization": "Bearer adm"}) as resp:
@@ -140,7 +134,7 @@ async def main(args: argparse.Namespace) -> None:
         stored = metrics.counter_value(snap, "lapor_channel_events", "api", "stored")
         expected = args.requests + 1000 + 150  # + warm-up + what the flush bench counted
         print(f"counted stored (api) after the run: {stored:.0f} (expected {expected})")
-        await runner.cleanup()
+        await gw.stop()
         await r.aclose()
     finally:
         rp.stop()

@@ -25,8 +25,8 @@ from channels.twitter.poller import MentionsPoller
 from channels.twitter.signature import sign
 from channels.twitter.tests.fakex import FakeX
 from config.settings import Settings
-from gateway.app import build_app
 from gateway.context import ctx_of
+from tests.support.fixtures import GatewayUnderTest
 from tests.support.redis_proc import RedisProc
 
 SECRET = "bench-consumer-secret"
@@ -126,29 +126,24 @@ async def main() -> None:
     settings = Settings(redis_url=rp.url, data_dir=tmp / "data", twitter_consumer_secret=SECRET,
                         twitter_bearer_token=fx.creds.bearer, twitter_user_id=OUR_ID, twitter_api_url=fx.url,
                         twitter_poll=False, twitter_backfill_s=0, log_level="warning")
-    app = build_app(settings, rp.url)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    gw = await GatewayUnderTest(settings).start()
     r = aioredis.Redis.from_url(rp.url)
     try:
-        wh1 = await bench_webhook(f"http://{host}:{port}", r, args.events, args.concurrency, args.batch)
+        wh1 = await bench_webhook(gw.url, r, args.events, args.concurrency, args.batch)
         print(f"webhook, {args.batch} event(s)/POST, {args.concurrency} concurrent: "
               f"{wh1['events_per_s']:.0f} events/s stored ({wh1['stored']:.0f} in {wh1['seconds']:.2f}s, "
               f"{wh1['posts_per_s']:.0f} POST/s, errors {wh1['errors']:.0f})")
-        wh2 = await bench_webhook(f"http://{host}:{port}", r, args.events, args.concurrency, 20,
+        wh2 = await bench_webhook(gw.url, r, args.events, args.concurrency, 20,
                                   offset=args.events)
         print(f"webhook, 20 events/POST, {args.concurrency} concurrent: "
               f"{wh2['events_per_s']:.0f} events/s stored ({wh2['stored']:.0f} in {wh2['seconds']:.2f}s, "
               f"errors {wh2['errors']:.0f})")
-        po = await bench_poller(app, fx, r, args.pages)
+        po = await bench_poller(gw.app, fx, r, args.pages)
         print(f"poller, 100 tweets/page: {po['pages_per_s']:.1f} pages/s = {po['tweets_per_s']:.0f} tweets/s stored "
               f"({po['pages']:.0f} pages in {po['seconds']:.2f}s)")
     finally:
         await r.aclose()
-        await runner.cleanup()
+        await gw.stop()
         await fx.stop()
         rp.stop()
 

@@ -1,4 +1,4 @@
-"""The labelled dev set meets the issue's targets (computed by bench/normalizer.py's evaluate())."""
+"""The labelled dev set meets the issue's targets (computed by bench/normalizer_eval.py's evaluate())."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("bench_normalizer", ROOT / "bench" / "normalizer.py")
+_spec = importlib.util.spec_from_file_location("bench_normalizer", ROOT / "bench" / "normalizer_eval.py")
 assert _spec and _spec.loader
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)

@@ -1,7 +1,7 @@
 """Normalizer evaluation on the labelled dev set, and records/s on one core.
 
-    .venv/bin/python bench/normalizer.py            # print the figures
-    .venv/bin/python bench/normalizer.py --write    # also rewrite bench/RESULTS-normalizer.md
+    .venv/bin/python bench/normalizer_eval.py            # print the figures
+    .venv/bin/python bench/normalizer_eval.py --write    # also rewrite bench/RESULTS-normalizer.md
 
 Metrics (per split: ``dev`` = pool used while writing the rules, ``heldout`` = never tuned on):
 classification accuracy; topic top-1 accuracy (messages with a topic label); province and
@@ -198,7 +198,7 @@ def main() -> None:
     for k, (wall, cpu) in rates.items():
         print(f"{k}: {wall:,.0f} records/s wall clock, {cpu:,.0f} records per CPU second")
     if args.write:
-        RESULTS.write_text(report(results, rates, "python bench/normalizer.py --write"), encoding="utf-8")
+        RESULTS.write_text(report(results, rates, "python bench/normalizer_eval.py --write"), encoding="utf-8")
 
 
 if __name__ == "__main__":

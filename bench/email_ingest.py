@@ -1,6 +1,6 @@
 """Email channel benchmark: emails/s parsed, and emails/s parsed + stored (raw-MIME endpoint, IMAP poller).
 
-    .venv/bin/python bench/email.py [--n 2000] [--imap-n 500] [--concurrency 16]
+    .venv/bin/python bench/email_ingest.py [--n 2000] [--imap-n 500] [--concurrency 16]
 
 Uses the real parts: a real redis-server on loopback, the real aiohttp app, a real pymap IMAP
 server. The mail mix is the channel's fixtures (plain, forwards of each client, HTML-only,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# this file is named email.py: as a script its folder would shadow the standard library's ``email``
+# run as a script: import the project from the repository root (bench/ itself holds no packages)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
@@ -29,6 +29,7 @@ from aiohttp import web  # noqa: E402
 from channels.email.mime import build  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from gateway.blobs import FileBlobStore  # noqa: E402
+from tests.support.fixtures import GatewayUnderTest  # noqa: E402
 from tests.support.redis_proc import RedisProc  # noqa: E402
 
 FIXTURES = ROOT / "channels" / "email" / "fixtures"
@@ -56,15 +57,9 @@ def bench_parse(mails: list[bytes], settings: Settings) -> float:
 
 
 async def bench_http(mails: list[bytes], settings: Settings, concurrency: int) -> float:
-    from gateway.app import build_app
 
-    app = build_app(settings, settings.redis_url or "")
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    url = f"http://{host}:{port}/channels/email/inbound"
+    gw = await GatewayUnderTest(settings).start()
+    url = f"{gw.url}/channels/email/inbound"
     headers = {"Authorization": "Bearer bench-token", "Content-Type": "message/rfc822"}
     queue = list(reversed(mails))
     statuses: dict[int, int] = {}
@@ -78,7 +73,7 @@ async def bench_http(mails: list[bytes], settings: Settings, concurrency: int) -
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
-    await runner.cleanup()
+    await gw.stop()
     assert statuses == {202: len(mails)}, statuses
     return len(mails) / elapsed
 

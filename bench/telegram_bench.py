@@ -1,6 +1,6 @@
 """Telegram channel throughput: updates/s stored (webhook and long polling), records/s dispatched.
 
-    .venv/bin/python -m bench.telegram [--updates 20000] [--connections 32]
+    .venv/bin/python -m bench.telegram_bench [--updates 20000] [--connections 32]
 
 1. webhook: the real gateway app in a child process (one process, real redis-server on loopback),
    a keep-alive aiohttp client POSTing real-shaped Updates with the secret header; counts what
