@@ -53,6 +53,16 @@ def default_respond(results: list[Accepted]) -> web.Response:
     })
 
 
+def record_respond(results: list[Accepted]) -> web.Response:
+    """The answer for a request that carries one complaint: its record id, 202 new / 200 duplicate."""
+    if len(results) != 1:
+        return default_respond(results)
+    res = results[0]
+    if res.duplicate:
+        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
+    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
+
+
 def wrap(endpoint: Endpoint) -> Any:
     """Turn an adapter ``Endpoint`` into an aiohttp handler."""
     channel = endpoint.channel

@@ -17,20 +17,10 @@ from channels.base import BadRequest, ChannelRequest, Endpoint, ParseOutcome, Un
 from channels.email.mime import build
 from config.settings import Settings
 from gateway.blobs import FileBlobStore
-from gateway.endpoint import default_respond
-from gateway.intake import Accepted
+from gateway.endpoint import record_respond
 
 PATH = "/channels/email/inbound"
 _TYPES = {"message/rfc822", "application/octet-stream", "text/plain", ""}
-
-
-def _respond(results: list[Accepted]) -> web.Response:
-    if len(results) != 1:
-        return default_respond(results)
-    res = results[0]
-    if res.duplicate:
-        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
-    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
@@ -49,7 +39,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         reason = result.skipped
         return ParseOutcome(skipped=Counter({reason: 1}),
                             respond=lambda _r: web.json_response({"status": "skipped", "reason": reason}))
-    return ParseOutcome(messages=result.messages, respond=_respond)
+    return ParseOutcome(messages=result.messages, respond=record_respond)
 
 
 def endpoints() -> list[Endpoint]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels.base import (
@@ -22,7 +21,7 @@ from channels.base import (
     require_bearer,
 )
 from config.settings import Settings
-from gateway.intake import Accepted
+from gateway.endpoint import record_respond
 from normalizer.models import Attachment, GeoPoint, InboundMessage, Sender
 
 PATH = "/channels/http/complaints"
@@ -127,13 +126,6 @@ def to_message(doc: ComplaintIn, raw: bytes) -> InboundMessage:
     )
 
 
-def _respond(results: list[Accepted]) -> web.Response:
-    res = results[0]
-    if res.duplicate:
-        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
-    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
-
-
 async def parse(req: ChannelRequest) -> ParseOutcome:
     require_bearer(req, Settings.secret(req.settings.http_token))
     ctype = req.request.content_type
@@ -144,7 +136,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         doc = ComplaintIn.model_validate(data)
     except ValidationError as exc:
         raise BadRequest("invalid complaint", details=_field_errors(exc)) from None
-    return ParseOutcome(messages=[to_message(doc, req.body)], respond=_respond)
+    return ParseOutcome(messages=[to_message(doc, req.body)], respond=record_respond)
 
 
 def endpoints() -> list[Endpoint]:
