@@ -1,10 +1,12 @@
-"""One wrapper for every channel handler: limits, errors, intake, answer, channel log, metrics.
+"""One wrapper for every channel handler: credentials, limits, errors, ingest, answer, channel log.
 
-Adapters stay small and alike because everything that is the same for all providers lives
-here: a body over the limit is 413 before it is parsed; adapter errors map to 4xx; the
-provider's success answer is built only after intake has stored every message of the batch;
-an unexpected parser failure stores the raw request in ``lapor:quarantine`` (202) rather than
-dropping it or answering 500 (which would make the provider retry forever).
+Adapters stay small and alike because everything that is the same for all providers lives here:
+a credential carried in headers/query is checked before the body is read; the body — inflated
+size included, for ``Content-Encoding: gzip/deflate`` — is read in bounded chunks and refused with
+413 as soon as it passes the endpoint's limit; adapter errors map to 4xx; the provider's success
+answer is built only after ingest has stored every message of the batch; an unexpected parser
+failure stores the raw request in ``lapor:quarantine`` (202) rather than dropping it or answering
+500 (which would make the provider retry forever). A refusal (``ChannelError``) never goes there.
 """
 
 from __future__ import annotations
@@ -13,28 +15,47 @@ import time
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from channels.base import ChannelError, ChannelRequest, Endpoint, ParseOutcome, PayloadTooLarge
-from gateway import keys, metrics
+from channels.core.inbound import (
+    BadRequest,
+    ChannelError,
+    ChannelRequest,
+    Endpoint,
+    ParseOutcome,
+    PayloadTooLarge,
+    default_respond,
+    record_respond,
+)
+from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable, tally
+from gateway import metrics
 from gateway.context import ctx_of
-from gateway.intake import REDIS_ERRORS, Accepted, IntakeUnavailable, quarantine_fields
 from gateway.logging import get_logger
 
+__all__ = ["body_limit", "default_respond", "read_body", "record_respond", "wrap"]
+
 log = get_logger("gateway.endpoint")
+CHUNK = 64 * 1024
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None:
-        if request.content_length > limit:
-            raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
-        return await request.read()
+    """The body as the adapter sees it (inflated if the client compressed it), at most ``limit`` bytes.
+
+    aiohttp inflates ``Content-Encoding`` in bounded steps as we read, so a compression bomb costs
+    at most ``limit`` + one chunk of memory before it is refused.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body exceeds {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except HttpProcessingError as exc:  # a broken gzip/deflate stream, a malformed chunked body
+        raise BadRequest(f"unreadable body: {exc.message or type(exc).__name__}") from None
     return b"".join(chunks)
 
 
@@ -45,62 +66,39 @@ def body_limit(endpoint: Endpoint, settings: Any) -> int:
     return endpoint.max_body or settings.max_body_bytes
 
 
-def default_respond(results: list[Accepted]) -> web.Response:
-    return web.json_response({
-        "status": "ok",
-        "accepted": sum(1 for r in results if not r.duplicate),
-        "duplicates": sum(1 for r in results if r.duplicate),
-    })
-
-
-def record_respond(results: list[Accepted]) -> web.Response:
-    """The answer for a request that carries one complaint: its record id, 202 new / 200 duplicate."""
-    if len(results) != 1:
-        return default_respond(results)
-    res = results[0]
-    if res.duplicate:
-        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
-    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
-
-
 def wrap(endpoint: Endpoint) -> Any:
     """Turn an adapter ``Endpoint`` into an aiohttp handler."""
     channel = endpoint.channel
 
     async def handler(request: web.Request) -> web.StreamResponse:
         ctx = ctx_of(request.app)
+        ingest = ctx.ingest
         t0 = time.perf_counter()
         limit = body_limit(endpoint, ctx.settings)
         status: int = 500
         error: str | None = None
         counts: dict[str, int] = {}
+        body = b""
         try:
-            body = await read_body(request, limit) if request.body_exists else b""
+            if endpoint.authenticate is not None:
+                endpoint.authenticate(ChannelRequest(request, b"", ctx.settings))
+            if request.body_exists:
+                body = await read_body(request, limit)
             outcome: ParseOutcome = await endpoint.parse(ChannelRequest(request, body, ctx.settings))
             if outcome.response is not None:
                 status = outcome.response.status
                 return outcome.response
-            for reason, n in outcome.skipped.items():
-                metrics.count(channel, f"skipped_{reason}", n)
-                counts[f"skipped_{reason}"] = n
+            ingest.skipped(channel, outcome.skipped)
+            counts.update({f"skipped_{reason}": n for reason, n in outcome.skipped.items()})
             results: list[Accepted] = []
             if outcome.messages:
-                metrics.count(channel, "received", len(outcome.messages))
                 try:
-                    results = await ctx.intake.accept(outcome.messages)
+                    results = await ingest.store(channel, outcome.messages, started=t0)
                 except IntakeUnavailable as exc:
-                    metrics.count(channel, "error", len(outcome.messages))
                     status, error = 503, str(exc)
                     return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
                                              headers={"Retry-After": "5"})
-                new = sum(1 for r in results if r.status == "new")
-                dup = sum(1 for r in results if r.status == "duplicate")
-                spooled = sum(1 for r in results if r.status == "spooled")
-                metrics.count(channel, "stored", new)
-                metrics.count(channel, "duplicate", dup)
-                metrics.count(channel, "spooled", spooled)
-                counts.update(stored=new, duplicates=dup, spooled=spooled)
-                metrics.ACCEPT_LATENCY.labels(channel).observe(time.perf_counter() - t0)
+                counts.update(tally(results))
             response = (outcome.respond or default_respond)(results)
             status = response.status
             return response
@@ -115,18 +113,15 @@ def wrap(endpoint: Endpoint) -> Any:
             error = f"parser failure: {type(exc).__name__}"
             log.exception("endpoint.parser_failure", channel=channel, error=type(exc).__name__)
             try:
-                await ctx.redis.xadd(keys.QUARANTINE_STREAM, quarantine_fields(  # type: ignore[arg-type]
-                    channel, f"{type(exc).__name__}: {exc}", locals().get("body", b""),
-                    request.content_type), maxlen=100_000, approximate=True)
+                await ingest.quarantine(channel, f"{type(exc).__name__}: {exc}", body, request.content_type)
             except REDIS_ERRORS:
                 status = 503
                 return web.json_response({"error": "temporarily unavailable, retry"}, status=503)
-            metrics.count(channel, "quarantined")
             status = 202
             return web.json_response({"status": "quarantined"}, status=202)
         finally:
-            ctx.channel_log.record(channel, status=status, latency_ms=(time.perf_counter() - t0) * 1000,
-                                   method=request.method, path=request.path, error=error, **counts)
+            ingest.log(channel, status=status, started=t0, method=request.method, path=request.path,
+                       error=error, **counts)
 
     handler.__name__ = f"{channel}_handler"
     return handler

@@ -17,36 +17,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
-import redis.exceptions
 
+from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable
 from gateway import keys
 from gateway.logging import get_logger
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.models import InboundMessage
 
+__all__ = ["REDIS_ERRORS", "Accepted", "Intake", "IntakeUnavailable"]
+
 log = get_logger("gateway.intake")
 
-Status = Literal["new", "duplicate", "spooled"]
-REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
 _LUA = resources.files("gateway").joinpath("intake.lua").read_text(encoding="utf-8")
 _MAX_LUA_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Accepted:
-    record_id: str
-    status: Status
-
-    @property
-    def duplicate(self) -> bool:
-        return self.status == "duplicate"
-
-
-class IntakeUnavailable(RuntimeError):
-    """Neither Redis nor the spool could take the message: the provider must retry (503)."""
 
 
 @dataclass
@@ -247,8 +233,3 @@ class Intake:
         self.stats.flushed += moved
         return moved
 
-
-def quarantine_fields(channel: str, reason: str, body: bytes, content_type: str | None) -> dict[str, Any]:
-    """Stream fields for a request we could not parse but must not drop."""
-    return {"channel": channel, "reason": reason[:500], "content_type": content_type or "",
-            "at": datetime.now(UTC).isoformat(), "body": body[:1_000_000]}

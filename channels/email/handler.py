@@ -13,18 +13,28 @@ from collections import Counter
 
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, ParseOutcome, UnsupportedMediaType, require_bearer
+from channels.core.inbound import (
+    BadRequest,
+    ChannelRequest,
+    Endpoint,
+    ParseOutcome,
+    UnsupportedMediaType,
+    record_respond,
+)
+from channels.core.verify import require_bearer
 from channels.email.mime import build
 from config.settings import Settings
 from gateway.blobs import FileBlobStore
-from gateway.endpoint import record_respond
 
 PATH = "/channels/email/inbound"
 _TYPES = {"message/rfc822", "application/octet-stream", "text/plain", ""}
 
 
-async def parse(req: ChannelRequest) -> ParseOutcome:
+def authenticate(req: ChannelRequest) -> None:
     require_bearer(req, Settings.secret(req.settings.email_token))
+
+
+async def parse(req: ChannelRequest) -> ParseOutcome:
     if req.request.content_type not in _TYPES:
         raise UnsupportedMediaType(f"expected message/rfc822, got {req.request.content_type}")
     if not req.body.strip():
@@ -43,4 +53,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="email", path=PATH, methods=("POST",), parse=parse, max_body="email_max_body_bytes")]
+    return [Endpoint(channel="email", path=PATH, methods=("POST",), parse=parse, max_body="email_max_body_bytes",
+                     authenticate=authenticate)]

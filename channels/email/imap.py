@@ -26,12 +26,12 @@ from typing import Any
 from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import LoginError
 
+from channels.core.ingest import OK
 from channels.email.mime import build
 from config.settings import Settings
 from gateway import keys, metrics
 from gateway.blobs import FileBlobStore
 from gateway.context import GatewayContext
-from gateway.intake import quarantine_fields
 from gateway.logging import get_logger
 from gateway.services import Service
 from normalizer.models import InboundMessage
@@ -68,7 +68,7 @@ def checkpoint_key(settings: Settings) -> str:
 
 class ImapPoller(Service):
     name = "imap"
-    channel = "imap"
+    channel = "email"
 
     def __init__(self, ctx: GatewayContext) -> None:
         super().__init__(ctx.redis)
@@ -275,8 +275,7 @@ class ImapPoller(Service):
             await self._ingest(client, uidvalidity, chunk, counts)
         if uids:
             log_counts: dict[str, Any] = dict(counts)
-            self.ctx.channel_log.record(self.channel, status=200, latency_ms=(time.perf_counter() - t0) * 1000,
-                                        method="FETCH", path=self.folder, **log_counts)
+            self.ctx.ingest.log(self.channel, status=OK, started=t0, method="FETCH", path=self.folder, **log_counts)
         return len(uids)
 
     async def _ingest(self, client: IMAPClient, uidvalidity: int, chunk: list[int], counts: Counter[str]) -> None:
@@ -296,24 +295,20 @@ class ImapPoller(Service):
                 raise  # blob store unavailable: retry the batch later, do not skip
             except Exception as exc:  # a parser bug: keep the raw mail for admins, never loop on it
                 log.exception("imap.parser_failure", uid=uid, error=type(exc).__name__)
-                fields: Any = quarantine_fields(self.channel, f"{type(exc).__name__}: {exc}", raw, "message/rfc822")
-                await self.redis.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
+                await self.ctx.ingest.quarantine(self.channel, f"{type(exc).__name__}: {exc}", raw,
+                                                 "message/rfc822")
                 counts["quarantined"] += 1
-                metrics.count(self.channel, "quarantined")
                 continue
             if result.skipped:
                 counts[f"skipped_{result.skipped}"] += 1
-                metrics.count(self.channel, f"skipped_{result.skipped}")
+                self.ctx.ingest.skipped(self.channel, {result.skipped: 1})
                 self.state["skipped"] += 1
             messages.extend(result.messages)
         if messages:
-            metrics.count(self.channel, "received", len(messages))
-            accepted = await self.ctx.intake.accept(messages, allow_spool=False)
+            accepted = await self.ctx.ingest.store(self.channel, messages, allow_spool=False)
             new = sum(1 for a in accepted if a.status == "new")
             dup = len(accepted) - new
             counts.update(stored=new, duplicates=dup)
-            metrics.count(self.channel, "stored", new)
-            metrics.count(self.channel, "duplicate", dup)
             self.state["stored"] += new
             self.state["duplicates"] += dup
         # only now, with every message of the chunk in Redis: checkpoint, then flag + move

@@ -11,17 +11,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from channels.base import (
+from channels.core.inbound import (
     BadRequest,
     ChannelRequest,
     Endpoint,
     ParseOutcome,
     UnsupportedMediaType,
     json_object,
-    require_bearer,
+    record_respond,
 )
+from channels.core.verify import require_bearer
 from config.settings import Settings
-from gateway.endpoint import record_respond
 from normalizer.models import Attachment, GeoPoint, InboundMessage, Sender
 
 PATH = "/channels/http/complaints"
@@ -126,8 +126,11 @@ def to_message(doc: ComplaintIn, raw: bytes) -> InboundMessage:
     )
 
 
-async def parse(req: ChannelRequest) -> ParseOutcome:
+def authenticate(req: ChannelRequest) -> None:
     require_bearer(req, Settings.secret(req.settings.http_token))
+
+
+async def parse(req: ChannelRequest) -> ParseOutcome:
     ctype = req.request.content_type
     if ctype not in ("application/json", "application/octet-stream", "") and not ctype.endswith("+json"):
         raise UnsupportedMediaType(f"expected application/json, got {ctype}")
@@ -140,4 +143,4 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="api", path=PATH, methods=("POST",), parse=parse)]
+    return [Endpoint(channel="api", path=PATH, methods=("POST",), parse=parse, authenticate=authenticate)]

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
+from channels.core.verify import hmac_hex, raw_bytes, require_signature
 from channels.meta.events import EntryContext, InvalidEvent, MetaChannel, from_change, from_messaging, when
 from config.settings import Settings
 from gateway.logging import get_logger
@@ -29,29 +30,22 @@ MAX_BODY = 8 * 1024 * 1024  # Meta batches up to 1000 updates; a few KB each at 
 _OBJECTS: dict[str, MetaChannel] = {"page": "facebook", "instagram": "instagram"}
 
 
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
 def sign(body: bytes, secret: str) -> str:
     """The ``X-Hub-Signature-256`` value Meta sends for ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac_hex(secret, body)
 
 
-def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
-    if not header:
-        return False
-    algo, _, given = header.strip().partition("=")
-    if algo.lower() != "sha256" or not given:
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
-
-
-def handshake(req: ChannelRequest) -> ParseOutcome:
-    """Subscription check: echo ``hub.challenge`` when mode and verify token are right."""
+async def handshake(req: ChannelRequest) -> ParseOutcome:
+    """Subscription check (``GET``): echo ``hub.challenge`` when mode and verify token are right."""
     expected = Settings.secret(req.settings.meta_verify_token)
     q = req.query
-    token = q.get("hub.verify_token", "")
+    token = raw_bytes(q.get("hub.verify_token", "")) or b""
     challenge = q.get("hub.challenge", "")
     if (expected is None or q.get("hub.mode") != "subscribe" or not challenge or len(challenge) > 200
-            or not hmac.compare_digest(token.encode(), expected.encode())):
+            or not hmac.compare_digest(token, expected.encode())):
         raise Forbidden("verification failed")
     return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))
 
@@ -113,13 +107,7 @@ def _event_raw(obj: str, entry: dict[str, Any], key: str, ev: Any) -> str:
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
-    if req.method == "GET":
-        return handshake(req)
-    secret = Settings.secret(req.settings.meta_app_secret)
-    if secret is None:
-        raise Forbidden("channel disabled")
-    if not signature_ok(req.body, req.headers.get("X-Hub-Signature-256"), secret):
-        raise Forbidden("missing or invalid X-Hub-Signature-256")
+    require_signature(req, SIGNATURE_HEADER, Settings.secret(req.settings.meta_app_secret))
     doc = json_object(req.body)
     if not isinstance(doc.get("object"), str) or not isinstance(doc.get("entry"), list):
         raise BadRequest("expected {\"object\": ..., \"entry\": [...]}")
@@ -128,4 +116,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel=CHANNEL, path=PATH, methods=("GET", "POST"), parse=parse, max_body=MAX_BODY)]
+    return [Endpoint(channel=CHANNEL, path=PATH, methods=("GET",), parse=handshake),
+            Endpoint(channel=CHANNEL, path=PATH, methods=("POST",), parse=parse, max_body=MAX_BODY)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import Endpoint
+from channels.core.inbound import Endpoint
 from config.settings import Settings
 
 

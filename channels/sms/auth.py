@@ -1,17 +1,15 @@
 """Shared-secret check for the SMS gateways (Kannel and Jasmin do not sign requests).
 
 The secret (``LAPOR_SMS_TOKEN``) arrives as the ``token`` query parameter or as the HTTP basic
-password; it is compared in constant time. Unset ⇒ the SMS endpoints refuse everyone (403).
+password; it is checked before the body is read. Unset ⇒ the SMS endpoints refuse everyone (403).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 from urllib.parse import unquote_to_bytes
 
-from channels.base import ChannelRequest, Forbidden, Unauthorized
+from channels.core.inbound import ChannelRequest
+from channels.core.verify import require_query_or_basic
 from config.settings import Settings
 
 
@@ -43,24 +41,7 @@ def form_params(body: bytes) -> dict[str, bytes]:
     return raw_params(body)
 
 
-def _basic_password(header: str | None) -> str | None:
-    if not header or not header.startswith("Basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2]
-
-
-def require_token(req: ChannelRequest, query: dict[str, bytes]) -> None:
-    expected = Settings.secret(req.settings.sms_token)
-    if expected is None:
-        raise Forbidden("channel disabled")
-    given = query.get("token")
-    candidate = given if given is not None else None
-    if candidate is None:
-        pw = _basic_password(req.headers.get("Authorization"))
-        candidate = pw.encode() if pw is not None else None
-    if candidate is None or not hmac.compare_digest(candidate, expected.encode()):
-        raise Unauthorized("missing or wrong SMS token")
+def require_token(req: ChannelRequest) -> None:
+    """The endpoints' ``authenticate`` step (query string or basic password, no body needed)."""
+    query = raw_params(req.request.rel_url.raw_query_string)
+    require_query_or_basic(req, query, "token", Settings.secret(req.settings.sms_token))

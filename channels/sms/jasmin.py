@@ -18,10 +18,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, ParseOutcome
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome
+from channels.core.ingest import Accepted
 from channels.sms import decoding, message
 from channels.sms.auth import form_params, raw_params, require_token, without_token
-from gateway.intake import Accepted
 
 PATH = "/channels/sms/jasmin"
 PROVIDER = "jasmin"
@@ -63,7 +63,6 @@ def _sar(tlvs: bytes | None) -> decoding.Concat | None:
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
     query = raw_params(req.request.rel_url.raw_query_string)
-    require_token(req, query)
     fields = dict(query)
     if req.method == "POST":
         ctype = req.request.content_type
@@ -105,4 +104,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoint() -> Endpoint:
-    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse, max_body=256 * 1024)
+    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse, authenticate=require_token,
+                    max_body=256 * 1024)

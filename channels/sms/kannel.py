@@ -15,10 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, ParseOutcome
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome
+from channels.core.ingest import Accepted
 from channels.sms import decoding, message
 from channels.sms.auth import form_params, raw_params, require_token, without_token
-from gateway.intake import Accepted
 
 PATH = "/channels/sms/kannel"
 PROVIDER = "kannel"
@@ -87,7 +87,6 @@ def _respond(results: list[Accepted]) -> web.Response:
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
     query = raw_params(req.request.rel_url.raw_query_string)
-    require_token(req, query)
     f = _fields(req, query)
     sender = f["from"].strip()
     if not sender:
@@ -117,4 +116,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoint() -> Endpoint:
-    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse, max_body=64 * 1024)
+    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse, authenticate=require_token,
+                    max_body=64 * 1024)

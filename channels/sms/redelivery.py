@@ -15,7 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from gateway.intake import REDIS_ERRORS
+from channels.core.ingest import REDIS_ERRORS
 
 
 def seen_key(digest: str) -> str:

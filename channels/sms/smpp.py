@@ -31,12 +31,12 @@ import redis.exceptions
 from smpplib.command import Command
 from ulid import ULID
 
+from channels.core.ingest import OK, REDIS_ERRORS, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
 from channels.sms import decoding, message, pdu
 from channels.sms.encoding import split
 from channels.sms.redelivery import RedeliveryFilter
-from gateway import keys, metrics
+from gateway import keys
 from gateway.context import GatewayContext
-from gateway.intake import REDIS_ERRORS, IntakeUnavailable
 from gateway.logging import get_logger
 from gateway.services import Service
 from normalizer.models import InboundMessage
@@ -273,7 +273,7 @@ class SmppService(Service):
         try:
             if (p.esm_class or 0) & RECEIPT_MASK:
                 self.stats["receipts"] += 1
-                metrics.count("sms", "skipped_receipt")
+                self.ctx.ingest.skipped("sms", {"receipt": 1})
                 outcome = "receipt"
             else:
                 status, outcome = await self._store(p, raw)
@@ -282,8 +282,9 @@ class SmppService(Service):
             status, outcome, error = pdu.ESME_RX_T_APPN, "error", type(exc).__name__
         with contextlib.suppress(Exception):
             await self._send(pdu.response(f"{p.command}_resp", p, status=status))
-        self.ctx.channel_log.record("sms", status=status, latency_ms=(time.perf_counter() - t0) * 1000,
-                                    method="deliver_sm", path="smpp", error=error, **{outcome: 1})
+        log_status = OK if status == pdu.ESME_ROK else UNAVAILABLE if outcome == "refused" else UPSTREAM_ERROR
+        self.ctx.ingest.log("sms", status=log_status, started=t0, method="deliver_sm", path="smpp",
+                            error=error, command_status=status, **{outcome: 1})
 
     async def _native_id(self, p: Command) -> str:
         """A fresh ULID, or the one minted for the same PDU seen within the window."""
@@ -292,19 +293,16 @@ class SmppService(Service):
     async def _store(self, p: Command, raw: bytes) -> tuple[int, str]:
         native_id = await self._native_id(p)
         msg = deliver_to_message(p, raw, native_id, self.settings.smpp_default_alphabet)
-        metrics.count("sms", "received")
         try:
-            res = await self.ctx.intake.accept([msg], allow_spool=self.settings.smpp_use_spool)
+            res = await self.ctx.ingest.store("sms", [msg], allow_spool=self.settings.smpp_use_spool)
         except IntakeUnavailable:
             self.stats["refused"] += 1
-            metrics.count("sms", "error")
             return pdu.ESME_RX_T_APPN, "refused"
         st = res[0].status
         if st == "duplicate":
             self.stats["duplicates"] += 1
         else:
             self.stats["delivered"] += 1
-        metrics.count("sms", {"new": "stored", "duplicate": "duplicate", "spooled": "spooled"}[st])
         return pdu.ESME_ROK, {"new": "stored", "duplicate": "duplicates", "spooled": "spooled"}[st]
 
     # ------------------------------------------------------------------ outbound (replies)

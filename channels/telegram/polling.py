@@ -23,15 +23,17 @@ import orjson
 from telegram import Bot
 from telegram import error as tg_error
 
+from channels.core.ingest import OK
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
-from gateway import keys, metrics
-from gateway.intake import quarantine_fields
+from gateway import keys
 from gateway.logging import get_logger
 from gateway.services import Service
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.telegram.polling")
+
+CHANNEL = "telegram"
 
 OFFSET_KEY = keys.state("telegram:offset")
 LEADER_KEY = keys.state("telegram:poller")
@@ -118,34 +120,26 @@ class TelegramPoller(Service):
         t0 = time.perf_counter()
         messages: list[InboundMessage] = []
         skipped: Counter[str] = Counter()
-        broken: list[dict[Any, Any]] = []
+        broken: list[tuple[str, bytes]] = []
         for upd in updates:
             try:
                 parsed = parse_update(upd, allow_groups=self.settings.telegram_allow_groups)
             except Exception as exc:
-                broken.append(quarantine_fields("telegram", f"{type(exc).__name__}: {exc}", orjson.dumps(upd),
-                                                "application/json"))
+                broken.append((f"{type(exc).__name__}: {exc}", orjson.dumps(upd)))
                 continue
             messages.extend(parsed.messages)
             skipped.update(parsed.skipped)
-        results = await self.ctx.intake.accept(messages, allow_spool=False) if messages else []
+        ingest = self.ctx.ingest
+        results = await ingest.store(CHANNEL, messages, allow_spool=False)
+        for reason, body in broken:  # before the offset moves: a crash re-polls, never loses them
+            await ingest.quarantine(CHANNEL, reason, body, "application/json")
         next_offset = max(int(u["update_id"]) for u in updates) + 1
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for fields in broken:
-                pipe.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
-            pipe.set(OFFSET_KEY, next_offset)
-            await pipe.execute()
+        await self.redis.set(OFFSET_KEY, next_offset)
         new = sum(1 for a in results if a.status == "new")
         dup = len(results) - new
-        metrics.count("telegram", "received", len(messages))
-        metrics.count("telegram", "stored", new)
-        metrics.count("telegram", "duplicate", dup)
-        metrics.count("telegram", "quarantined", len(broken))
-        for reason, n in skipped.items():
-            metrics.count("telegram", f"skipped_{reason}", n)
-        self.ctx.channel_log.record("telegram", status="poll", latency_ms=(time.perf_counter() - t0) * 1000,
-                                    method="getUpdates", path="polling", stored=new, duplicates=dup,
-                                    quarantined=len(broken), **{f"skipped_{k}": v for k, v in skipped.items()})
+        ingest.skipped(CHANNEL, skipped)
+        ingest.log(CHANNEL, status=OK, started=t0, method="getUpdates", path="polling", stored=new,
+                   duplicates=dup, quarantined=len(broken), **{f"skipped_{k}": v for k, v in skipped.items()})
         self.set_state("polling", offset=next_offset, last_batch=len(updates), last_poll_at=time.time())
         log.info("telegram.polled", updates=len(updates), stored=new, duplicates=dup)
         return len(updates)

@@ -1,24 +1,15 @@
 """``POST /channels/telegram/webhook``: verify the secret token, parse, let intake store.
 
 Telegram sends ``X-Telegram-Bot-Api-Secret-Token`` (set with ``setWebhook(secret_token=…)``) on
-every call; it is compared in constant time and a wrong or missing one is 403 with nothing
-stored. Updates that are not complaints (channel posts, group chats, stickers) are answered 200
-and counted as skipped, so Telegram does not retry them for a day.
+every call; it is checked before the body is read (missing 401, wrong 403, nothing stored).
+Updates that are not complaints (channel posts, group chats, stickers) are answered 200 and
+counted as skipped, so Telegram does not retry them for a day.
 """
 
 from __future__ import annotations
 
-import hmac
-
-from channels.base import (
-    BadRequest,
-    ChannelRequest,
-    Endpoint,
-    Forbidden,
-    ParseOutcome,
-    UnsupportedMediaType,
-    json_object,
-)
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome, UnsupportedMediaType, json_object
+from channels.core.verify import require_header
 from channels.telegram.updates import NotAnUpdate, parse_update
 from config.settings import Settings
 
@@ -27,16 +18,10 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def check_secret(req: ChannelRequest) -> None:
-    expected = Settings.secret(req.settings.telegram_secret)
-    if expected is None:
-        raise Forbidden("channel disabled")
-    got = req.headers.get(HEADER)
-    if got is None or not hmac.compare_digest(got.encode(), expected.encode()):
-        raise Forbidden("missing or wrong secret token")
+    require_header(req, HEADER, Settings.secret(req.settings.telegram_secret))
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
-    check_secret(req)
     ctype = req.request.content_type
     if ctype not in ("application/json", "application/octet-stream", ""):
         raise UnsupportedMediaType(f"expected application/json, got {ctype}")
@@ -50,4 +35,4 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="telegram", path=PATH, methods=("POST",), parse=parse)]
+    return [Endpoint(channel="telegram", path=PATH, methods=("POST",), parse=parse, authenticate=check_secret)]

@@ -27,11 +27,11 @@ import orjson
 import requests
 import tweepy
 
+from channels.core.ingest import OK, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
 from channels.twitter.api import MENTION_PARAMS, app_client
 from channels.twitter.convert import PROVIDER_POLL, InvalidEvent, tweet_message, view_from_v2
 from gateway import keys, metrics
 from gateway.context import GatewayContext
-from gateway.intake import IntakeUnavailable
 from gateway.logging import get_logger
 from gateway.services import Service
 from normalizer.models import InboundMessage
@@ -154,9 +154,9 @@ class MentionsPoller(Service):
         try:
             return await self._poll(user_id, t0)
         except Exception as exc:
-            self.ctx.channel_log.record("twitter", status=getattr(exc, "error_kind", "error"),
-                                        latency_ms=(time.perf_counter() - t0) * 1000, method="POLL",
-                                        path="mentions", error=f"{type(exc).__name__}: {exc}"[:200])
+            status = UNAVAILABLE if isinstance(exc.__cause__, IntakeUnavailable) else UPSTREAM_ERROR
+            self.ctx.ingest.log("twitter", status=status, started=t0, method="POLL", path="mentions",
+                                error=f"{getattr(exc, 'error_kind', 'error')}: {type(exc).__name__}: {exc}"[:200])
             raise
 
     async def _poll(self, user_id: str, t0: float) -> int:
@@ -196,7 +196,7 @@ class MentionsPoller(Service):
         stored = dup = 0
         for i in range(0, len(messages), STORE_CHUNK):
             try:
-                results = await self.ctx.intake.accept(messages[i:i + STORE_CHUNK], allow_spool=False)
+                results = await self.ctx.ingest.store("twitter", messages[i:i + STORE_CHUNK], allow_spool=False)
             except IntakeUnavailable as exc:
                 raise TransientError(f"intake unavailable: {exc}") from exc
             stored += sum(1 for r in results if r.status == "new")
@@ -205,13 +205,10 @@ class MentionsPoller(Service):
             await self.redis.set(CHECKPOINT_KEY, str(newest))
             since = newest
         self.polls += 1
-        metrics.count("twitter", "received", len(messages))
-        metrics.count("twitter", "stored", stored)
-        metrics.count("twitter", "duplicate", dup)
         if skipped:
-            metrics.count("twitter", "skipped_poll", skipped)
-        self.ctx.channel_log.record("twitter", status=200, latency_ms=(time.perf_counter() - t0) * 1000,
-                                    method="POLL", path="mentions", stored=stored, duplicates=dup, pages=pages)
+            self.ctx.ingest.skipped("twitter", {"poll": skipped})
+        self.ctx.ingest.log("twitter", status=OK, started=t0, method="POLL", path="mentions", stored=stored,
+                            duplicates=dup, pages=pages)
         self.state.update(error_kind=None)
         self.set_state("ok", since_id=since, last_poll_at=time.time(), last_pages=pages, last_stored=stored,
                        last_duplicates=dup, polls=self.polls)

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.base import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, Unauthorized, json_object
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
+from channels.core.verify import require_signature
 from channels.twitter.convert import (
     PROVIDER_WEBHOOK,
     InvalidEvent,
@@ -22,7 +23,7 @@ from channels.twitter.convert import (
     tweet_message,
     view_from_v1,
 )
-from channels.twitter.signature import crc_response, signature_ok
+from channels.twitter.signature import crc_response
 from config.settings import Settings
 from gateway.logging import get_logger
 from normalizer.models import InboundMessage
@@ -56,7 +57,8 @@ def _secret(req: ChannelRequest) -> str:
     return secret
 
 
-def _crc(req: ChannelRequest) -> ParseOutcome:
+async def crc(req: ChannelRequest) -> ParseOutcome:
+    """``GET …?crc_token=``: X's challenge, answered with the HMAC of the token."""
     secret = _secret(req)
     token = req.query.get("crc_token")
     if not token:
@@ -111,14 +113,8 @@ def _dms(events: list[Any], users: dict[str, Any], our_id: str, handle: str,
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
-    if req.method == "GET":
-        return _crc(req)
-    secret = _secret(req)
-    header = req.headers.get(SIGNATURE_HEADER)
-    if not header:
-        raise Unauthorized("missing x-twitter-webhooks-signature")
-    if not signature_ok(header, req.body, secret):
-        raise Forbidden("bad x-twitter-webhooks-signature")
+    require_signature(req, SIGNATURE_HEADER, Settings.secret(req.settings.twitter_consumer_secret),
+                      encoding="base64")
     data = json_object(req.body)
     settings = req.settings
     for_user = str(data.get("for_user_id") or "")
@@ -147,4 +143,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="twitter", path=PATH, methods=("GET", "POST"), parse=parse)]
+    return [Endpoint(channel="twitter", path=PATH, methods=("GET",), parse=crc),
+            Endpoint(channel="twitter", path=PATH, methods=("POST",), parse=parse)]

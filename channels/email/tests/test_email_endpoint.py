@@ -120,7 +120,7 @@ CASES = [
     Case("garbage bytes are stored and flagged", PATH, headers=AUTH, body=b"\xff\xfe\x00garbage\x80\x81 no headers",
          status=202, messages=[{"sender.id": "unknown", "reply_to": None}]),
     Case("wrong token", PATH, headers={**AUTH, "Authorization": "Bearer nope"}, fixture="citizen-plain.eml",
-         status=401),
+         status=403),
     Case("no token", PATH, headers={"Content-Type": "message/rfc822"}, fixture="citizen-plain.eml", status=401),
     Case("wrong content type", PATH, headers={**AUTH, "Content-Type": "application/json"}, body=b"{}", status=415),
     Case("empty body", PATH, headers=AUTH, body=b"  \r\n", status=400),

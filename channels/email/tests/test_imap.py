@@ -360,7 +360,7 @@ async def test_a_parser_bug_quarantines_the_mail_and_the_poller_goes_on(make_gat
     await until(lambda: _count(r, 1), what="the good mail")
     await until(lambda: _empty(mailbox), what="both archived")
     (_id, q), = await r.xrange("lapor:quarantine")
-    assert q[b"channel"] == b"imap" and b"parser bug" in q[b"reason"] and b"Jembatan gantung" in q[b"body"]
+    assert q[b"channel"] == b"email" and b"parser bug" in q[b"reason"] and b"Jembatan gantung" in q[b"body"]
     assert await r.xlen("lapor:inbound") == 1
 
 

@@ -39,7 +39,7 @@ CASES = [
          status=202, messages=[{"sender.kind": "email", "sender.id": "warga@example.id"}]),
     Case("id-only reporter", PATH, headers=AUTH, json=doc(id="a-3", reporter={"id": "nik-hash-1"}), status=202,
          messages=[{"sender.kind": "api", "sender.id": "nik-hash-1"}]),
-    Case("wrong token", PATH, headers={"Authorization": "Bearer nope"}, json=doc(), status=401),
+    Case("wrong token", PATH, headers={"Authorization": "Bearer nope"}, json=doc(), status=403),
     Case("no token", PATH, json=doc(), status=401),
     Case("basic instead of bearer", PATH, headers={"Authorization": "Basic dGVzdDp0ZXN0"}, json=doc(), status=401),
     Case("malformed JSON", PATH, headers={**AUTH, "Content-Type": "application/json"}, body=b'{"id": "x", ',

@@ -141,19 +141,19 @@ CASES = [
     Case("handshake with an absurd challenge", PATH, method="GET", status=403,
          query={"hub.mode": "subscribe", "hub.verify_token": TOKENS["meta_verify_token"], "hub.challenge": "9" * 500}),
     # signatures
-    Case("signature missing", PATH, headers=JSON, fixture="messenger-text.json", status=403),
+    Case("signature missing", PATH, headers=JSON, fixture="messenger-text.json", status=401),
     Case("signature invalid", PATH, headers={**JSON, "X-Hub-Signature-256": "sha256=" + "0" * 64},
          fixture="messenger-text.json", status=403),
     Case("signature with wrong secret", PATH, headers=JSON, fixture="messenger-text.json", status=403,
          sign=lambda b: {"X-Hub-Signature-256": sign(b, "not-the-app-secret")}),
-    Case("signature sha1 only", PATH, headers=JSON, fixture="messenger-text.json", status=403,
+    Case("signature sha1 only", PATH, headers=JSON, fixture="messenger-text.json", status=401,
          sign=lambda b: {"X-Hub-Signature": "sha1=" + "a" * 40}),
     Case("signature without prefix", PATH, headers=JSON, fixture="messenger-text.json", status=403,
          sign=lambda b: {"X-Hub-Signature-256": sign(b, SECRET).removeprefix("sha256=")}),
     Case("signature uppercase hex", PATH, headers=JSON, fixture="messenger-text.json",
          sign=lambda b: {"X-Hub-Signature-256": "sha256=" + sign(b, SECRET)[7:].upper()},
          messages=[{"native_id": "m_AbCdEf1234567890"}]),
-    Case("unsigned garbage is 403 before any parsing", PATH, headers=JSON, body=b"[not json", status=403),
+    Case("unsigned garbage is 401 before any parsing", PATH, headers=JSON, body=b"[not json", status=401),
     # bad bodies (validly signed: Meta would never send them, a bug or an attacker with the secret might)
     Case("malformed JSON", PATH, headers=JSON, body=b'{"object":"page","entry":[', sign=signed, status=400,
          response_contains="malformed JSON"),
@@ -216,9 +216,9 @@ async def counted(r, outcome: str) -> float:
 async def test_forged_requests_are_counted_and_not_stored(gateway, r):
     before = await counted(r, "rejected_auth")
     body = (FIXTURES / "feed-comment-add.json").read_bytes()
-    for headers in (JSON, {**JSON, "X-Hub-Signature-256": sign(body, "forged")}):
+    for headers, expected in ((JSON, 401), ({**JSON, "X-Hub-Signature-256": sign(body, "forged")}, 403)):
         status, _b, _h = await gateway.post(PATH, data=body, headers=headers)
-        assert status == 403
+        assert status == expected
     assert await counted(r, "rejected_auth") == before + 2
     assert await r.exists("lapor:inbound") == 0
 

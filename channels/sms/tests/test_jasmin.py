@@ -58,7 +58,7 @@ CASES = [
          messages=[{"part": {"ref": 9, "total": 3, "seq": 1}, "text": "awal"}]),
     Case("GET callback", PATH + "&" + form("j-get", b"lewat GET", 0), method="GET", response_equals="ACK/Jasmin",
          messages=[{"native_id": "jasmin:j-get", "text": "lewat GET"}]),
-    Case("wrong token", "/channels/sms/jasmin?token=nope", headers=FORM, body=form("j-x", b"x"), status=401,
+    Case("wrong token", "/channels/sms/jasmin?token=nope", headers=FORM, body=form("j-x", b"x"), status=403,
          stored=0),
     Case("missing id", PATH, headers=FORM, body="from=62812&to=1708&content=x&binary=78", status=400, stored=0),
     Case("binary not hex", PATH, headers=FORM, body=form("j-h", b"x").replace("binary=78", "binary=zz"),

@@ -92,9 +92,9 @@ CASES = [
          status=202, messages=[{"native_id": "kannel:k-form", "text": "Lewat form", "reply_to.thread": "tsel"}]),
     Case("get-url with %a-style text instead of bin", PATH + f"?token={TOKEN}&kid=k-text&from=081234567890&to=1708"
          "&text=Air+mati", method="GET", status=202, messages=[{"text": "Air mati", "sent_at": None}]),
-    Case("wrong token", get_url(kid="k-x", token="nope"), method="GET", status=401, stored=0),
+    Case("wrong token", get_url(kid="k-x", token="nope"), method="GET", status=403, stored=0),
     Case("no token", get_url(kid="k-y", token=None), method="GET", status=401, stored=0),
-    Case("wrong basic password", get_url(kid="k-z", token=None), method="GET", headers=basic("nope"), status=401),
+    Case("wrong basic password", get_url(kid="k-z", token=None), method="GET", headers=basic("nope"), status=403),
     Case("missing sender", PATH + f"?token={TOKEN}&kid=k-nf&bin=halo", method="GET", status=400, stored=0),
     Case("malformed UDH", get_url(kid="k-udh", udh=b"\x09\x00\x03"), method="GET", status=400, stored=0),
 ]

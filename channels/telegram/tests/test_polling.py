@@ -14,8 +14,16 @@ from redis.backoff import NoBackoff
 from channels.telegram.polling import OFFSET_KEY, TelegramPoller, polling_enabled, services
 from channels.telegram.tests.conftest import photo, text, update, wait_until
 from gateway.channel_log import ChannelLog
+from gateway.ingest import GatewayIngest
 from gateway.intake import Intake, IntakeUnavailable
 from gateway.services import read_states
+
+
+def service_ctx(settings, r, intake) -> SimpleNamespace:
+    """What a service gets from ``serve``: settings, Redis and the ingest path."""
+    chlog = ChannelLog(r, size=50, ttl_s=600)
+    return SimpleNamespace(settings=settings, redis=r, intake=intake, channel_log=chlog,
+                           ingest=GatewayIngest(intake, chlog, r))
 
 
 @pytest.fixture
@@ -23,7 +31,7 @@ async def poll_ctx(make_settings, r, bot_api, tmp_path):
     settings = make_settings(telegram_secret=None, telegram_api_url=bot_api.url, telegram_poll_timeout_s=0)
     intake = Intake(r, tmp_path / "spool", dedupe_ttl_s=3600)
     await intake.start()
-    ctx = SimpleNamespace(settings=settings, redis=r, intake=intake, channel_log=ChannelLog(r, size=50, ttl_s=600))
+    ctx = service_ctx(settings, r, intake)
     yield ctx
     await intake.close()
 
@@ -64,7 +72,7 @@ async def test_redis_down_does_not_advance_the_offset(poll_ctx, r, bot_api, tmp_
     bot_api.push(u)
     try:
         with pytest.raises(IntakeUnavailable):
-            await TelegramPoller(SimpleNamespace(**{**vars(poll_ctx), "intake": dead_intake})).poll_once()
+            await TelegramPoller(service_ctx(poll_ctx.settings, r, dead_intake)).poll_once()
     finally:
         await dead_intake.close()
         await dead.aclose()

@@ -69,7 +69,7 @@ CASES = [
          status=403),
     Case("secret with different case", PATH, headers={**SECRET, "X-Telegram-Bot-Api-Secret-Token":
                                                       "TEST-telegram-secret"}, fixture="text.json", status=403),
-    Case("missing secret", PATH, headers={"Content-Type": "application/json"}, fixture="text.json", status=403),
+    Case("missing secret", PATH, headers={"Content-Type": "application/json"}, fixture="text.json", status=401),
     Case("malformed JSON", PATH, headers=SECRET, body=b'{"update_id": 1, "message": ', status=400,
          response_contains="malformed JSON"),
     Case("JSON array", PATH, headers=SECRET, json=[fx("text.json")], status=400, response_contains="JSON object"),

@@ -106,7 +106,7 @@ async def test_failure_on_a_later_page_stores_nothing_and_keeps_checkpoint(gw, f
     assert fakex.calls("mentions")[-1]["query"]["since_id"] == "1992000000000000100"
     await gw.ctx.channel_log.flush()
     log = await gw.ctx.channel_log.recent("twitter")
-    assert any(e["status"] == "transient" and "503" in (e["error"] or "") for e in log)
+    assert any(e["status"] == 502 and "transient" in e["error"] and "503" in e["error"] for e in log)
     assert any(e["status"] == 200 and e.get("stored") == 4 and e.get("pages") == 2 for e in log)
 
 

@@ -1,14 +1,14 @@
-"""The contract every channel adapter follows (Courier-style).
+"""The contract every HTTP channel adapter follows (Courier-style).
 
 An adapter authenticates a provider request and parses it into ``InboundMessage``s. It does
-no Redis I/O and no business logic: the shared endpoint wrapper (``gateway.endpoint``) reads
-the body, enforces size limits, calls the adapter, stores the messages through intake,
-answers the provider only after that, and writes the channel log and metrics for every call.
+no Redis I/O and no business logic: the shared endpoint wrapper (``gateway.endpoint``) checks
+header/query credentials, reads the body within the endpoint's limit (inflated size included),
+calls the adapter, stores the messages through the ingest path, answers the provider only after
+that, and writes the channel log and metrics for every call.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from channels.core.ingest import Accepted
 from normalizer.models import InboundMessage
 
 if TYPE_CHECKING:
     from config.settings import Settings
-    from gateway.intake import Accepted
 
 
 class ChannelError(Exception):
@@ -58,7 +58,7 @@ class UnsupportedMediaType(ChannelError):
     status = 415
 
 
-Responder = Callable[[list["Accepted"]], web.StreamResponse]
+Responder = Callable[[list[Accepted]], web.StreamResponse]
 
 
 @dataclass
@@ -99,6 +99,7 @@ class ChannelRequest:
 
 
 Parser = Callable[[ChannelRequest], Awaitable[ParseOutcome]]
+Authenticator = Callable[[ChannelRequest], None]
 
 
 @dataclass(frozen=True)
@@ -110,20 +111,9 @@ class Endpoint:
     methods: tuple[str, ...]
     parse: Parser
     max_body: int | str | None = None  # None: the settings' default limit; str: name of a Settings field
-
-
-def bearer_ok(header: str | None, expected: str) -> bool:
-    """Constant-time check of ``Authorization: Bearer <token>``."""
-    if not header or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[7:].strip().encode(), expected.encode())
-
-
-def require_bearer(req: ChannelRequest, expected: str | None) -> None:
-    if expected is None:
-        raise Forbidden("channel disabled")
-    if not bearer_ok(req.headers.get("Authorization"), expected):
-        raise Unauthorized("missing or wrong bearer token")
+    # a credential carried in headers/query, checked before the body is read or inflated (the request
+    # it gets has an empty body); signature schemes (HMAC over the body) verify inside ``parse``
+    authenticate: Authenticator | None = None
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -139,3 +129,21 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 def json_answer(status: int, doc: dict[str, Any]) -> web.Response:
     return web.json_response(doc, status=status)
+
+
+def default_respond(results: list[Accepted]) -> web.Response:
+    return web.json_response({
+        "status": "ok",
+        "accepted": sum(1 for r in results if not r.duplicate),
+        "duplicates": sum(1 for r in results if r.duplicate),
+    })
+
+
+def record_respond(results: list[Accepted]) -> web.Response:
+    """The answer for a request that carries one complaint: its record id, 202 new / 200 duplicate."""
+    if len(results) != 1:
+        return default_respond(results)
+    res = results[0]
+    if res.duplicate:
+        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
+    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)

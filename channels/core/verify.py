@@ -1,0 +1,130 @@
+"""Credential checks for every inbound endpoint, with one policy.
+
+- channel not configured (no secret set): 403 ``channel disabled``;
+- credential absent or empty: 401;
+- credential present but wrong or malformed: 403.
+
+A credential is whatever bytes the client sent. Header values reach us as ``str`` decoded with
+``surrogateescape``; they are turned back into the exact bytes and compared with
+``hmac.compare_digest`` on bytes, so non-ASCII, non-UTF-8, empty, huge or badly encoded values
+are refused like any other wrong value and never raise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from channels.core.inbound import ChannelRequest, Forbidden, Unauthorized
+
+_DIGESTS: dict[bytes, Callable[..., Any]] = {b"sha256": hashlib.sha256, b"sha1": hashlib.sha1}
+
+
+def raw_bytes(value: str | bytes | None) -> bytes | None:
+    """The bytes a client sent for a header/query value (``None`` stays ``None``)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # lone surrogates outside the escape range: still just bytes
+        return value.encode("utf-8", "surrogatepass")
+
+
+def check(given: bytes | None, expected: str | None, what: str) -> None:
+    """Apply the policy to one presented credential against the configured secret."""
+    if expected is None:
+        raise Forbidden("channel disabled")
+    if not given:
+        raise Unauthorized(f"missing {what}")
+    if not hmac.compare_digest(given, expected.encode("utf-8", "surrogateescape")):
+        raise Forbidden(f"wrong {what}")
+
+
+def _scheme(header: bytes | None, scheme: bytes) -> bytes | None:
+    """The credential after ``<scheme> `` (scheme case-insensitive); ``None`` if another scheme."""
+    if not header:
+        return None
+    name, _, rest = header.strip().partition(b" ")
+    if name.lower() != scheme.lower():
+        return None
+    return rest.strip()
+
+
+def bearer(headers: Mapping[str, str]) -> bytes | None:
+    """The token of ``Authorization: Bearer <token>``, as bytes."""
+    return _scheme(raw_bytes(headers.get("Authorization")), b"Bearer")
+
+
+_MALFORMED = b"\x00malformed"  # never equal to a secret compared by ``check`` (an env value has no NUL)
+
+
+def basic_password(headers: Mapping[str, str]) -> bytes | None:
+    """The password of ``Authorization: Basic base64(user:password)``, as bytes.
+
+    Absent or another scheme ⇒ ``None``; bad base64 or no ``:`` ⇒ a value that matches nothing.
+    """
+    cred = _scheme(raw_bytes(headers.get("Authorization")), b"Basic")
+    if cred is None:
+        return None
+    try:
+        decoded = base64.b64decode(cred, validate=True)
+    except (binascii.Error, ValueError):
+        return _MALFORMED
+    _user, sep, password = decoded.partition(b":")
+    return password if sep else _MALFORMED
+
+
+def require_bearer(req: ChannelRequest, expected: str | None) -> None:
+    check(bearer(req.headers), expected, "bearer token")
+
+
+def require_header(req: ChannelRequest, header: str, expected: str | None) -> None:
+    """A shared secret sent as-is in ``header`` (e.g. Telegram's secret-token header)."""
+    check(raw_bytes(req.headers.get(header)), expected, header)
+
+
+def require_query_or_basic(req: ChannelRequest, query: Mapping[str, bytes], name: str,
+                           expected: str | None) -> None:
+    """A shared secret as the ``name`` query parameter or, failing that, the HTTP basic password."""
+    given = query.get(name)
+    if given is None:
+        given = basic_password(req.headers)
+    check(given, expected, f"{name} (query or basic password)")
+
+
+def hmac_hex(secret: str, body: bytes, algo: str = "sha256") -> str:
+    """``<algo>=<hex HMAC of body>`` — the form Meta (and many others) put in a signature header."""
+    return f"{algo}=" + hmac.new(secret.encode(), body, _DIGESTS[algo.encode()]).hexdigest()
+
+
+def hmac_b64(secret: str, body: bytes) -> str:
+    """``sha256=<base64 HMAC-SHA256 of body>`` — X's form."""
+    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def require_signature(req: ChannelRequest, header: str, secret: str | None, *,
+                      encoding: str = "hex", algos: tuple[str, ...] = ("sha256",)) -> None:
+    """An HMAC of the raw body keyed with ``secret``, sent as ``<algo>=<digest>`` in ``header``.
+
+    ``encoding``: ``hex`` (case-insensitive) or ``base64``. Runs after the (bounded) body read.
+    """
+    if secret is None:
+        raise Forbidden("channel disabled")
+    given = raw_bytes(req.headers.get(header))
+    if not given or not given.strip():
+        raise Unauthorized(f"missing {header}")
+    algo, _, digest = given.strip().partition(b"=")
+    algo = algo.lower()
+    if algo.decode("latin-1") not in algos or algo not in _DIGESTS or not digest:
+        raise Forbidden(f"wrong {header}")
+    mac = hmac.new(secret.encode("utf-8", "surrogateescape"), req.body, _DIGESTS[algo]).digest()
+    if encoding == "hex":
+        ok = hmac.compare_digest(mac.hex().encode(), digest.strip().lower())
+    else:
+        ok = hmac.compare_digest(base64.b64encode(mac), digest.strip())
+    if not ok:
+        raise Forbidden(f"wrong {header}")

@@ -1,0 +1,69 @@
+"""The gateway's ``Ingest``: intake + metrics + channel log + quarantine, shared by every channel.
+
+The HTTP endpoint wrapper and every poller/bind call this one object, so counters, channel-log
+rows and quarantine entries look the same whichever way a message arrived.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from channels.core.ingest import Accepted, IntakeUnavailable, tally
+from gateway import keys, metrics
+from gateway.channel_log import ChannelLog
+from gateway.intake import Intake
+from normalizer.models import InboundMessage
+
+QUARANTINE_MAXLEN = 100_000
+QUARANTINE_BODY_MAX = 1_000_000
+
+
+def quarantine_fields(channel: str, reason: str, body: bytes, content_type: str | None) -> dict[str, Any]:
+    """Stream fields for a request we could not parse but must not drop."""
+    return {"channel": channel, "reason": reason[:500], "content_type": content_type or "",
+            "at": datetime.now(UTC).isoformat(), "body": body[:QUARANTINE_BODY_MAX]}
+
+
+class GatewayIngest:
+    def __init__(self, intake: Intake, channel_log: ChannelLog, r: aioredis.Redis) -> None:
+        self.intake = intake
+        self.channel_log = channel_log
+        self.redis = r
+
+    async def store(self, channel: str, messages: Sequence[InboundMessage], *,
+                    allow_spool: bool = True, started: float | None = None) -> list[Accepted]:
+        if not messages:
+            return []
+        metrics.count(channel, "received", len(messages))
+        try:
+            results = await self.intake.accept(messages, allow_spool=allow_spool)
+        except IntakeUnavailable:
+            metrics.count(channel, "error", len(messages))
+            raise
+        counts = tally(results)
+        metrics.count(channel, "stored", counts["stored"])
+        metrics.count(channel, "duplicate", counts["duplicates"])
+        metrics.count(channel, "spooled", counts["spooled"])
+        if started is not None:
+            metrics.ACCEPT_LATENCY.labels(channel).observe(time.perf_counter() - started)
+        return results
+
+    def skipped(self, channel: str, counts: Mapping[str, int]) -> None:
+        for reason, n in counts.items():
+            metrics.count(channel, f"skipped_{reason}", n)
+
+    async def quarantine(self, channel: str, reason: str, body: bytes, content_type: str | None) -> None:
+        fields = quarantine_fields(channel, reason, body, content_type)
+        await self.redis.xadd(keys.QUARANTINE_STREAM, fields,  # type: ignore[arg-type]
+                              maxlen=QUARANTINE_MAXLEN, approximate=True)
+        metrics.count(channel, "quarantined")
+
+    def log(self, channel: str, *, status: int, started: float, method: str, path: str,
+            error: str | None = None, **counts: Any) -> None:
+        self.channel_log.record(channel, status=status, latency_ms=(time.perf_counter() - started) * 1000,
+                                method=method, path=path, error=error, **counts)
