@@ -1,21 +1,21 @@
-"""Where the gateway finds the channel adapters.
+"""Where the gateway finds the channels: one list of packages, each declaring ``SPEC``.
 
-Each channel package may expose, at module level:
-
-- ``endpoints() -> list[Endpoint]``: HTTP routes (webhooks, callbacks);
-- ``services(ctx) -> list[Service]``: long-running pollers/binds started by ``serve``;
-- ``senders(settings) -> dict[str, AckSender]``: outbound senders keyed by ``reply_to.channel``;
-- ``preprocessors(settings) -> list[Preprocessor]``: dispatcher hooks (reassembly, threads).
+Routes, services, senders, preprocessors, the settings status report and the dashboard cards
+are all derived from the specs (``channels.core.spec.ChannelSpec``). Adding a channel is adding
+its package name here.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 from typing import Any
 
-CHANNEL_PACKAGES = (
-    "channels.http",
+from channels.core.inbound import Endpoint
+from channels.core.spec import ChannelSpec
+from config.settings import ChannelStatus
+
+CHANNEL_PACKAGES: tuple[str, ...] = (
+    "channels.api",
     "channels.sms",
     "channels.meta",
     "channels.twitter",
@@ -24,46 +24,45 @@ CHANNEL_PACKAGES = (
 )
 
 
-def modules() -> list[ModuleType]:
+def specs() -> list[ChannelSpec]:
     out = []
     for name in CHANNEL_PACKAGES:
-        try:
-            out.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real missing dependency inside the channel: fail loudly
-                raise
+        spec = importlib.import_module(name).SPEC
+        if not isinstance(spec, ChannelSpec):
+            raise TypeError(f"{name}.SPEC is not a ChannelSpec")
+        out.append(spec)
     return out
 
 
-def collect(attr: str, *args: Any) -> list[Any]:
-    """Call ``attr(*args)`` on every channel module that has it; flatten lists, keep dicts."""
-    out: list[Any] = []
-    for mod in modules():
-        fn = getattr(mod, attr, None)
-        if fn is None:
-            continue
-        value = fn(*args)
-        if isinstance(value, dict):
-            out.append(value)
-        else:
-            out.extend(value)
-    return out
+def endpoints() -> list[Endpoint]:
+    return [ep for spec in specs() for ep in spec.endpoints()]
 
 
-def endpoints() -> list[Any]:
-    return collect("endpoints")
+def services(ctx: Any) -> list[Any]:
+    return [svc for spec in specs() for svc in spec.services(ctx)]
 
 
 def senders(settings: Any) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for d in collect("senders", settings):
-        merged.update(d)
+    for spec in specs():
+        merged.update(spec.senders(settings))
     return merged
 
 
 def preprocessors(settings: Any) -> list[Any]:
-    return collect("preprocessors", settings)
+    return [p for spec in specs() for p in spec.preprocessors(settings)]
 
 
-def services(ctx: Any) -> list[Any]:
-    return collect("services", ctx)
+def statuses(settings: Any) -> list[ChannelStatus]:
+    """Which channel parts are enabled, and for the disabled ones which ``LAPOR_`` variable is missing."""
+    return [st for spec in specs() for st in spec.statuses(settings)]
+
+
+def cards() -> dict[str, tuple[str, ...]]:
+    """Dashboard card (the channel key) -> the metric channels that feed it."""
+    return {spec.key: spec.card_sources for spec in specs()}
+
+
+def status_cards() -> dict[str, str]:
+    """Status-report name (``statuses()``) -> its card."""
+    return {e.name: spec.key for spec in specs() for e in spec.enabled_by}

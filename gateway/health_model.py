@@ -22,6 +22,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from channels import registry
 from config.settings import Settings
 from gateway import metrics
 from gateway.intake import REDIS_ERRORS
@@ -31,18 +32,16 @@ STATES = ("ok", "degraded", "failing", "silent", "disabled")
 SEVERITY = {"disabled": 0, "ok": 1, "degraded": 2, "silent": 3, "failing": 4}
 ALARM_STATES = ("failing", "silent")
 
-# a dashboard card per channel; the metric channels that feed it (adapters count under the endpoint's
-# channel, the dispatcher under the record's channel, e.g. Meta's records are facebook/instagram)
-CARDS: dict[str, tuple[str, ...]] = {
-    "api": ("api",),
-    "sms": ("sms",),
-    "meta": ("meta", "facebook", "instagram"),
-    "twitter": ("twitter",),
-    "telegram": ("telegram",),
-    "email": ("email", "imap"),
-}
-STATUS_CARD = {"imap": "email"}  # settings.channel_statuses() name -> card
-CARD_OF_METRIC = {m: card for card, ms in CARDS.items() for m in ms}
+
+
+def cards() -> dict[str, tuple[str, ...]]:
+    """A dashboard card per channel (its spec's key) and the metric channels that feed it (adapters
+    count under the channel key, the dispatcher under the record's channel, e.g. facebook/instagram)."""
+    return registry.cards()
+
+
+def card_of_metric() -> dict[str, str]:
+    return {m: card for card, ms in cards().items() for m in ms}
 
 WINDOWS_MIN = (15, 30, 60, 120, 180, 360)  # candidate look-back windows for "silent"
 MIN_EXPECTED = 5.0  # a window must expect this many messages before zero of them means something
@@ -140,8 +139,9 @@ class HealthModel:
 
     def _cards(self) -> dict[str, tuple[bool, list[str]]]:
         cards: dict[str, tuple[bool, list[str]]] = {}
+        status_card = registry.status_cards()
         for st in self.settings.channel_statuses():
-            card = STATUS_CARD.get(st.name, st.name)
+            card = status_card.get(st.name, st.name)
             enabled, reasons = cards.get(card, (False, []))
             cards[card] = (enabled or st.enabled, [*reasons, st.reason])
         return cards
@@ -177,7 +177,7 @@ class HealthModel:
     # ------------------------------------------------------------------------------------ channel
     async def _channel(self, card: str, enabled: bool, reasons: list[str], services: dict[str, dict[str, Any]],
                        now: float) -> ChannelHealth:
-        sources = CARDS.get(card, (card,))
+        sources = cards().get(card, (card,))
         window_s = self.settings.health_window_s
         recent: Counter[str] = Counter()
         minutes_by_source = {}
@@ -199,8 +199,9 @@ class HealthModel:
             score = await self.redis.zscore(metrics.LAST_SEEN, src)
             if score is not None:
                 last = max(last or 0.0, float(score))
+        of_metric = card_of_metric()
         svc = [dict(s) for s in services.values()
-               if CARD_OF_METRIC.get(str(s.get("channel")), s.get("channel")) == card]
+               if of_metric.get(str(s.get("channel")), s.get("channel")) == card]
         h = ChannelHealth(card, "ok", "", "", enabled, last, vol24, dict(recent), dict(day), svc)
         if not enabled:
             h.state, h.reason = "disabled", "; ".join(r for r in reasons if r.startswith("disabled"))

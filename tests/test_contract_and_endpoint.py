@@ -7,7 +7,7 @@ import json
 import pytest
 from aiohttp import web
 
-from channels.base import Endpoint, ParseOutcome
+from channels.core.inbound import Endpoint, ParseOutcome
 from gateway import keys
 from gateway.endpoint import wrap
 from normalizer.contract import ContractViolation, schema, validate_record

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from channels.email.handler import endpoints
-from channels.email.imap import services
+from channels.core.spec import ChannelSpec, Enablement
+from channels.email.inbound import endpoints
+from channels.email.service import services
 from channels.email.smtp import senders
 from channels.email.threads import preprocessors
 
-__all__ = ["endpoints", "preprocessors", "senders", "services"]
+SPEC = ChannelSpec(
+    key="email", package=__name__, records=("email",), identity_kinds=("email",),
+    providers=("mta", "imap"), labels={"email": "email"},
+    enabled_by=(Enablement("email", ("email_token",)),
+                Enablement("imap", ("imap_host", "imap_user", "imap_password"))),
+    endpoints=endpoints, services=services, senders=senders, preprocessors=preprocessors,
+)
+
+__all__ = ["SPEC", "endpoints", "preprocessors", "senders", "services"]

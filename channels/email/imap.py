@@ -27,13 +27,12 @@ from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import LoginError
 
 from channels.core.ingest import OK
+from channels.core.service import Service, ServiceContext
 from channels.email.mime import build
 from config.settings import Settings
 from gateway import keys, metrics
 from gateway.blobs import FileBlobStore
-from gateway.context import GatewayContext
 from gateway.logging import get_logger
-from gateway.services import Service
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.email.imap")
@@ -70,7 +69,7 @@ class ImapPoller(Service):
     name = "imap"
     channel = "email"
 
-    def __init__(self, ctx: GatewayContext) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx.redis)
         self.ctx = ctx
         self.settings = ctx.settings
@@ -321,6 +320,3 @@ class ImapPoller(Service):
 def imap_configured(settings: Settings) -> bool:
     return bool(settings.imap_host and settings.imap_user and Settings.secret(settings.imap_password))
 
-
-def services(ctx: Any) -> list[Service]:
-    return [ImapPoller(ctx)] if imap_configured(ctx.settings) else []

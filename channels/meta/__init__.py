@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.core.spec import ChannelSpec, Enablement
 from channels.meta.enrich import MetaEnricher
+from channels.meta.inbound import endpoints
 from channels.meta.revisions import RevisionHook
 from channels.meta.send_api import SendApi
-from channels.meta.webhook import endpoints
 from config.settings import Settings
 
-__all__ = ["endpoints", "preprocessors", "senders"]
+__all__ = ["SPEC", "endpoints", "preprocessors", "senders"]
 
 
 def senders(settings: Settings) -> dict[str, Any]:
@@ -28,3 +29,11 @@ def senders(settings: Settings) -> dict[str, Any]:
 def preprocessors(settings: Settings) -> list[Any]:
     """Edits/removals are filed first; mentions and (optionally) media are fetched from Graph."""
     return [RevisionHook(), MetaEnricher(settings)]
+
+
+SPEC = ChannelSpec(
+    key="meta", package=__name__, records=("facebook", "instagram"), identity_kinds=("facebook", "instagram"),
+    providers=("meta",), labels={"facebook": "Facebook", "instagram": "Instagram"},
+    enabled_by=(Enablement("meta", ("meta_app_secret", "meta_verify_token")),),
+    endpoints=endpoints, senders=senders, preprocessors=preprocessors,
+)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.core.inbound import Endpoint
+from channels.core.spec import ChannelSpec, Enablement
+from channels.sms.inbound import endpoints
+from channels.sms.service import services
 from config.settings import Settings
-
-
-def endpoints() -> list[Endpoint]:
-    from channels.sms import jasmin, kannel
-
-    return [kannel.endpoint(), jasmin.endpoint()]
-
-
-def services(ctx: Any) -> list[Any]:
-    from channels.sms.smpp import SmppService
-
-    if not ctx.settings.smpp_host or not ctx.settings.smpp_system_id:
-        return []
-    return [SmppService(ctx)]
 
 
 def senders(settings: Settings) -> dict[str, Any]:
@@ -32,3 +20,13 @@ def preprocessors(settings: Settings) -> list[Any]:
     from channels.sms.multipart import SmsPreprocessor
 
     return [SmsPreprocessor(settings)]
+
+
+SPEC = ChannelSpec(
+    key="sms", package=__name__, records=("sms",), identity_kinds=("msisdn",),
+    providers=("kannel", "jasmin", "smpp"), labels={"sms": "SMS 1708"},
+    enabled_by=(Enablement("sms", ("sms_token",)),),
+    endpoints=endpoints, services=services, senders=senders, preprocessors=preprocessors,
+)
+
+__all__ = ["SPEC", "endpoints", "preprocessors", "senders", "services"]

@@ -32,13 +32,12 @@ from smpplib.command import Command
 from ulid import ULID
 
 from channels.core.ingest import OK, REDIS_ERRORS, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
+from channels.core.service import Service, ServiceContext
 from channels.sms import decoding, message, pdu
 from channels.sms.encoding import split
 from channels.sms.redelivery import RedeliveryFilter
 from gateway import keys
-from gateway.context import GatewayContext
 from gateway.logging import get_logger
-from gateway.services import Service
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.sms.smpp")
@@ -111,7 +110,7 @@ class SmppService(Service):
     name = "smpp"
     channel = "sms"
 
-    def __init__(self, ctx: GatewayContext) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx.redis)
         self.ctx = ctx
         self.settings = ctx.settings

@@ -1,8 +1,16 @@
 """Telegram bot channel: webhook or long polling, a short conversation, sendMessage acks."""
 
+from channels.core.spec import ChannelSpec, Enablement
 from channels.telegram.conversation import preprocessors
-from channels.telegram.polling import services
+from channels.telegram.inbound import endpoints
 from channels.telegram.send import senders
-from channels.telegram.webhook import endpoints
+from channels.telegram.service import services
 
-__all__ = ["endpoints", "preprocessors", "senders", "services"]
+SPEC = ChannelSpec(
+    key="telegram", package=__name__, records=("telegram",), identity_kinds=("telegram",),
+    providers=("telegram",), labels={"telegram": "Telegram"},
+    enabled_by=(Enablement("telegram", ("telegram_secret",)),),
+    endpoints=endpoints, services=services, senders=senders, preprocessors=preprocessors,
+)
+
+__all__ = ["SPEC", "endpoints", "preprocessors", "senders", "services"]

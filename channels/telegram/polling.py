@@ -24,11 +24,11 @@ from telegram import Bot
 from telegram import error as tg_error
 
 from channels.core.ingest import OK
+from channels.core.service import Service
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
 from gateway import keys
 from gateway.logging import get_logger
-from gateway.services import Service
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.telegram.polling")
@@ -157,11 +157,3 @@ def polling_enabled(settings: Any) -> bool:
         return False
     return Settings.secret(settings.telegram_secret) is None  # auto: poll when no webhook is set
 
-
-def services(ctx: Any) -> list[Service]:
-    from channels.telegram.webhook_info import WebhookMonitor, monitor_enabled
-
-    out: list[Service] = [TelegramPoller(ctx)] if polling_enabled(ctx.settings) else []
-    if not out and monitor_enabled(ctx.settings):
-        out.append(WebhookMonitor(ctx))
-    return out

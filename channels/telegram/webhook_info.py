@@ -19,11 +19,11 @@ from typing import Any
 from telegram import Bot
 from telegram import error as tg_error
 
+from channels.core.service import Service
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES
 from config.settings import Settings, load_settings
 from gateway.logging import scrub
-from gateway.services import Service
 
 
 class WebhookProblem(Exception):

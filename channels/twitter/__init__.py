@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.core.inbound import Endpoint
-from channels.twitter.webhook import endpoints as _webhook_endpoints
+from channels.core.spec import ChannelSpec, Enablement
+from channels.twitter.inbound import endpoints
+from channels.twitter.service import services
 from config.settings import Settings
-
-
-def endpoints() -> list[Endpoint]:
-    return _webhook_endpoints()
-
-
-def services(ctx: Any) -> list[Any]:
-    """The mentions poller, when polling is on and a bearer token is configured."""
-    settings: Settings = ctx.settings
-    if not settings.twitter_poll or not Settings.secret(settings.twitter_bearer_token):
-        return []
-    from channels.twitter.poller import MentionsPoller
-
-    return [MentionsPoller(ctx)]
 
 
 def senders(settings: Settings) -> dict[str, Any]:
@@ -33,3 +20,13 @@ def preprocessors(settings: Settings) -> list[Any]:
     from channels.twitter.threads import ThreadLinker
 
     return [ThreadLinker()]
+
+
+SPEC = ChannelSpec(
+    key="twitter", package=__name__, records=("twitter",), identity_kinds=("twitter",),
+    providers=("x-webhook", "x-poll"), labels={"twitter": "X @LAPOR1708"},
+    enabled_by=(Enablement("twitter", ("twitter_consumer_secret",)),),
+    endpoints=endpoints, services=services, senders=senders, preprocessors=preprocessors,
+)
+
+__all__ = ["SPEC", "endpoints", "preprocessors", "senders", "services"]

@@ -28,12 +28,11 @@ import requests
 import tweepy
 
 from channels.core.ingest import OK, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
+from channels.core.service import Service, ServiceContext
 from channels.twitter.api import MENTION_PARAMS, app_client
 from channels.twitter.convert import PROVIDER_POLL, InvalidEvent, tweet_message, view_from_v2
 from gateway import keys, metrics
-from gateway.context import GatewayContext
 from gateway.logging import get_logger
-from gateway.services import Service
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.twitter.poller")
@@ -79,7 +78,7 @@ class MentionsPoller(Service):
     name = "twitter-mentions"
     channel = "twitter"
 
-    def __init__(self, ctx: GatewayContext, client: tweepy.Client | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, client: tweepy.Client | None = None) -> None:
         super().__init__(ctx.redis)
         self.ctx = ctx
         self.settings = ctx.settings

@@ -17,7 +17,7 @@ from gateway import keys
 from gateway.admin.auth import COOKIE, AdminAuth, Principal
 from gateway.alerts import AlertWatcher, recent_alerts
 from gateway.context import ctx_of
-from gateway.health_model import CARDS, HealthModel, HealthReport
+from gateway.health_model import HealthModel, HealthReport, cards
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
 from gateway.metrics import Flusher
@@ -206,14 +206,14 @@ async def api_pipeline(request: web.Request, _p: Principal) -> web.StreamRespons
 @protected()
 async def api_channel_log(request: web.Request, _p: Principal) -> web.StreamResponse:
     card = request.match_info["channel"]
-    if card not in CARDS:
+    if card not in cards():
         return _json({"error": f"unknown channel {card}"}, 404)
     limit = max(1, min(200, int(request.query.get("limit", "50")) if request.query.get("limit", "").isdigit()
                        else 50))
     ctx = ctx_of(request.app)
     try:
         entries: list[dict[str, Any]] = []
-        for src in CARDS[card]:
+        for src in cards()[card]:
             entries += [dict(e, channel=src) for e in await ctx.channel_log.recent(src, limit)]
     except REDIS_ERRORS:
         return _json({"error": "redis unreachable"}, 503)

@@ -73,7 +73,7 @@ async def test_dashboard_in_chromium(gateway, rsync):
             for i in range(4):
                 status, _b, _h = await gateway.post(PATH, json=complaint(f"bad-{i}"),
                                                     headers={"Authorization": "Bearer old-secret"})
-                assert status == 401
+                assert status == 403
             await page.wait_for_selector('#card-api[data-state="failing"]', timeout=20_000)
             reason = await page.locator("#card-api .reason").first.text_content()
             assert reason is not None and "perlu kredensial baru" in reason

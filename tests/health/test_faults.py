@@ -10,11 +10,11 @@ import orjson
 from aiohttp import web
 from pydantic import SecretStr
 
+from channels.core.service import Service
 from gateway import metrics
 from gateway.admin import ADMIN_KEY
 from gateway.alerts import AlertWatcher, sinks_from
 from gateway.health_model import HealthModel
-from gateway.services import Service
 from tests.health.history import DAY, HOUR, office_hours, seed
 from tests.support.redis_proc import free_port
 
@@ -54,7 +54,7 @@ async def test_wrong_secret_fails_with_auth_reason_and_alerts_once(make_gateway,
     watcher = gw.app[ADMIN_KEY].watcher
     for i in range(5):
         status, _b, _h = await gw.post(PATH, json=complaint(i), headers={"Authorization": "Bearer test-http-token"})
-        assert status == 401
+        assert status == 403
     await metrics.flush(gw.ctx.redis)
     await watcher.evaluate()
     await watcher.evaluate()  # nothing changed: no second alert

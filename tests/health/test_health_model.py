@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from channels.core.service import Service
 from gateway import metrics
 from gateway.health_model import HealthModel
-from gateway.services import Service
 from tests.health.history import DAY, HOUR, office_hours, seed
 
 # Monday 2026-11-16 05:30 UTC = 12:30 WIB, and 20:30 UTC = 03:30 WIB (Tuesday)

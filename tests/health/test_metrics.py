@@ -38,7 +38,7 @@ def val(samples, metric, **labels) -> float:
 async def test_traffic_counts_by_outcome_and_latency(gateway, rsync):
     assert (await gateway.post(PATH, json=complaint(1), headers=AUTH))[0] == 202
     assert (await gateway.post(PATH, json=complaint(1), headers=AUTH))[0] == 200  # duplicate
-    assert (await gateway.post(PATH, json=complaint(2), headers={"Authorization": "Bearer wrong"}))[0] == 401
+    assert (await gateway.post(PATH, json=complaint(2), headers={"Authorization": "Bearer wrong"}))[0] == 403
     assert (await gateway.post(PATH, json={"id": "x"}, headers=AUTH))[0] == 400
     await gateway.start_worker()
     await asyncio.to_thread(wait_for_records, rsync, 1)
@@ -97,7 +97,7 @@ async def test_counts_survive_a_redis_outage(redis_proc, redis_url, r):
 
 
 async def test_service_state_gauge(gateway, r):
-    from gateway.services import Service
+    from channels.core.service import Service
 
     class Bind(Service):
         name = "smpp-test"

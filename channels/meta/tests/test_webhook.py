@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from channels.meta.webhook import PATH, sign
+from channels.meta.inbound import PATH, sign
 from tests.support.fixtures import TOKENS
 from tests.support.harness import Case, run_case
 

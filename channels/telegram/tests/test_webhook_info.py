@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import orjson
 import pytest
 
-from channels.telegram.polling import services
+from channels.telegram.service import services
 from channels.telegram.tests.conftest import text
 from channels.telegram.webhook_info import WebhookMonitor, set_webhook
 from gateway.services import read_states

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.twitter.convert import InvalidEvent, tweet_message, view_from_v2
-from channels.twitter.webhook import _dms, _tweets
+from channels.twitter.inbound import _dms, _tweets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MENTION = json.loads((FIXTURES / "aaa-mention.json").read_text())["tweet_create_events"][0]

@@ -28,7 +28,7 @@ from config.settings import Settings
 from gateway.logging import get_logger
 from normalizer.models import InboundMessage
 
-log = get_logger("channels.twitter.webhook")
+log = get_logger("channels.twitter.inbound")
 
 PATH = "/channels/twitter/webhook"
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"

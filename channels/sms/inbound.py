@@ -1,0 +1,10 @@
+"""The SMS channel's HTTP endpoints: the Kannel and Jasmin MO callbacks."""
+
+from __future__ import annotations
+
+from channels.core.inbound import Endpoint
+from channels.sms import jasmin, kannel
+
+
+def endpoints() -> list[Endpoint]:
+    return [kannel.endpoint(), jasmin.endpoint()]
