@@ -54,8 +54,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             if size > limit:
                 raise PayloadTooLarge(f"body exceeds {limit} bytes")
             chunks.append(chunk)
-    except HttpProcessingError as exc:  # a broken gzip/deflate stream, a malformed chunked body
-        raise BadRequest(f"unreadable body: {exc.message or type(exc).__name__}") from None
+    except (HttpProcessingError, web.RequestPayloadError) as exc:  # broken gzip/deflate, bad chunking
+        raise BadRequest(f"unreadable body: {type(exc).__name__}") from None
     return b"".join(chunks)
 
 
@@ -80,11 +80,15 @@ def wrap(endpoint: Endpoint) -> Any:
         counts: dict[str, int] = {}
         body = b""
         try:
-            if endpoint.authenticate is not None:
-                endpoint.authenticate(ChannelRequest(request, b"", ctx.settings))
+            auth = endpoint.authenticate
+            if auth is not None and auth.before_body:
+                auth(ChannelRequest(request, b"", ctx.settings))
             if request.body_exists:
                 body = await read_body(request, limit)
-            outcome: ParseOutcome = await endpoint.parse(ChannelRequest(request, body, ctx.settings))
+            req = ChannelRequest(request, body, ctx.settings)
+            if auth is not None and not auth.before_body:
+                auth(req)
+            outcome: ParseOutcome = await endpoint.parse(req)
             if outcome.response is not None:
                 status = outcome.response.status
                 return outcome.response

@@ -20,8 +20,7 @@ from channels.core.inbound import (
     json_object,
     record_respond,
 )
-from channels.core.verify import require_bearer
-from config.settings import Settings
+from channels.core.verify import Bearer
 from normalizer.models import Attachment, GeoPoint, InboundMessage, Sender
 
 PATH = "/channels/http/complaints"
@@ -126,10 +125,6 @@ def to_message(doc: ComplaintIn, raw: bytes) -> InboundMessage:
     )
 
 
-def authenticate(req: ChannelRequest) -> None:
-    require_bearer(req, Settings.secret(req.settings.http_token))
-
-
 async def parse(req: ChannelRequest) -> ParseOutcome:
     ctype = req.request.content_type
     if ctype not in ("application/json", "application/octet-stream", "") and not ctype.endswith("+json"):
@@ -143,4 +138,4 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="api", path=PATH, methods=("POST",), parse=parse, authenticate=authenticate)]
+    return [Endpoint(channel="api", path=PATH, methods=("POST",), parse=parse, authenticate=Bearer("http_token"))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -99,7 +99,18 @@ class ChannelRequest:
 
 
 Parser = Callable[[ChannelRequest], Awaitable[ParseOutcome]]
-Authenticator = Callable[[ChannelRequest], None]
+
+
+class Authenticator(Protocol):
+    """Checks a request's credential (``channels.core.verify``); raises ``Unauthorized``/``Forbidden``.
+
+    ``before_body``: the credential is in headers/query and is checked before the body is read
+    or inflated; otherwise (a signature over the body) after the bounded read, before parsing.
+    """
+
+    before_body: bool
+
+    def __call__(self, req: ChannelRequest) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -111,8 +122,7 @@ class Endpoint:
     methods: tuple[str, ...]
     parse: Parser
     max_body: int | str | None = None  # None: the settings' default limit; str: name of a Settings field
-    # a credential carried in headers/query, checked before the body is read or inflated (the request
-    # it gets has an empty body); signature schemes (HMAC over the body) verify inside ``parse``
+    # the credential check; ``None`` only for handshakes, which check their own token
     authenticate: Authenticator | None = None
 
 

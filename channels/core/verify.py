@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from channels.core.inbound import ChannelRequest, Forbidden, Unauthorized
@@ -128,3 +129,76 @@ def require_signature(req: ChannelRequest, header: str, secret: str | None, *,
         ok = hmac.compare_digest(base64.b64encode(mac), digest.strip())
     if not ok:
         raise Forbidden(f"wrong {header}")
+
+
+def secret_of(settings: Any, field: str) -> str | None:
+    """A configured secret by settings field name; ``None`` when unset or blank."""
+    value = getattr(settings, field)
+    if value is None:
+        return None
+    plain = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    return str(plain) or None
+
+
+# ---------------------------------------------------------------------------- endpoint authenticators
+# Each is an ``Endpoint.authenticate`` value that also says what it checks, so tests can forge
+# every malformed form of it for every endpoint. ``before_body``: the credential is in headers or
+# the query string, checked before the body is read (and inflated).
+
+
+@dataclass(frozen=True)
+class Bearer:
+    setting: str
+    before_body = True
+
+    def __call__(self, req: ChannelRequest) -> None:
+        require_bearer(req, secret_of(req.settings, self.setting))
+
+
+@dataclass(frozen=True)
+class SecretHeader:
+    header: str
+    setting: str
+    before_body = True
+
+    def __call__(self, req: ChannelRequest) -> None:
+        require_header(req, self.header, secret_of(req.settings, self.setting))
+
+
+@dataclass(frozen=True)
+class QueryOrBasic:
+    """The ``name`` query parameter (raw bytes) or the HTTP basic password."""
+
+    name: str
+    setting: str
+    before_body = True
+
+    def __call__(self, req: ChannelRequest) -> None:
+        from urllib.parse import unquote_to_bytes
+
+        given: bytes | None = None
+        for pair in req.request.rel_url.raw_query_string.split("&"):
+            key, sep, value = pair.partition("=")
+            if sep and unquote_to_bytes(key.replace("+", " ")) == self.name.encode():
+                given = unquote_to_bytes(value.replace("+", " "))
+                break
+        require_query_or_basic(req, {self.name: given} if given is not None else {}, self.name,
+                               secret_of(req.settings, self.setting))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An HMAC of the raw body in ``header``: checked after the bounded body read, before parsing."""
+
+    header: str
+    setting: str
+    encoding: str = "hex"
+    algos: tuple[str, ...] = ("sha256",)
+    before_body = False
+
+    def __call__(self, req: ChannelRequest) -> None:
+        require_signature(req, self.header, secret_of(req.settings, self.setting), encoding=self.encoding,
+                          algos=self.algos)
+
+
+Authenticator = Bearer | SecretHeader | QueryOrBasic | Signature

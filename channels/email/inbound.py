@@ -21,17 +21,12 @@ from channels.core.inbound import (
     UnsupportedMediaType,
     record_respond,
 )
-from channels.core.verify import require_bearer
+from channels.core.verify import Bearer
 from channels.email.mime import build
-from config.settings import Settings
 from gateway.blobs import FileBlobStore
 
 PATH = "/channels/email/inbound"
 _TYPES = {"message/rfc822", "application/octet-stream", "text/plain", ""}
-
-
-def authenticate(req: ChannelRequest) -> None:
-    require_bearer(req, Settings.secret(req.settings.email_token))
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
@@ -54,4 +49,4 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 def endpoints() -> list[Endpoint]:
     return [Endpoint(channel="email", path=PATH, methods=("POST",), parse=parse, max_body="email_max_body_bytes",
-                     authenticate=authenticate)]
+                     authenticate=Bearer("email_token"))]

@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 
 from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
-from channels.core.verify import hmac_hex, raw_bytes, require_signature
+from channels.core.verify import Signature, hmac_hex, raw_bytes
 from channels.meta.events import EntryContext, InvalidEvent, MetaChannel, from_change, from_messaging, when
 from config.settings import Settings
 from gateway.logging import get_logger
@@ -107,7 +107,6 @@ def _event_raw(obj: str, entry: dict[str, Any], key: str, ev: Any) -> str:
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
-    require_signature(req, SIGNATURE_HEADER, Settings.secret(req.settings.meta_app_secret))
     doc = json_object(req.body)
     if not isinstance(doc.get("object"), str) or not isinstance(doc.get("entry"), list):
         raise BadRequest("expected {\"object\": ..., \"entry\": [...]}")
@@ -117,4 +116,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 def endpoints() -> list[Endpoint]:
     return [Endpoint(channel=CHANNEL, path=PATH, methods=("GET",), parse=handshake),
-            Endpoint(channel=CHANNEL, path=PATH, methods=("POST",), parse=parse, max_body=MAX_BODY)]
+            Endpoint(channel=CHANNEL, path=PATH, methods=("POST",), parse=parse, max_body=MAX_BODY,
+                     authenticate=Signature(SIGNATURE_HEADER, "meta_app_secret"))]

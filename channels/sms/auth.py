@@ -1,16 +1,13 @@
 """Shared-secret check for the SMS gateways (Kannel and Jasmin do not sign requests).
 
 The secret (``LAPOR_SMS_TOKEN``) arrives as the ``token`` query parameter or as the HTTP basic
-password; it is checked before the body is read. Unset ⇒ the SMS endpoints refuse everyone (403).
+password (``channels.core.verify.QueryOrBasic``), checked before the body is read. Unset ⇒ the SMS
+endpoints refuse everyone (403). This module reads query strings and forms byte-exactly.
 """
 
 from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
-
-from channels.core.inbound import ChannelRequest
-from channels.core.verify import require_query_or_basic
-from config.settings import Settings
 
 
 def raw_params(raw: str | bytes) -> dict[str, bytes]:
@@ -39,9 +36,3 @@ def without_token(raw: str) -> str:
 
 def form_params(body: bytes) -> dict[str, bytes]:
     return raw_params(body)
-
-
-def require_token(req: ChannelRequest) -> None:
-    """The endpoints' ``authenticate`` step (query string or basic password, no body needed)."""
-    query = raw_params(req.request.rel_url.raw_query_string)
-    require_query_or_basic(req, query, "token", Settings.secret(req.settings.sms_token))

@@ -20,8 +20,9 @@ from aiohttp import web
 
 from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome
 from channels.core.ingest import Accepted
+from channels.core.verify import QueryOrBasic
 from channels.sms import decoding, message
-from channels.sms.auth import form_params, raw_params, require_token, without_token
+from channels.sms.auth import form_params, raw_params, without_token
 
 PATH = "/channels/sms/jasmin"
 PROVIDER = "jasmin"
@@ -104,5 +105,6 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoint() -> Endpoint:
-    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse, authenticate=require_token,
+    return Endpoint(channel="sms", path=PATH, methods=("GET", "POST"), parse=parse,
+                    authenticate=QueryOrBasic("token", "sms_token"),
                     max_body=256 * 1024)

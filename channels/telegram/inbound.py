@@ -9,16 +9,11 @@ counted as skipped, so Telegram does not retry them for a day.
 from __future__ import annotations
 
 from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome, UnsupportedMediaType, json_object
-from channels.core.verify import require_header
+from channels.core.verify import SecretHeader
 from channels.telegram.updates import NotAnUpdate, parse_update
-from config.settings import Settings
 
 PATH = "/channels/telegram/webhook"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def check_secret(req: ChannelRequest) -> None:
-    require_header(req, HEADER, Settings.secret(req.settings.telegram_secret))
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
@@ -35,4 +30,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 
 def endpoints() -> list[Endpoint]:
-    return [Endpoint(channel="telegram", path=PATH, methods=("POST",), parse=parse, authenticate=check_secret)]
+    return [Endpoint(channel="telegram", path=PATH, methods=("POST",), parse=parse,
+                     authenticate=SecretHeader(HEADER, "telegram_secret"))]

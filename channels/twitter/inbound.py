@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
-from channels.core.verify import require_signature
+from channels.core.verify import Signature
 from channels.twitter.convert import (
     PROVIDER_WEBHOOK,
     InvalidEvent,
@@ -113,8 +113,6 @@ def _dms(events: list[Any], users: dict[str, Any], our_id: str, handle: str,
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:
-    require_signature(req, SIGNATURE_HEADER, Settings.secret(req.settings.twitter_consumer_secret),
-                      encoding="base64")
     data = json_object(req.body)
     settings = req.settings
     for_user = str(data.get("for_user_id") or "")
@@ -144,4 +142,5 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 def endpoints() -> list[Endpoint]:
     return [Endpoint(channel="twitter", path=PATH, methods=("GET",), parse=crc),
-            Endpoint(channel="twitter", path=PATH, methods=("POST",), parse=parse)]
+            Endpoint(channel="twitter", path=PATH, methods=("POST",), parse=parse,
+                     authenticate=Signature(SIGNATURE_HEADER, "twitter_consumer_secret", encoding="base64"))]

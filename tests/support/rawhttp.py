@@ -1,0 +1,27 @@
+"""A raw HTTP/1.1 client: sends header bytes exactly as given (non-ASCII, non-UTF-8, huge),
+which ``aiohttp``'s client would normalise or refuse."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def raw_request(port: int, method: str, target: bytes, headers: list[tuple[bytes, bytes]],
+                      body: bytes = b"", timeout: float = 30) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = [method.encode() + b" " + target + b" HTTP/1.1", b"Host: 127.0.0.1", b"Connection: close",
+                b"Content-Length: " + str(len(body)).encode()]
+        head += [name + b": " + value for name, value in headers]
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
+    status_line, _, rest = data.partition(b"\r\n")
+    _headers, _, payload = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), payload
