@@ -4,6 +4,7 @@ which ``aiohttp``'s client would normalise or refuse."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 async def raw_request(port: int, method: str, target: bytes, headers: list[tuple[bytes, bytes]],
@@ -18,10 +19,8 @@ async def raw_request(port: int, method: str, target: bytes, headers: list[tuple
         data = await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
     status_line, _, rest = data.partition(b"\r\n")
     _headers, _, payload = rest.partition(b"\r\n\r\n")
     return int(status_line.split()[1]), payload
