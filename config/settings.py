@@ -251,6 +251,13 @@ class Settings(BaseSettings):
         return plain or None
 
     @property
+    def gateway_redis_url(self) -> str:
+        """The gateway's Redis for tools and senders: external, or the socket of the embedded one."""
+        if self.redis_url:
+            return self.redis_url
+        return f"unix://{(Path(self.data_dir) / 'redis' / 'redis.sock').resolve()}"
+
+    @property
     def blobs_path(self) -> Path:
         return Path(self.blob_dir) if self.blob_dir else Path(self.data_dir) / "blobs"
 

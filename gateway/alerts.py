@@ -24,15 +24,15 @@ import orjson
 import redis.asyncio as aioredis
 
 from config.settings import Settings
-from gateway import metrics
+from gateway import keys, metrics
 from gateway.health_model import ALARM_STATES, HealthModel, HealthReport
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
 
 log = get_logger("gateway.alerts")
 
-STATE_KEY = "lapor:alert:state"  # hash component -> last state seen
-LOG_KEY = "lapor:alert:log"  # list of sent alerts, newest first
+STATE_KEY = keys.ALERT_STATE  # hash component -> last state seen
+LOG_KEY = keys.ALERT_LOG  # list of sent alerts, newest first
 LOG_SIZE = 100
 
 # returns the previous state ("" when none) if the state changed, nil when it is the same

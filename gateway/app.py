@@ -10,6 +10,7 @@ from aiohttp import web
 
 from channels import registry
 from config.settings import Settings
+from gateway.admin import setup_admin
 from gateway.channel_log import ChannelLog
 from gateway.context import CTX_KEY, GatewayContext
 from gateway.endpoint import wrap
@@ -47,13 +48,7 @@ def build_app(settings: Settings, redis_url: str) -> web.Application:
         handler = wrap(ep)
         for method in ep.methods:
             app.router.add_route(method, ep.path, handler)
-    try:
-        from gateway.admin import setup_admin
-    except ModuleNotFoundError as exc:
-        if exc.name != "gateway.admin":
-            raise
-    else:
-        setup_admin(app)
+    setup_admin(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await intake.start()

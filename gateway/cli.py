@@ -27,10 +27,7 @@ def _settings() -> Settings:
 
 def _redis_url_for_tools(settings: Settings) -> str:
     """External Redis, or the socket of the embedded one started by ``serve``."""
-    if settings.redis_url:
-        return settings.redis_url
-    sock = (Path(settings.data_dir) / "redis" / "redis.sock").resolve()
-    return f"unix://{sock}"
+    return settings.gateway_redis_url
 
 
 # ---------------------------------------------------------------------------------------------- serve

@@ -191,8 +191,8 @@ class Intake:
                 argv += [e.record_id, e.msg]
             raw = await self._script(keys=[keys.INBOUND_STREAM, *(keys.idem(e.key) for e in chunk)], args=argv)
             for j in range(0, len(raw), 2):
-                status = raw[j].decode() if isinstance(raw[j], bytes) else raw[j]
-                rid = raw[j + 1].decode() if isinstance(raw[j + 1], bytes) else raw[j + 1]
+                status, rid = keys.text(raw[j]), keys.text(raw[j + 1])
+                assert rid is not None
                 out.append(Accepted(rid, "new" if status == "new" else "duplicate"))
         self.stats.stored += sum(1 for a in out if a.status == "new")
         self.stats.duplicates += sum(1 for a in out if a.status == "duplicate")

@@ -27,18 +27,19 @@ from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway import keys
 from gateway.logging import get_logger
 
 log = get_logger("gateway.metrics")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-TOTALS_PREFIX = "lapor:metrics:total:"  # hash per counter: label values joined by SEP -> count
-HIST_PREFIX = "lapor:metrics:hist:"  # hash per histogram: "<labels>|<bucket index>", "|sum", "|count"
-MINUTE_PREFIX = "lapor:metrics:m:"  # lapor:metrics:m:<channel>:<hour epoch> hash "<minute epoch>|<outcome>" -> n
-HOUR_PREFIX = "lapor:metrics:h:"  # lapor:metrics:h:<channel>:<hour epoch> hash outcome -> count
-LAST_SEEN = "lapor:metrics:last"  # zset channel -> unix time of the newest message
-FIRST_SEEN = "lapor:metrics:first"  # hash channel -> unix time the channel's history starts
+TOTALS_PREFIX = keys.METRICS_TOTALS_PREFIX  # hash per counter: label values joined by SEP -> count
+HIST_PREFIX = keys.METRICS_HIST_PREFIX  # hash per histogram: "<labels>|<bucket index>", "|sum", "|count"
+MINUTE_PREFIX = keys.METRICS_MINUTE_PREFIX  # <channel>:<hour> hash "<minute>|<outcome>" -> n
+HOUR_PREFIX = keys.METRICS_HOUR_PREFIX  # lapor:metrics:h:<channel>:<hour epoch> hash outcome -> count
+LAST_SEEN = keys.METRICS_LAST_SEEN  # zset channel -> unix time of the newest message
+FIRST_SEEN = keys.METRICS_FIRST_SEEN  # hash channel -> unix time the channel's history starts
 SEP = "|"
 MINUTE_TTL_S = 26 * 3600
 HOUR_TTL_S = 36 * 86400
@@ -372,11 +373,6 @@ def volume(bucket: dict[str, int]) -> int:
 
 def counter_value(snap: Snapshot, name: str, *labels: str) -> float:
     return snap.counters.get(name, {}).get(_labels_key(labels), 0.0)
-
-
-def _reset_buffer_for_tests() -> None:
-    global _buf
-    _buf = _Buffer()
 
 
 __all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DISPATCHED", "E2E_LATENCY", "EVENTS",

@@ -28,6 +28,18 @@ log = get_logger("channels.service")
 STATE_TTL_S = 60
 
 
+class PollError(Exception):
+    """A service round failed. ``error_kind`` (shown on the dashboard): ``auth`` (needs new
+    credentials), ``transient`` (network, 5xx; retried with backoff) or ``invalid`` (bad input)."""
+
+    error_kind = "transient"
+
+    def __init__(self, reason: str = "", error_kind: str | None = None) -> None:
+        super().__init__(reason)
+        if error_kind is not None:
+            self.error_kind = error_kind
+
+
 class ServiceContext(Protocol):
     """What a running gateway gives its services."""
 

@@ -12,12 +12,13 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from dispatcher.hooks import Decision, Emit
+from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
 
 
 def thread_key(message_id: str) -> str:
-    return f"lapor:email:ackmid:{message_id}"
+    return keys.email_ack_message_id(message_id)
 
 
 class EmailThreads:

@@ -27,10 +27,11 @@ from channels.sms import message
 from channels.sms.keywords import HELP_TEXT, is_empty
 from config.settings import Settings
 from dispatcher.hooks import Decision, Emit, Reply
+from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
 
-DUE = "lapor:sms:mp:due"  # zset: group key -> time its timeout expires
+DUE = keys.SMS_MULTIPART_DUE  # zset: group key -> time its timeout expires
 
 
 def group_id(msg: InboundMessage) -> str:
@@ -40,11 +41,11 @@ def group_id(msg: InboundMessage) -> str:
 
 
 def parts_key(gid: str) -> str:
-    return f"lapor:sms:mp:{{{gid}}}"
+    return keys.sms_multipart(gid)
 
 
 def done_key(gid: str) -> str:
-    return f"lapor:sms:mp:{{{gid}}}:done"
+    return keys.sms_multipart_done(gid)
 
 
 def merge(parts: list[InboundMessage]) -> list[InboundMessage]:
@@ -151,7 +152,7 @@ class SmsPreprocessor:
         """The help text, at most once per number per ``sms_help_every_s``: the outbound limiter only
         counts acknowledgements, and a phone stuck sending empty SMS must not get a reply each."""
         replies = help_reply(msg)
-        if replies and not await r.set(f"lapor:sms:help:{replies[0].address}", 1, nx=True, ex=self.help_every_s):
+        if replies and not await r.set(keys.sms_help_sent(replies[0].address), 1, nx=True, ex=self.help_every_s):
             return []
         return replies
 

@@ -16,10 +16,11 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from channels.core.ingest import REDIS_ERRORS
+from gateway import keys
 
 
 def seen_key(digest: str) -> str:
-    return f"lapor:smpp:seen:{digest}"
+    return keys.smpp_seen(digest)
 
 
 class RedeliveryFilter:
@@ -51,6 +52,6 @@ class RedeliveryFilter:
                     olds = [None] * len(batch)  # Redis down: the spool takes them under fresh ids
                 for (_d, minted, fut), old in zip(batch, olds, strict=True):
                     if not fut.done():
-                        fut.set_result(old.decode() if isinstance(old, bytes) else minted)
+                        fut.set_result(keys.text(old) or minted)
         finally:
             self._flushing = False

@@ -43,7 +43,7 @@ from normalizer.models import InboundMessage
 log = get_logger("channels.sms.smpp")
 
 PROVIDER = "smpp"
-OUTBOX = "lapor:smpp:outbox"
+OUTBOX = keys.SMPP_OUTBOX
 OUTBOX_GROUP = "smpp-binds"
 RESP_TIMEOUT_S = 10.0
 RECEIPT_MASK = 0x3C
@@ -54,7 +54,7 @@ AUTH_FAILURES = {0x0D, 0x0E, 0x0F}  # bind failed, invalid password, invalid sys
 
 
 def result_key(rid: str) -> str:
-    return f"lapor:smpp:result:{rid}"
+    return keys.smpp_result(rid)
 
 
 class BindError(Exception):

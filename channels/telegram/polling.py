@@ -24,7 +24,7 @@ from telegram import Bot
 from telegram import error as tg_error
 
 from channels.core.ingest import OK
-from channels.core.service import Service
+from channels.core.service import PollError, Service
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
 from gateway import keys
@@ -42,12 +42,6 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-
-
-class PollError(Exception):
-    def __init__(self, reason: str, error_kind: str) -> None:
-        super().__init__(reason)
-        self.error_kind = error_kind
 
 
 class TelegramPoller(Service):

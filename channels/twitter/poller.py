@@ -28,7 +28,7 @@ import requests
 import tweepy
 
 from channels.core.ingest import OK, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
-from channels.core.service import Service, ServiceContext
+from channels.core.service import PollError, Service, ServiceContext
 from channels.twitter.api import MENTION_PARAMS, app_client
 from channels.twitter.convert import PROVIDER_POLL, InvalidEvent, tweet_message, view_from_v2
 from gateway import keys, metrics
@@ -47,10 +47,6 @@ return 0"""
 PAGE_SIZE = 100
 REACHABLE = 800  # X serves only the latest 800 mentions
 STORE_CHUNK = 200
-
-
-class PollError(Exception):
-    error_kind = "transient"
 
 
 class AuthError(PollError):
@@ -134,7 +130,7 @@ class MentionsPoller(Service):
             return self.settings.twitter_user_id
         cached = await self.redis.get(USER_ID_KEY)
         if cached:
-            return cached.decode() if isinstance(cached, bytes) else str(cached)
+            return str(keys.text(cached))
         resp = await self._call(self.client.get_user, username=self.settings.twitter_handle)
         uid = str(((resp.json() or {}).get("data") or {}).get("id") or "")
         if not uid:
@@ -145,7 +141,7 @@ class MentionsPoller(Service):
     # ------------------------------------------------------------------ one poll
     async def checkpoint(self) -> str | None:
         raw = await self.redis.get(CHECKPOINT_KEY)
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return keys.text(raw)
 
     async def poll_once(self, user_id: str) -> int:
         """Fetch every page newer than the checkpoint, store it, then advance; return new records."""

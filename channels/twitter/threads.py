@@ -19,6 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from dispatcher.hooks import Decision, Emit
+from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
 
@@ -27,17 +28,17 @@ THREAD_TTL_S = 30 * 24 * 3600
 
 def thread_key(tweet_id: str) -> str:
     """A citizen's tweet → id of the first record of its thread."""
-    return f"lapor:twitter:thread:{tweet_id}"
+    return keys.twitter_thread(tweet_id)
 
 
 def ack_key(tweet_id: str) -> str:
     """Our acknowledgement tweet → the record it acknowledged (written by the sender)."""
-    return f"lapor:twitter:ack:{tweet_id}"
+    return keys.twitter_ack(tweet_id)
 
 
 def author_key(record_id: str) -> str:
     """A thread's first record → the X user id of its author."""
-    return f"lapor:twitter:author:{record_id}"
+    return keys.twitter_author(record_id)
 
 
 def _str(raw: Any) -> str | None:

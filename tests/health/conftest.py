@@ -16,9 +16,9 @@ from tests.support.redis_proc import free_port
 @pytest.fixture(autouse=True)
 def _clean_metric_buffer() -> Iterator[None]:
     """Counts buffered by an earlier test must not land in this test's (flushed) Redis."""
-    metrics._reset_buffer_for_tests()
+    metrics._buf = metrics._Buffer()
     yield
-    metrics._reset_buffer_for_tests()
+    metrics._buf = metrics._Buffer()
 
 
 @pytest.fixture
