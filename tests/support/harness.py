@@ -1,5 +1,7 @@
 """Data-driven channel tests (Courier style): each case is a request in, expected answer and
-expected stored messages out. Every channel's tests use this same runner.
+expected stored messages out. Every channel's tests use this same runner, and every case also
+checks, for free, the channel-log row the request left and the metric deltas it caused
+(received/stored/rejected_*), so an endpoint cannot answer right and report wrong.
 
     CASES = [Case("text message", path="/channels/x", json={...}, status=200,
                   messages=[{"channel": "sms", "sender.id": "0812…", "text": "…"}])]
@@ -19,7 +21,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from gateway import keys
+from channels import registry
+from gateway import keys, metrics
 from normalizer.models import InboundMessage
 
 MISSING = object()
@@ -36,7 +39,7 @@ class Case:
     body: bytes | str | None = None  # raw body
     fixture: str | None = None  # file in the channel's fixtures/ folder, used as the raw body
     sign: Callable[[bytes], dict[str, str]] | None = None  # body -> extra headers (signatures)
-    status: int | tuple[int, ...] = 200
+    status: int = 200  # exact: a case that accepts two answers proves neither
     response_contains: str | None = None
     response_equals: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)  # partial, dotted paths
@@ -93,10 +96,29 @@ def case_body(case: Case, fixtures_dir: Path | None) -> bytes | None:
     return case.body
 
 
+def endpoint_for(method: str, path: str) -> Any:
+    """The registered endpoint that answers ``method path`` (``None``: no route, e.g. 405 cases)."""
+    route = path.split("?", 1)[0]
+    for ep in registry.endpoints():
+        if ep.path == route and method in ep.methods:
+            return ep
+    return None
+
+
+async def _counts(r: aioredis.Redis, channel: str) -> dict[str, float]:
+    await metrics.flush(r)
+    snap = await metrics.read_snapshot(r)
+    return {o: metrics.counter_value(snap, metrics.EVENTS.name, channel, o)
+            for o in ("received", "stored", "duplicate", "rejected_auth", "rejected_invalid", "quarantined")}
+
+
 async def run_case(gw: Any, r: aioredis.Redis, case: Case, fixtures_dir: Path | None = None
                    ) -> list[InboundMessage]:
-    """Send the case's request to the real app; check status, answer and stored messages."""
+    """Send the case's request to the real app; check status, answer, stored messages, the
+    channel-log row and the metric deltas."""
     before = await last_id(r)
+    ep = endpoint_for(case.method, case.path)
+    counts_before = await _counts(r, ep.channel) if ep is not None else {}
     body = case_body(case, fixtures_dir)
     headers = dict(case.headers)
     if case.json is not MISSING and "Content-Type" not in headers:
@@ -104,8 +126,7 @@ async def run_case(gw: Any, r: aioredis.Redis, case: Case, fixtures_dir: Path | 
     if case.sign is not None:
         headers.update(case.sign(body or b""))
     status, resp, _h = await gw.request(case.method, case.path, params=case.query, headers=headers, data=body)
-    allowed = case.status if isinstance(case.status, tuple) else (case.status,)
-    assert status in allowed, f"{case.name}: status {status} not in {allowed}: {resp[:300]!r}"
+    assert status == case.status, f"{case.name}: status {status}, expected {case.status}: {resp[:300]!r}"
     if case.response_contains is not None:
         assert case.response_contains in resp.decode("utf-8", "replace"), resp[:300]
     if case.response_equals is not None:
@@ -115,4 +136,24 @@ async def run_case(gw: Any, r: aioredis.Redis, case: Case, fixtures_dir: Path | 
     assert len(stored) == want, f"{case.name}: expected {want} stored message(s), got {len(stored)}"
     for i, expected in enumerate(case.messages):
         assert_partial(stored[i][1].model_dump(mode="json"), expected, f"{case.name} message {i}: ")
+    if ep is not None:
+        await check_log_and_metrics(gw, r, case, ep.channel, status, len(stored), counts_before)
     return [m for _e, m in stored]
+
+
+async def check_log_and_metrics(gw: Any, r: aioredis.Redis, case: Case, channel: str, status: int, new: int,
+                                before: dict[str, float]) -> None:
+    await gw.ctx.channel_log.flush()
+    rows = await gw.ctx.channel_log.recent(channel, limit=1)
+    assert rows, f"{case.name}: no channel-log row for {channel}"
+    row = rows[0]
+    assert (row["status"], row["method"], row["path"]) == (status, case.method, case.path.split("?", 1)[0]), row
+    assert row.get("stored", 0) == new, f"{case.name}: log row says stored={row.get('stored', 0)}, {new} new"
+    after = await _counts(r, channel)
+    delta = {k: after[k] - before[k] for k in after}
+    auth = 1 if status in (401, 403) else 0
+    invalid = 1 if 400 <= status < 500 and not auth else 0
+    assert (delta["rejected_auth"], delta["rejected_invalid"]) == (auth, invalid), f"{case.name}: {delta}"
+    assert delta["stored"] == new, f"{case.name}: stored counted {delta['stored']}, {new} new"
+    assert delta["received"] == new + delta["duplicate"], f"{case.name}: {delta}"
+    assert delta["quarantined"] == (1 if row.get("error", "") and "parser failure" in row["error"] else 0)
