@@ -1,1 +1,1 @@
-"""Channel adapters: one package per provider family (sms, twitter, meta, telegram, email, http)."""
+"""Channel adapters: one package per channel (api, sms, meta, twitter, telegram, email); see docs/architecture.md."""
