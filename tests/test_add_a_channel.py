@@ -71,7 +71,7 @@ async def test_a_toy_channel_package_is_seen_everywhere(tmp_path, monkeypatch, m
     # a bad credential and a good request, through the shared wrapper
     assert (await gw.post("/channels/toy/inbound", data=b"r1\nx", headers={"Authorization": "Bearer no"}))[0] == 403
     await gw.start_worker()
-    status, answer, _h = await gw.post("/channels/toy/inbound", data="warga-7\nJalan berlubang di depan SD".encode(),
+    status, answer, _h = await gw.post("/channels/toy/inbound", data=b"warga-7\nJalan berlubang di depan SD",
                                        headers={"Authorization": "Bearer test-http-token"})
     assert status == 202, answer
     # metrics and channel log under the channel key
