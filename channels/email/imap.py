@@ -27,7 +27,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import LoginError
 
 from channels.core.ingest import OK
-from channels.core.service import Service, ServiceContext
+from channels.core.service import PollError, Service, ServiceContext
 from channels.email.mime import build
 from config.settings import Settings
 from gateway import keys, metrics
@@ -53,7 +53,7 @@ return 0
 """
 
 
-class ImapAuthError(RuntimeError):
+class ImapAuthError(PollError):
     error_kind = "auth"
 
 

@@ -32,7 +32,7 @@ from smpplib.command import Command
 from ulid import ULID
 
 from channels.core.ingest import OK, REDIS_ERRORS, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
-from channels.core.service import Service, ServiceContext
+from channels.core.service import PollError, Service, ServiceContext
 from channels.sms import decoding, message, pdu
 from channels.sms.encoding import split
 from channels.sms.redelivery import RedeliveryFilter
@@ -57,11 +57,10 @@ def result_key(rid: str) -> str:
     return keys.smpp_result(rid)
 
 
-class BindError(Exception):
+class BindError(PollError):
     def __init__(self, reason: str, status: int) -> None:
-        super().__init__(reason)
+        super().__init__(reason, "auth" if status in AUTH_FAILURES else "transient")
         self.status = status
-        self.error_kind = "auth" if status in AUTH_FAILURES else "transient"
 
 
 class SessionClosed(Exception):

@@ -19,17 +19,15 @@ from typing import Any
 from telegram import Bot
 from telegram import error as tg_error
 
-from channels.core.service import Service
+from channels.core.service import PollError, Service
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES
 from config.settings import Settings, load_settings
 from gateway.logging import scrub
 
 
-class WebhookProblem(Exception):
-    def __init__(self, reason: str, error_kind: str) -> None:
-        super().__init__(reason)
-        self.error_kind = error_kind
+class WebhookProblem(PollError):
+    """``getWebhookInfo`` says Telegram cannot deliver to us."""
 
 
 class WebhookMonitor(Service):
