@@ -5,6 +5,8 @@ A ``"lapor:…"`` literal anywhere else is a bug (``tests/test_keys.py`` greps f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 PREFIX = "lapor:"
 INBOUND_STREAM = "lapor:inbound"
 DEAD_STREAM = "lapor:dead"
@@ -57,43 +59,24 @@ SMS_MULTIPART_DUE = "lapor:sms:mp:due"  # zset: group key -> time its timeout ex
 SMPP_OUTBOX = "lapor:smpp:outbox"  # stream: replies for the SMPP bind to submit
 
 
-def sms_multipart(gid: str) -> str:
+
+def _under(prefix: str) -> Callable[[str], str]:
+    """A key family: ``prefix`` + one id."""
+    return lambda part: f"{prefix}{part}"
+
+
+sms_help_sent = _under("lapor:sms:help:")  # address -> a help text was sent recently
+smpp_seen = _under("lapor:smpp:seen:")  # redelivered deliver_sm digest -> the native id minted first
+smpp_result = _under("lapor:smpp:result:")  # a submit's request id -> its result
+email_ack_message_id = _under("lapor:email:ackmid:")  # our ack's Message-ID -> record id
+twitter_thread = _under("lapor:twitter:thread:")  # tweet id -> record id of the thread
+twitter_ack = _under("lapor:twitter:ack:")  # our reply's tweet id -> record id
+twitter_author = _under("lapor:twitter:author:")  # record id -> author id
+
+
+def sms_multipart(gid: str, done: bool = False) -> str:
     """Parts of one concatenated SMS (hash-tagged so the group's keys share a slot)."""
-    return f"lapor:sms:mp:{{{gid}}}"
-
-
-def sms_multipart_done(gid: str) -> str:
-    return f"lapor:sms:mp:{{{gid}}}:done"
-
-
-def sms_help_sent(address: str) -> str:
-    return f"lapor:sms:help:{address}"
-
-
-def smpp_seen(digest: str) -> str:
-    """A redelivered deliver_sm's digest -> the native id minted the first time."""
-    return f"lapor:smpp:seen:{digest}"
-
-
-def smpp_result(rid: str) -> str:
-    return f"lapor:smpp:result:{rid}"
-
-
-def email_ack_message_id(message_id: str) -> str:
-    return f"lapor:email:ackmid:{message_id}"
-
-
-def twitter_thread(tweet_id: str) -> str:
-    return f"lapor:twitter:thread:{tweet_id}"
-
-
-def twitter_ack(tweet_id: str) -> str:
-    return f"lapor:twitter:ack:{tweet_id}"
-
-
-def twitter_author(record_id: str) -> str:
-    return f"lapor:twitter:author:{record_id}"
-
+    return f"lapor:sms:mp:{{{gid}}}" + (":done" if done else "")
 
 def text(value: bytes | str | None) -> str | None:
     """A Redis reply as str (the shared client returns bytes: intake and the spool need them raw)."""

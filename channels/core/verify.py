@@ -79,15 +79,6 @@ def basic_password(headers: Mapping[str, str]) -> bytes | None:
     return password if sep else _MALFORMED
 
 
-def require_bearer(req: ChannelRequest, expected: str | None) -> None:
-    check(bearer(req.headers), expected, "bearer token")
-
-
-def require_header(req: ChannelRequest, header: str, expected: str | None) -> None:
-    """A shared secret sent as-is in ``header`` (e.g. Telegram's secret-token header)."""
-    check(raw_bytes(req.headers.get(header)), expected, header)
-
-
 def require_query_or_basic(req: ChannelRequest, query: Mapping[str, bytes], name: str,
                            expected: str | None) -> None:
     """A shared secret as the ``name`` query parameter or, failing that, the HTTP basic password."""
@@ -147,22 +138,28 @@ def secret_of(settings: Any, field: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Bearer:
-    setting: str
-    before_body = True
-
-    def __call__(self, req: ChannelRequest) -> None:
-        require_bearer(req, secret_of(req.settings, self.setting))
-
-
-@dataclass(frozen=True)
 class SecretHeader:
+    """A shared secret sent as-is in ``header`` (e.g. Telegram's secret-token header)."""
+
     header: str
     setting: str
     before_body = True
 
+    def presented(self, req: ChannelRequest) -> bytes | None:
+        return raw_bytes(req.headers.get(self.header))
+
     def __call__(self, req: ChannelRequest) -> None:
-        require_header(req, self.header, secret_of(req.settings, self.setting))
+        check(self.presented(req), secret_of(req.settings, self.setting), self.header)
+
+
+class Bearer(SecretHeader):
+    """``Authorization: Bearer <token>``."""
+
+    def __init__(self, setting: str) -> None:
+        super().__init__("Authorization", setting)
+
+    def presented(self, req: ChannelRequest) -> bytes | None:
+        return bearer(req.headers)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def parts_key(gid: str) -> str:
 
 
 def done_key(gid: str) -> str:
-    return keys.sms_multipart_done(gid)
+    return keys.sms_multipart(gid, done=True)
 
 
 def merge(parts: list[InboundMessage]) -> list[InboundMessage]:
