@@ -139,6 +139,7 @@ async def polling_phase(redis_url: str, data_dir: str, n: int) -> float:
     from channels.telegram.polling import TelegramPoller
     from channels.telegram.tests.fake_bot_api import FakeBotApi
     from gateway.channel_log import ChannelLog
+    from gateway.ingest import GatewayIngest
     from gateway.intake import Intake
 
     r = aioredis.Redis.from_url(redis_url)
@@ -148,7 +149,8 @@ async def polling_phase(redis_url: str, data_dir: str, n: int) -> float:
     s = settings(redis_url, data_dir, telegram_api_url=api.url, telegram_poll_timeout_s=0)
     intake = Intake(r, Path(data_dir) / "spool-poll", dedupe_ttl_s=3600)
     await intake.start()
-    ctx = SimpleNamespace(settings=s, redis=r, intake=intake, channel_log=ChannelLog(r, size=50, ttl_s=600))
+    chlog = ChannelLog(r, size=50, ttl_s=600)
+    ctx = SimpleNamespace(settings=s, redis=r, ingest=GatewayIngest(intake, chlog, r))
     poller = TelegramPoller(ctx)
     t = time.perf_counter()
     while await poller.poll_once():
