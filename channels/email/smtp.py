@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import redis.asyncio as aioredis
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.email.classify import ACK_HEADER
 from channels.email.threads import thread_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.email.smtp")

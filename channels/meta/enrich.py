@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Decision, Emit
 from channels.meta.events import apply_markers, when
 from config.settings import Settings
-from dispatcher.hooks import Decision, Emit
 from gateway.blobs import BlobTooLarge, FileBlobStore
 from gateway.logging import get_logger
 from normalizer.models import Attachment, AttachmentKind, InboundMessage, Sender

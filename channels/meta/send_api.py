@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 from ulid import ULID
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.meta.send")

@@ -26,10 +26,10 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.sms.encoding import fits_gsm
 from channels.sms.smpp import OUTBOX, bind_is_up, result_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.sms.outbound")

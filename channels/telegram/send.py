@@ -20,11 +20,11 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, ReplyParameters
 from telegram import error as tg_error
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.api import make_bot
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from gateway.logging import get_logger
 
 log = get_logger("channels.telegram.send")

@@ -27,10 +27,10 @@ import redis.asyncio as aioredis
 import requests
 import tweepy
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.twitter.api import user_client
 from channels.twitter.threads import THREAD_TTL_S, ack_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.twitter.send")

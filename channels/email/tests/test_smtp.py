@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
+from channels.core.reference import reference
 from channels.email.smtp import parse_smtp_url
 from channels.email.tests.peers import SmtpSink
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

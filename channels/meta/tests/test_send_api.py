@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ulid import ULID
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.meta.send_api import SendApi
 from channels.meta.tests.fake_graph import FakeGraph
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from tests.support.fixtures import TOKENS
 
 PAGE = "101010101010101"

@@ -11,13 +11,13 @@ import gsm0338  # noqa: F401
 import pytest
 from aiohttp import web
 
+from channels.core.outbound import OutboundMessage, PermanentSendError
+from channels.core.reference import reference
 from channels.sms import encoding
 from channels.sms.outbound import SmsSender
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_jasmin import FORM, form
 from channels.sms.tests.test_kannel import get_url
-from dispatcher.outbound import OutboundMessage, PermanentSendError
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 from tests.support.loopback import LoopbackServer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.tests.conftest import (
     CHAT,
@@ -16,7 +17,6 @@ from channels.telegram.tests.conftest import (
     update,
     wait_until,
 )
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.send import TelegramSender
 from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, WEBHOOK, text, update, wait_until
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from gateway.blobs import FileBlobStore
 from tests.support.core import wait_for_records
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.core.reference import reference
 from channels.twitter.send import TwitterSender, public_text
 from channels.twitter.signature import sign
 from channels.twitter.tests.conftest import x_settings
 from channels.twitter.tests.fakex import Scripted
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
