@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.meta.enrich import MetaEnricher
 from channels.meta.revisions import RevisionHook
-from channels.meta.send_api import SendApi
+from channels.meta.send import MetaSender
 from channels.meta.webhook import endpoints
 from config.settings import Settings
 
@@ -21,7 +21,7 @@ def senders(settings: Settings) -> dict[str, Any]:
     """One Send API client answers both channels (a Page token serves Messenger and linked IG)."""
     if Settings.secret(settings.meta_page_token) is None:
         return {}
-    api = SendApi(settings)
+    api = MetaSender(settings)
     return {"facebook": api, "instagram": api}
 
 
