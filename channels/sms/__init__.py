@@ -23,7 +23,7 @@ def services(ctx: Any) -> list[Any]:
 
 
 def senders(settings: Settings) -> dict[str, Any]:
-    from channels.sms.outbound import SmsSender
+    from channels.sms.send import SmsSender
 
     return {"sms": SmsSender(settings)}
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from channels.core.outbound import OutboundMessage, PermanentSendError
 from channels.core.reference import reference
 from channels.sms import encoding
-from channels.sms.outbound import SmsSender
+from channels.sms.send import SmsSender
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_jasmin import FORM, form
 from channels.sms.tests.test_kannel import get_url
