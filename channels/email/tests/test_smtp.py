@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from channels.core.reference import reference
-from channels.email.smtp import parse_smtp_url
+from channels.email.send import parse_smtp_url
 from channels.email.tests.peers import SmtpSink
 from tests.support.core import wait_for_records
 
