@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.meta.enrich import MetaEnricher
+from channels.meta.graph_fetch import GraphFetcher
 from channels.meta.revisions import RevisionHook
 from channels.meta.send import MetaSender
 from channels.meta.webhook import endpoints
@@ -27,4 +27,4 @@ def senders(settings: Settings) -> dict[str, Any]:
 
 def preprocessors(settings: Settings) -> list[Any]:
     """Edits/removals are filed first; mentions and (optionally) media are fetched from Graph."""
-    return [RevisionHook(), MetaEnricher(settings)]
+    return [RevisionHook(), GraphFetcher(settings)]
