@@ -5,7 +5,7 @@ is unknown: that choice is made at parse time, in ``reply_to``), in Indonesian, 
 reference, ``In-Reply-To``/``References`` to the citizen's mail and ``Auto-Submitted:
 auto-replied`` (RFC 3834) so that well-behaved auto-responders do not answer it. Its
 Message-ID is derived from the record id (a retry sends the same id) and is stored in Redis
-*before* sending, so a citizen's reply to it is linked to the record (``threads.py``).
+*before* sending, so a citizen's reply to it is linked to the record (``hooks.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.core.send import SenderBase, redis_url
 from channels.email.classify import ACK_HEADER
-from channels.email.threads import thread_key
+from channels.email.hooks import thread_key
 from config.settings import Settings
 from gateway.logging import get_logger
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.meta.graph_fetch import GraphFetcher
-from channels.meta.revisions import RevisionHook
+from channels.meta.hooks import RevisionHook
 from channels.meta.send import MetaSender
 from channels.meta.webhook import endpoints
 from config.settings import Settings

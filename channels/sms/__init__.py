@@ -29,6 +29,6 @@ def senders(settings: Settings) -> dict[str, Any]:
 
 
 def preprocessors(settings: Settings) -> list[Any]:
-    from channels.sms.multipart import SmsPreprocessor
+    from channels.sms.hooks import SmsPreprocessor
 
     return [SmsPreprocessor(settings)]

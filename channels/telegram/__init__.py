@@ -1,6 +1,6 @@
 """Telegram bot channel: webhook or long polling, a short conversation, sendMessage acks."""
 
-from channels.telegram.conversation import preprocessors
+from channels.telegram.hooks import preprocessors
 from channels.telegram.polling import services
 from channels.telegram.send import senders
 from channels.telegram.webhook import endpoints

@@ -7,7 +7,7 @@
   addresses those to the author; if the flag was set later (normalizer), the author is looked
   up from the tweet first, so no confidential report is ever acknowledged in public.
 
-The id of our public reply is remembered (``threads.ack_key``) so that the citizen's answer to
+The id of our public reply is remembered (``hooks.ack_key``) so that the citizen's answer to
 it becomes a follow-up of their report rather than a new one.
 
 Failures: 429 ⇒ ``TransientSendError(retry_after=until x-rate-limit-reset)``; a response with
@@ -30,7 +30,7 @@ import tweepy
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.core.send import SenderBase, redis_url
 from channels.twitter.api import user_client
-from channels.twitter.threads import THREAD_TTL_S, ack_key
+from channels.twitter.hooks import THREAD_TTL_S, ack_key
 from config.settings import Settings
 from gateway.logging import get_logger
 

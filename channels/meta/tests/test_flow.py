@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from channels.core.reference import reference
-from channels.meta.revisions import revision_key
+from channels.meta.hooks import revision_key
 from channels.meta.tests.fake_graph import FakeGraph
 from channels.meta.webhook import PATH, sign
 from tests.support.core import wait_for_records

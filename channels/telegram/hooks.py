@@ -39,7 +39,7 @@ from gateway.logging import get_logger
 from normalizer.models import Conversation, InboundMessage
 from normalizer.normalize import NormalizeContext
 
-log = get_logger("channels.telegram.conversation")
+log = get_logger("channels.telegram.hooks")
 
 PHONE_TTL_S = 90 * 24 * 3600
 COMMAND_REPLIES_PER_MINUTE = 10
