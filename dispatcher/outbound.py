@@ -67,8 +67,11 @@ class OutboundWorker:
                  call_log: CallRecorder | None = None) -> None:
         self.redis = r
         self.senders = senders
-        self._own_log = ChannelLog(r) if call_log is None else None
-        self.call_log: CallRecorder = self._own_log if self._own_log is not None else call_log  # type: ignore[assignment]
+        # the gateway's channel log, flushed by this worker unless the caller brings its own recorder
+        self._own_log: ChannelLog | None = None
+        if call_log is None:
+            call_log = self._own_log = ChannelLog(r)
+        self.call_log: CallRecorder = call_log
         self.consumer = consumer
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
