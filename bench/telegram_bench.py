@@ -110,7 +110,7 @@ async def webhook_phase(port: int, n: int, connections: int, baseline: bool = Fa
 
 async def dispatch_phase(redis_url: str, data_dir: str, n_records: int, hook: bool = True) -> float:
     """Stream → core; ``hook=False`` re-reads the same stream without the conversation hook (baseline)."""
-    from channels.telegram.conversation import ConversationPreprocessor
+    from channels.telegram.hooks import ConversationPreprocessor
     from dispatcher.worker import DispatchWorker
     from gateway import keys
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from dispatcher.hooks import Emit
+from channels.core.hooks import Emit
 from gateway.keys import PREFIX
 from normalizer import spam, topics
 

@@ -10,59 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 
-from dispatcher.reference import ack_text, reference
+from channels.core.outbound import (
+    CallRecorder,
+    ManagedSender,
+    OutboundMessage,
+    PermanentSendError,
+    Sender,
+    SendResult,
+)
+from channels.core.reference import ack_text, reference
 from gateway import keys, metrics
+from gateway.channel_log import ChannelLog
 from gateway.logging import get_logger
 
 log = get_logger("dispatcher.outbound")
-
-
-class TransientSendError(Exception):
-    """Try again later (network, 5xx, rate limit). ``retry_after`` overrides the backoff."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class PermanentSendError(Exception):
-    """Will never succeed (invalid address, blocked, credentials revoked)."""
-
-
-@dataclass
-class OutboundMessage:
-    """One message to a citizen: an acknowledgement of a record, or a reply such as help text."""
-
-    channel: str  # reply_to.channel: sms, twitter, facebook, instagram, telegram, email
-    address: str
-    text: str
-    kind: str = "ack"  # ack | reply
-    record_id: str | None = None
-    reference: str | None = None
-    provider: str | None = None
-    thread: str | None = None
-    private: bool = True
-    anonymous: bool = False
-    confidential: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
-    attempts: int = 0
-
-    def dumps(self) -> bytes:
-        return orjson.dumps(self.__dict__)
-
-    @classmethod
-    def loads(cls, raw: bytes | str) -> OutboundMessage:
-        return cls(**orjson.loads(raw))
-
-
-AckSender = Callable[[OutboundMessage], Awaitable[None]]
 
 
 def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
@@ -91,12 +56,22 @@ def enqueue_in(pipe: Any, msg: OutboundMessage) -> None:
 
 
 class OutboundWorker:
-    """Consumes ``lapor:outbound`` and hands each message to the sender of its channel."""
+    """Consumes ``lapor:outbound`` and hands each message to the sender of its channel.
 
-    def __init__(self, r: aioredis.Redis, senders: dict[str, AckSender], consumer: str, *,
-                 max_attempts: int = 8, backoff_s: float = 5.0, rate_per_minute: int = 6) -> None:
+    The worker owns its senders' lifetime: it attaches the channel log to every sender that
+    takes one (so each provider call is visible to admins) and closes them all when it stops.
+    """
+
+    def __init__(self, r: aioredis.Redis, senders: dict[str, Sender], consumer: str, *,
+                 max_attempts: int = 8, backoff_s: float = 5.0, rate_per_minute: int = 6,
+                 call_log: CallRecorder | None = None) -> None:
         self.redis = r
         self.senders = senders
+        # the gateway's channel log, flushed by this worker unless the caller brings its own recorder
+        self._own_log: ChannelLog | None = None
+        if call_log is None:
+            call_log = self._own_log = ChannelLog(r)
+        self.call_log: CallRecorder = call_log
         self.consumer = consumer
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
@@ -113,7 +88,32 @@ class OutboundWorker:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def _managed(self) -> list[ManagedSender]:
+        """Each sender once (one object may serve several channels, e.g. facebook and instagram)."""
+        unique = {id(s): s for s in self.senders.values()}
+        return [s for s in unique.values() if isinstance(s, ManagedSender)]
+
+    async def close(self) -> None:
+        """Close every sender (HTTP sessions, Redis clients) and flush the channel log."""
+        for sender in self._managed():
+            try:
+                await sender.close()
+            except Exception as exc:
+                log.warning("outbound.sender_close_failed", error=type(exc).__name__)
+        if self._own_log is not None:
+            await self._own_log.close()
+
     async def run(self) -> None:
+        for sender in self._managed():
+            sender.attach(self.call_log)
+        if self._own_log is not None:
+            await self._own_log.start()
+        try:
+            await self._run()
+        finally:
+            await self.close()
+
+    async def _run(self) -> None:
         await self.ensure_group()
         last_claim = 0.0
         while not self._stop.is_set():
@@ -162,7 +162,7 @@ class OutboundWorker:
             await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
             return
         try:
-            await sender(msg)
+            result = await sender(msg) or SendResult()
         except PermanentSendError as exc:
             await self._dead(entry_id, msg.dumps(), f"permanent: {exc}")
             return
@@ -182,6 +182,9 @@ class OutboundWorker:
                 await pipe.execute()
             return
         metrics.ACKS.labels(msg.channel, "sent").inc()
+        if result.provider_message_ids:
+            log.debug("outbound.sent", channel=msg.channel, parts=result.parts,
+                      provider_ids=len(result.provider_message_ids))
         await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
 
     async def _within_rate(self, msg: OutboundMessage) -> bool:

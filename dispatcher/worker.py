@@ -20,11 +20,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Decision, Emit, Preprocessor
+from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, outbound
 from dispatcher.enrich import Enricher, default_enrichers
-from dispatcher.hooks import Decision, Emit, Preprocessor
-from dispatcher.outbound import OutboundMessage
 from gateway import keys, metrics
 from gateway.logging import get_logger
 from normalizer.contract import validate_record
@@ -177,7 +177,8 @@ class DispatchWorker:
 
     async def _sweep(self) -> None:
         for pre in self.preprocessors:
-            emits = await pre.sweep(self.redis)
+            sweep = getattr(pre, "sweep", None)  # optional: a hook that never holds anything has none
+            emits = await sweep(self.redis) if sweep is not None else []
             if emits:
                 failures = await self._enrich(emits)
                 outs = []
@@ -194,6 +195,7 @@ class DispatchWorker:
         done_without_record: list[str] = []
         replies: list[OutboundMessage] = []
         decided: list[tuple[_Entry, Decision]] = []
+        todo: list[_Entry] = []
         for e in entries:
             if e.msg is None:
                 await self._dead(e, "unreadable stream entry (not an InboundMessage)")
@@ -202,10 +204,12 @@ class DispatchWorker:
             if e.deliveries > self.settings.max_attempts:
                 await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times")
                 continue
-            try:
-                decided.append((e, await self._decide(e.msg)))
-            except Exception as exc:
-                await self._failed(e, exc)
+            todo.append(e)
+        for e, outcome in zip(todo, await self._decide_all([e.msg for e in todo if e.msg is not None]), strict=True):
+            if isinstance(outcome, Exception):
+                await self._failed(e, outcome)
+            else:
+                decided.append((e, outcome))
         failures = await self._enrich([em for _e, d in decided for em in d.emit])
         for e, decision in decided:
             assert e.msg is not None
@@ -239,11 +243,25 @@ class DispatchWorker:
             await self._commit(outs, extra)
         self.processed += len(entries)
 
-    async def _decide(self, msg: InboundMessage) -> Decision:
-        for pre in self.preprocessors:
-            if pre.applies(msg):
-                return await pre.prepare(self.redis, msg)
-        return Decision.single(msg)
+    async def _decide_all(self, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+        """Each message goes to the first preprocessor that applies; each preprocessor decides its
+        share of the batch in one call (in stream order), so a hook doing network look-ups can run
+        them concurrently. A failure holds back only its own message."""
+        out: list[Decision | Exception] = [Decision.single(m) for m in msgs]
+        shares: dict[int, list[int]] = {}
+        for i, msg in enumerate(msgs):
+            try:
+                k = next((k for k, pre in enumerate(self.preprocessors) if pre.applies(msg)), None)
+            except Exception as exc:
+                out[i] = exc
+                continue
+            if k is not None:
+                shares.setdefault(k, []).append(i)
+        for k, idxs in shares.items():
+            decisions = await _prepare_many(self.preprocessors[k], self.redis, [msgs[i] for i in idxs])
+            for i, decision in zip(idxs, decisions, strict=True):
+                out[i] = decision
+        return out
 
     async def _enrich(self, emits: list[Emit]) -> dict[int, Exception]:
         """Run every enricher once over the whole batch (one Redis round trip each, not one per
@@ -326,6 +344,23 @@ def _merge_same_record(outs: list[core_queue.Outgoing]) -> list[core_queue.Outgo
             first.entry_ids.extend(o.entry_ids)
             first.extra.extend(o.extra)
     return list(merged.values())
+
+
+async def _prepare_many(pre: Preprocessor, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+    """``pre.prepare_many`` when the hook has it (every ``Preprocessor`` subclass does), else one by one."""
+    many = getattr(pre, "prepare_many", None)
+    if many is not None:
+        try:
+            return list(await many(r, msgs))
+        except Exception as exc:  # the whole call failed: every message of the share is held back
+            return [exc for _ in msgs]
+    out: list[Decision | Exception] = []
+    for msg in msgs:
+        try:
+            out.append(await pre.prepare(r, msg))
+        except Exception as exc:
+            out.append(exc)
+    return out
 
 
 def _enqueue_ack(ack: OutboundMessage, pipe: Any) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Emit
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from dispatcher import dead
-from dispatcher.hooks import Emit
-from dispatcher.outbound import OutboundMessage, OutboundWorker, PermanentSendError, TransientSendError
+from dispatcher.outbound import OutboundWorker
 from dispatcher.worker import DispatchWorker
 from gateway import keys
 from gateway.intake import Intake
@@ -289,7 +290,7 @@ async def test_renormalize_range_reports_records_and_requeues_only_missing(r, rs
 
 
 async def test_the_same_record_twice_in_one_batch_is_enqueued_once(r, rsync, settings, tmp_path):
-    from dispatcher.hooks import Decision
+    from channels.core.hooks import Decision
 
     (rid,) = await put(r, tmp_path, [msg("twice")])
 

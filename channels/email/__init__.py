@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from channels.core.spec import ChannelSpec, Enablement
+from channels.email.hooks import preprocessors
 from channels.email.inbound import endpoints
+from channels.email.send import senders
 from channels.email.service import services
-from channels.email.smtp import senders
-from channels.email.threads import preprocessors
 
 SPEC = ChannelSpec(
     key="email", package=__name__, records=("email",), identity_kinds=("email",),

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from channels.core.spec import ChannelSpec, Enablement
-from channels.meta.enrich import MetaEnricher
+from channels.meta.graph_fetch import GraphFetcher
+from channels.meta.hooks import RevisionHook
 from channels.meta.inbound import endpoints
-from channels.meta.revisions import RevisionHook
-from channels.meta.send_api import SendApi
+from channels.meta.send import MetaSender
 from config.settings import Settings
 
 __all__ = ["SPEC", "endpoints", "preprocessors", "senders"]
@@ -22,13 +22,13 @@ def senders(settings: Settings) -> dict[str, Any]:
     """One Send API client answers both channels (a Page token serves Messenger and linked IG)."""
     if Settings.secret(settings.meta_page_token) is None:
         return {}
-    api = SendApi(settings)
+    api = MetaSender(settings)
     return {"facebook": api, "instagram": api}
 
 
 def preprocessors(settings: Settings) -> list[Any]:
     """Edits/removals are filed first; mentions and (optionally) media are fetched from Graph."""
-    return [RevisionHook(), MetaEnricher(settings)]
+    return [RevisionHook(), GraphFetcher(settings)]
 
 
 SPEC = ChannelSpec(

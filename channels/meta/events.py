@@ -6,7 +6,7 @@ module splits the batch and calls them; nothing here knows about HTTP or Redis.
 Edits and removals are not new complaints. They become messages too (so the raw event is kept
 in the stream), with a native id of their own (``edit:<id>:<hash>``, ``remove:<id>``) and
 ``meta.revision`` = ``edit``/``remove``; the dispatcher's revision hook
-(``channels.meta.revisions``) files them against the original and never sends them to the core.
+(``channels.meta.hooks``) files them against the original and never sends them to the core.
 """
 
 from __future__ import annotations

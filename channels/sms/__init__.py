@@ -11,13 +11,13 @@ from config.settings import Settings
 
 
 def senders(settings: Settings) -> dict[str, Any]:
-    from channels.sms.outbound import SmsSender
+    from channels.sms.send import SmsSender
 
     return {"sms": SmsSender(settings)}
 
 
 def preprocessors(settings: Settings) -> list[Any]:
-    from channels.sms.multipart import SmsPreprocessor
+    from channels.sms.hooks import SmsPreprocessor
 
     return [SmsPreprocessor(settings)]
 

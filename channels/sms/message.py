@@ -3,7 +3,7 @@
 Kannel, Jasmin and SMPP differ only in how they hand over the same facts, so everything the
 record depends on (decoding, keywords, sender number, reply address, multipart bookkeeping)
 is decided here once. A part of a concatenated SMS keeps its raw bytes and codec in
-``meta["sms"]``; the dispatcher's reassembly decodes the joined bytes (``multipart.py``).
+``meta["sms"]``; the dispatcher's reassembly decodes the joined bytes (``hooks.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Telegram bot channel: webhook or long polling, a short conversation, sendMessage acks."""
 
 from channels.core.spec import ChannelSpec, Enablement
-from channels.telegram.conversation import preprocessors
+from channels.telegram.hooks import preprocessors
 from channels.telegram.inbound import endpoints
 from channels.telegram.send import senders
 from channels.telegram.service import services

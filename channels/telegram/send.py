@@ -20,11 +20,18 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, ReplyParameters
 from telegram import error as tg_error
 
+from channels.core.outbound import (
+    OutboundMessage,
+    PermanentReason,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+)
+from channels.core.reference import reference
+from channels.core.send import SenderBase
 from channels.telegram import texts
 from channels.telegram.api import make_bot
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from gateway.logging import get_logger
 
 log = get_logger("channels.telegram.send")
@@ -53,10 +60,12 @@ def message_text(msg: OutboundMessage) -> str:
     return msg.text
 
 
-class TelegramSender:
+class TelegramSender(SenderBase):
     def __init__(self, settings: Settings, bot: Bot | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self._bot = bot
+        self._owns_bot = bot is None
         self._overall = AsyncLimiter(settings.telegram_send_per_s, 1)
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self.max_wait_s = 3.0
@@ -66,6 +75,17 @@ class TelegramSender:
         if self._bot is None:
             self._bot = make_bot(self.settings)
         return self._bot
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool of a bot this sender made (never a bot it was given)."""
+        if self._owns_bot and self._bot is not None:
+            await self._bot.request.shutdown()
+            self._bot = None
+
+    def _method_url(self, method: str) -> str:
+        """The Bot API URL of ``method``, for the call log (``redact_url`` hides the token)."""
+        token = Settings.secret(self.settings.telegram_bot_token) or ""
+        return f"{self.settings.telegram_api_url.rstrip('/')}/bot{token}/{method}"
 
     def _chat_limiter(self, chat: str) -> AsyncLimiter:
         lim = self._chats.get(chat)
@@ -79,11 +99,12 @@ class TelegramSender:
             self._chats.move_to_end(chat)
         return lim
 
-    async def __call__(self, msg: OutboundMessage) -> None:
+    async def __call__(self, msg: OutboundMessage) -> SendResult:
         try:
             chat_id = int(msg.address)
         except ValueError:
-            raise PermanentSendError(f"not a Telegram chat id: {msg.address[:40]!r}") from None
+            raise PermanentSendError(f"not a Telegram chat id: {msg.address[:40]!r}",
+                                     code="invalid_recipient") from None
         reply = None
         if msg.thread and msg.thread.isdigit():
             reply = ReplyParameters(message_id=int(msg.thread), allow_sending_without_reply=True)
@@ -93,18 +114,29 @@ class TelegramSender:
                 await limiter.acquire()
         except TimeoutError:
             raise TransientSendError("telegram per-chat pace", retry_after=self.max_wait_s) from None
-        async with self._overall:
+        async with self._overall, self.recorded("telegram", "POST", self._method_url("sendMessage")) as note:
             try:
-                await self.bot.send_message(chat_id=chat_id, text=message_text(msg), reply_parameters=reply)
+                sent = await self.bot.send_message(chat_id=chat_id, text=message_text(msg), reply_parameters=reply)
             except tg_error.RetryAfter as exc:
-                raise TransientSendError("telegram flood control", retry_after=retry_after_s(exc)) from None
-            except (tg_error.Forbidden, tg_error.InvalidToken) as exc:
-                raise PermanentSendError(f"telegram refused: {exc}") from None
+                note.status = 429
+                raise TransientSendError("telegram flood control", retry_after=retry_after_s(exc),
+                                         rate_limited=True) from None
+            except tg_error.Forbidden as exc:  # the citizen blocked the bot, or left the group
+                note.status = 403
+                raise PermanentSendError(f"telegram refused: {exc}", code="blocked") from None
+            except tg_error.InvalidToken as exc:
+                note.status = 401
+                raise PermanentSendError(f"telegram refused: {exc}", code="not_configured") from None
             except tg_error.BadRequest as exc:
-                raise PermanentSendError(f"telegram bad request: {exc}") from None
+                note.status = 400
+                code: PermanentReason = "invalid_recipient" if "chat not found" in str(exc).lower() else "rejected"
+                raise PermanentSendError(f"telegram bad request: {exc}", code=code) from None
             except tg_error.TelegramError as exc:  # NetworkError, TimedOut, 5xx
+                note.status = "unreachable"
                 raise TransientSendError(f"telegram: {type(exc).__name__}") from None
+            note.status = 200
         log.info("telegram.sent", kind=msg.kind, record=msg.record_id)
+        return SendResult(provider_message_ids=(str(sent.message_id),), parts=1)
 
 
 def senders(settings: Settings) -> dict[str, TelegramSender]:

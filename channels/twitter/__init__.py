@@ -17,7 +17,7 @@ def senders(settings: Settings) -> dict[str, Any]:
 
 
 def preprocessors(settings: Settings) -> list[Any]:
-    from channels.twitter.threads import ThreadLinker
+    from channels.twitter.hooks import ThreadLinker
 
     return [ThreadLinker()]
 

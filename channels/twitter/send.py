@@ -7,7 +7,7 @@
   addresses those to the author; if the flag was set later (normalizer), the author is looked
   up from the tweet first, so no confidential report is ever acknowledged in public.
 
-The id of our public reply is remembered (``threads.ack_key``) so that the citizen's answer to
+The id of our public reply is remembered (``hooks.ack_key``) so that the citizen's answer to
 it becomes a follow-up of their report rather than a new one.
 
 Failures: 429 ⇒ ``TransientSendError(retry_after=until x-rate-limit-reset)``; a response with
@@ -27,10 +27,11 @@ import redis.asyncio as aioredis
 import requests
 import tweepy
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels.core.send import SenderBase
 from channels.twitter.api import user_client
-from channels.twitter.threads import THREAD_TTL_S, ack_key
+from channels.twitter.hooks import THREAD_TTL_S, ack_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.twitter.send")
@@ -42,32 +43,47 @@ def public_text(ref: str) -> str:
             "Pantau perkembangannya di lapor.go.id dengan nomor tersebut.")
 
 
-class TwitterSender:
+# what each tweepy call is on the wire, for the call log (ids are left out: they identify citizens)
+_CALLS = {"create_direct_message": ("POST", "/2/dm_conversations/with/:participant_id/messages"),
+          "create_tweet": ("POST", "/2/tweets"), "get_tweet": ("GET", "/2/tweets/:id")}
+
+
+class TwitterSender(SenderBase):
     def __init__(self, settings: Settings, client: tweepy.Client | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self.client = client if client is not None else user_client(settings)
         self.paused_until = 0.0
         self.sent = 0
-        self.redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.redis: aioredis.Redis | None = aioredis.Redis.from_url(settings.gateway_redis_url)
 
-    async def __call__(self, msg: OutboundMessage) -> None:
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.client is not None:
+            self.client.session.close()
+
+    async def __call__(self, msg: OutboundMessage) -> SendResult:
         if self.client is None:
             raise PermanentSendError("X replies need LAPOR_TWITTER_CONSUMER_KEY/_SECRET and "
-                                     "LAPOR_TWITTER_ACCESS_TOKEN/_SECRET")
+                                     "LAPOR_TWITTER_ACCESS_TOKEN/_SECRET", code="not_configured")
         wait = self.paused_until - time.time()
         if wait > 0:
             raise TransientSendError("X rate limit window exhausted", retry_after=wait)
+        public_notice = False
         if msg.private:
-            await self._dm(msg.address, msg.text)
+            resp = await self._dm(msg.address, msg.text)
         elif msg.kind == "ack" and (msg.anonymous or msg.confidential):
-            await self._dm(await self._author_of(msg.address), msg.text)
+            resp = await self._dm(await self._author_of(msg.address), msg.text)
         else:
-            text = public_text(msg.reference) if msg.kind == "ack" and msg.reference else msg.text
+            public_notice = msg.kind == "ack" and bool(msg.reference)
+            text = public_text(msg.reference) if public_notice and msg.reference else msg.text
             resp = await self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=msg.address,
                                     user_auth=True)
             if msg.kind == "ack" and msg.record_id:
                 await self._remember_ack(resp, msg.record_id)
         self.sent += 1
+        return SendResult(provider_message_ids=_sent_id(resp), parts=1, public_notice=public_notice)
 
     async def _remember_ack(self, resp: requests.Response, record_id: str) -> None:
         """Our reply's tweet id → record, so the citizen answering it adds to their report.
@@ -84,9 +100,9 @@ class TwitterSender:
         except Exception as exc:
             log.warning("twitter.send.ack_link_failed", error=type(exc).__name__)
 
-    async def _dm(self, user_id: str, text: str) -> None:
+    async def _dm(self, user_id: str, text: str) -> requests.Response:
         assert self.client is not None
-        await self._call(self.client.create_direct_message, participant_id=user_id, text=text, user_auth=True)
+        return await self._call(self.client.create_direct_message, participant_id=user_id, text=text, user_auth=True)
 
     async def _author_of(self, tweet_id: str) -> str:
         assert self.client is not None
@@ -97,19 +113,37 @@ class TwitterSender:
         return str(author)
 
     async def _call(self, fn: Callable[..., requests.Response], *args: Any, **kwargs: Any) -> requests.Response:
-        try:
-            resp = await asyncio.to_thread(fn, *args, **kwargs)
-        except tweepy.TooManyRequests as exc:
-            retry = (exc.reset_time - time.time() + 1) if exc.reset_time else 60.0
-            self.paused_until = max(self.paused_until, time.time() + retry)
-            raise TransientSendError("429 from X", retry_after=max(retry, 1.0)) from exc
-        except tweepy.TwitterServerError as exc:
-            raise TransientSendError(f"{exc.response.status_code} from X") from exc
-        except tweepy.HTTPException as exc:  # 400, 401, 403, 404: will not get better by retrying
-            raise PermanentSendError(f"{exc.response.status_code} from X: {exc.api_codes}") from exc
-        except requests.RequestException as exc:
-            raise TransientSendError(f"X unreachable: {type(exc).__name__}") from exc
+        method, path = _CALLS.get(getattr(fn, "__name__", ""), ("POST", "/2/?"))
+        async with self.recorded("twitter", method, self.settings.twitter_api_url.rstrip("/") + path) as note:
+            try:
+                resp = await asyncio.to_thread(fn, *args, **kwargs)
+            except tweepy.TooManyRequests as exc:
+                note.status = 429
+                retry = (exc.reset_time - time.time() + 1) if exc.reset_time else 60.0
+                self.paused_until = max(self.paused_until, time.time() + retry)
+                raise TransientSendError("429 from X", retry_after=max(retry, 1.0), rate_limited=True) from exc
+            except tweepy.TwitterServerError as exc:
+                note.status = exc.response.status_code
+                raise TransientSendError(f"{exc.response.status_code} from X") from exc
+            except tweepy.HTTPException as exc:  # 400, 401, 403, 404: will not get better by retrying
+                note.status = exc.response.status_code
+                raise PermanentSendError(f"{exc.response.status_code} from X: {exc.api_codes}",
+                                         code="invalid_recipient" if note.status == 404 else "rejected") from exc
+            except requests.RequestException as exc:
+                note.status = "unreachable"
+                raise TransientSendError(f"X unreachable: {type(exc).__name__}") from exc
+            note.status = resp.status_code
         if resp.headers.get("x-rate-limit-remaining") == "0":
             with contextlib.suppress(ValueError):
                 self.paused_until = float(resp.headers.get("x-rate-limit-reset", "0")) + 1
         return resp
+
+
+def _sent_id(resp: requests.Response) -> tuple[str, ...]:
+    """X's id of what we posted: the tweet id, or the DM event id."""
+    try:
+        data = (resp.json() or {}).get("data") or {}
+    except ValueError:
+        return ()
+    sent = data.get("id") or data.get("dm_event_id") if isinstance(data, dict) else None
+    return (str(sent),) if sent else ()

@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 import pytest
 
-from dispatcher.hooks import Decision
+from channels.core.hooks import Decision
 from tests.support.core import wait_for_records
 
 PATH = "/channels/http/complaints"

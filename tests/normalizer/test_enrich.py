@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from channels.core.hooks import Emit
 from dispatcher.enrich import REPEAT_PREFIX, default_enrichers, repeat_counter
-from dispatcher.hooks import Emit
 from normalizer import topics
 from tests.normalizer.helpers import msg
 from tests.support.core import wait_for_records

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
-from channels.email.smtp import parse_smtp_url
+from channels.core.reference import reference
+from channels.email.send import parse_smtp_url
 from channels.email.tests.peers import SmtpSink
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -127,3 +127,29 @@ def test_smtp_url(url, want):
 def test_smtp_url_rejects_other_schemes():
     with pytest.raises(ValueError):
         parse_smtp_url("http://mail.example")
+
+
+async def test_smtp_call_is_logged_without_credentials_and_returns_the_message_id(make_settings, smtp, r):
+    from channels.core.outbound import OutboundMessage
+    from channels.email.send import EmailSender
+
+    rows: list[dict[str, Any]] = []
+
+    class Rows:
+        def record(self, channel: str, **row: Any) -> None:
+            rows.append(dict(row, channel=channel))
+
+    sender = EmailSender(make_settings(smtp_url=smtp.url))
+    sender.attach(Rows())
+    rid = "01JDBBBBBBBBBBBBBBBBBBBBBB"
+    result = await sender(OutboundMessage(channel="email", address="budi.santoso@gmail.com", text="Laporan diterima",
+                                          record_id=rid, reference=reference(rid)))
+    skipped = await sender(OutboundMessage(channel="email", address="noreply@example.org", text="x",
+                                           meta={"flags": ["auto_reply"]}))
+    await sender.close()
+    assert result.provider_message_ids == (f"ack.{rid}@lapor.go.id",) and skipped.skipped == "auto_reply"
+    (row,) = rows  # the skipped one made no call
+    assert row["channel"] == "email" and row["method"] == "SMTP" and row["status"] == 250
+    target = parse_smtp_url(smtp.url)
+    assert row["path"] == f"smtp://{target.host}:{target.port}"
+    assert target.password and target.password not in row["path"] and "budi" not in str(row)

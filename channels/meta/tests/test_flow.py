@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 import pytest
 
+from channels.core.reference import reference
+from channels.meta.hooks import revision_key
 from channels.meta.inbound import PATH, sign
-from channels.meta.revisions import revision_key
 from channels.meta.tests.fake_graph import FakeGraph
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ulid import ULID
 
-from channels.meta.send_api import SendApi
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.meta.send import MetaSender
 from channels.meta.tests.fake_graph import FakeGraph
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from tests.support.fixtures import TOKENS
 
 PAGE = "101010101010101"
@@ -43,7 +43,7 @@ def out(address: str = "6543210987654321", *, private: bool = True, thread: str 
 ], ids=["messenger", "instagram-dm", "fb-comment-private-reply", "ig-comment-private-reply", "visitor-post",
         "ig-comment-without-media"])
 async def test_request_shape(graph, make_settings, msg, recipient):
-    api = SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))
+    api = MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))
     await api(msg)
     assert graph.rejected == []
     (call,) = graph.calls
@@ -52,12 +52,12 @@ async def test_request_shape(graph, make_settings, msg, recipient):
 
 
 async def test_without_page_id_posts_to_me(graph, make_settings):
-    await SendApi(make_settings(meta_graph_url=graph.url))(out())
+    await MetaSender(make_settings(meta_graph_url=graph.url))(out())
     assert [c["node"] for c in graph.calls] == ["me"]
 
 
 async def test_wrong_token_is_permanent(graph, make_settings):
-    api = SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE, meta_page_token="revoked"))
+    api = MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE, meta_page_token="revoked"))
     with pytest.raises(PermanentSendError, match="code 190"):
         await api(out())
     assert graph.calls == [] and graph.rejected[0][0].startswith("Invalid OAuth")
@@ -66,7 +66,7 @@ async def test_wrong_token_is_permanent(graph, make_settings):
 async def test_429_is_transient_with_retry_after(graph, make_settings):
     graph.failures.append((429, {"error": {"message": "too many", "code": 4}}, {"Retry-After": "7"}))
     with pytest.raises(TransientSendError) as exc:
-        await SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
+        await MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
     assert exc.value.retry_after == 7.0
 
 
@@ -74,25 +74,25 @@ async def test_page_rate_limit_in_a_400_is_transient(graph, make_settings):
     graph.failures.append((400, {"error": {"message": "(#613) Calls to this api have exceeded the rate limit.",
                                            "code": 613}}, {}))
     with pytest.raises(TransientSendError) as exc:
-        await SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
+        await MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
     assert exc.value.retry_after == 60.0
 
 
 async def test_5xx_is_transient(graph, make_settings):
     graph.failures.append((503, {"error": {"message": "Service temporarily unavailable", "code": 2}}, {}))
     with pytest.raises(TransientSendError):
-        await SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
+        await MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
 
 
 async def test_user_refusal_is_permanent(graph, make_settings):
     graph.failures.append((400, {"error": {"message": "(#551) This person isn't available right now.",
                                            "code": 551}}, {}))
     with pytest.raises(PermanentSendError, match="code 551"):
-        await SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
+        await MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))(out())
 
 
 async def test_outside_24_hours_is_permanent_and_not_sent(graph, make_settings):
-    api = SendApi(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))
+    api = MetaSender(make_settings(meta_graph_url=graph.url, meta_page_id=PAGE))
     with pytest.raises(PermanentSendError, match="24-hour"):
         await api(out(sent_at=datetime.now(UTC) - timedelta(hours=25)))
     old = out()
@@ -106,6 +106,6 @@ async def test_outside_24_hours_is_permanent_and_not_sent(graph, make_settings):
 async def test_unreachable_graph_is_transient(make_settings):
     from tests.support.redis_proc import free_port
 
-    api = SendApi(make_settings(meta_graph_url=f"http://127.0.0.1:{free_port()}/v21.0", meta_page_id=PAGE))
+    api = MetaSender(make_settings(meta_graph_url=f"http://127.0.0.1:{free_port()}/v21.0", meta_page_id=PAGE))
     with pytest.raises(TransientSendError, match="unreachable"):
         await api(out())

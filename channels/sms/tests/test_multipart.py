@@ -9,10 +9,10 @@ import random
 import gsm0338  # noqa: F401
 import pytest
 
+from channels.core.reference import reference
 from channels.sms.keywords import HELP_TEXT
 from channels.sms.tests.conftest import smpp_settings
 from channels.sms.tests.test_kannel import get_url
-from dispatcher.reference import reference
 from tests.support.core import core_job_ids, wait_for_records
 
 TEXT = ("Jalan di Desa Sukamaju rusak parah sejak Januari, sudah ada dua pengendara motor jatuh minggu lalu. "

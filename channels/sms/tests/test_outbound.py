@@ -11,13 +11,13 @@ import gsm0338  # noqa: F401
 import pytest
 from aiohttp import web
 
+from channels.core.outbound import OutboundMessage, PermanentSendError
+from channels.core.reference import reference
 from channels.sms import encoding
-from channels.sms.outbound import SmsSender
+from channels.sms.send import SmsSender
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_jasmin import FORM, form
 from channels.sms.tests.test_kannel import get_url
-from dispatcher.outbound import OutboundMessage, PermanentSendError
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 from tests.support.loopback import LoopbackServer
 
@@ -192,3 +192,22 @@ async def test_receiver_only_bind_replies_through_kannel(make_settings, api):
     finally:
         await sender.close()
     assert api.kannel[0]["to"] == "6281234567890" and "smsc" not in api.kannel[0]
+
+
+async def test_sendsms_calls_reach_the_channel_log_redacted(make_gateway, api, rsync):
+    gw = await make_gateway(**routes(api))
+    await gw.start_worker()
+    api.kannel_answers = [(503, "Service unavailable")]
+    status, _b, _h = await gw.get(get_url(kid="log-1", data=b"Jembatan+putus"))
+    assert status == 202
+
+    async def outbound_rows() -> list[dict[str, Any]]:
+        rows = [e for e in await gw.ctx.channel_log.recent("sms") if e.get("direction") == "out"]
+        return rows if len(rows) == 2 else []
+
+    ok, failed = await eventually(outbound_rows)  # newest first: the retry, then the 503
+    assert (failed["status"], failed["error"], ok["status"]) == (503, "HTTP 503", 202)
+    assert ok["method"] == "GET" and ok["path"].startswith(api.url + "/cgi-bin/sendsms?")
+    assert "password=<redacted>" in ok["path"] and "to=<redacted>" in ok["path"]
+    for row in (ok, failed):
+        assert "kpass" not in row["path"] and "6281234567890" not in row["path"] and "Jembatan" not in row["path"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from channels.sms import decoding, message
-from channels.sms.multipart import DUE, SmsPreprocessor, done_key, group_id, parts_key
+from channels.sms.hooks import DUE, SmsPreprocessor, done_key, group_id, parts_key
 from gateway.intake import new_record_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.tests.conftest import (
     CHAT,
@@ -16,7 +17,6 @@ from channels.telegram.tests.conftest import (
     update,
     wait_until,
 )
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 
@@ -227,7 +227,7 @@ async def test_an_expired_lapor_leaves_no_flags_behind(make_gateway, rsync):
 
 
 async def test_command_flood_gets_a_bounded_number_of_answers(make_gateway, rsync, r):
-    from channels.telegram.conversation import COMMAND_REPLIES_PER_MINUTE
+    from channels.telegram.hooks import COMMAND_REPLIES_PER_MINUTE
 
     gw = await make_gateway()
     await gw.start_worker(senders={})
@@ -263,7 +263,7 @@ async def test_group_members_have_separate_conversations(make_gateway, rsync):
 
 async def test_reprocessing_after_a_worker_crash_gives_the_same_decision(settings, r):
     """A worker that dies after the hook ran but before its commit: the entry is processed again."""
-    from channels.telegram.conversation import ConversationPreprocessor
+    from channels.telegram.hooks import ConversationPreprocessor
     from channels.telegram.updates import parse_update
 
     pre = ConversationPreprocessor(settings)

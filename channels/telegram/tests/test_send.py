@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.send import TelegramSender
 from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, WEBHOOK, text, update, wait_until
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from gateway.blobs import FileBlobStore
 from tests.support.core import wait_for_records
 
@@ -137,3 +137,30 @@ async def test_a_long_queue_for_one_chat_goes_back_to_the_retry_schedule(make_se
     assert exc.value.retry_after == 0.3 and len(bot_api.sent) == 1
     await snd(ack(address="4000000077"))  # other chats are not held up
     assert len(bot_api.sent) == 2
+
+
+class _Rows:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def record(self, channel: str, **row) -> None:
+        self.rows.append(dict(row, channel=channel))
+
+
+async def test_calls_are_logged_without_the_bot_token_and_blocked_is_typed(make_settings, bot_api):
+    from tests.support.fixtures import TOKENS
+
+    sender = TelegramSender(make_settings(telegram_api_url=bot_api.url))
+    rows = _Rows()
+    sender.attach(rows)
+    result = await sender(ack())
+    bot_api.blocked_chats.add(CHAT)
+    with pytest.raises(PermanentSendError) as blocked:
+        await sender(ack())
+    await sender.close()
+    ok, refused = rows.rows
+    assert result.provider_message_ids and result.parts == 1
+    assert ok["channel"] == "telegram" and ok["status"] == 200 and ok["method"] == "POST"
+    assert ok["path"] == f"{bot_api.url}/bot<redacted>/sendMessage"
+    assert refused["status"] == 403 and blocked.value.code == "blocked"
+    assert all(TOKENS["telegram_bot_token"] not in str(r) for r in rows.rows)

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from channels.core.reference import reference
 from channels.twitter.send import TwitterSender, public_text
 from channels.twitter.signature import sign
 from channels.twitter.tests.conftest import x_settings
 from channels.twitter.tests.fakex import Scripted
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from dispatcher.reference import reference
 from tests.support.core import wait_for_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -149,3 +149,22 @@ async def test_ack_rate_limited_by_x_is_retried_after_the_reset(make_gateway, fa
     attempts = fakex.calls("tweet")
     assert len(attempts) == 2  # the 429, then one retry once the window reset
     assert attempts[1]["at"] >= reset
+
+
+async def test_calls_are_logged_as_path_templates_and_the_result_names_the_post(sender, fakex):
+    rows: list[dict[str, Any]] = []
+
+    class Rows:
+        def record(self, channel: str, **row: Any) -> None:
+            rows.append(dict(row, channel=channel))
+
+    sender.attach(Rows())
+    public = await sender(ack())
+    private = await sender(ack(address="3000000000000001", thread=None, private=True))
+    await sender.close()
+    assert public.public_notice and public.provider_message_ids and not private.public_notice
+    assert private.provider_message_ids and private.provider_message_ids != public.provider_message_ids
+    assert [(r["channel"], r["method"], r["status"]) for r in rows] == [("twitter", "POST", 201)] * 2
+    assert rows[0]["path"].endswith("/2/tweets")
+    assert rows[1]["path"].endswith("/2/dm_conversations/with/:participant_id/messages")
+    assert all("3000000000000001" not in r["path"] and "1992000000000000101" not in r["path"] for r in rows)

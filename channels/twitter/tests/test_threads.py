@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from channels.twitter.hooks import thread_key
 from channels.twitter.poller import MentionsPoller
 from channels.twitter.signature import sign
 from channels.twitter.tests.conftest import x_settings
-from channels.twitter.threads import thread_key
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
 

@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Decision, Emit, Preprocessor, Reply
 from channels.sms import message
 from channels.sms.keywords import HELP_TEXT, is_empty
 from config.settings import Settings
-from dispatcher.hooks import Decision, Emit, Reply
 from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
@@ -107,7 +107,7 @@ def _cleanup(gid: str, seqs: list[int], done: dict[str, Any], ttl: int) -> Any:
     return run
 
 
-class SmsPreprocessor:
+class SmsPreprocessor(Preprocessor):
     def __init__(self, settings: Settings) -> None:
         self.timeout_s = settings.multipart_timeout_s
         # parts wait for the sweep; the TTL only collects garbage if no worker runs for days

@@ -2,28 +2,32 @@
 
 Never in the webhook request (Meta wants its 200 within seconds), always after the event is
 stored: an Instagram mention carries ids only, so its text is fetched here
-(``GET /{ig-user-id}?fields=mentioned_comment…`` / ``mentioned_media…``, channels.md §1.4); and
+(``GET /{ig-user-id}?fields=mentioned_comment…`` / ``mentioned_media…``); and
 with ``LAPOR_META_FETCH_ATTACHMENTS`` the media behind Meta's expiring CDN links is copied into
 the blob store, size-capped. A failed fetch never blocks the complaint: the record goes on with
 what we have (the URL, the mention ids in ``source.message_ids``) and the failure is logged.
+The look-ups of one dispatch batch run concurrently (at most ``FETCH_CONCURRENCY`` at a time,
+one HTTP session), so a batch of mentions costs about one Graph round trip, not one per message.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Decision, Preprocessor
 from channels.meta.events import apply_markers, when
 from config.settings import Settings
-from dispatcher.hooks import Decision, Emit
 from gateway.blobs import BlobTooLarge, FileBlobStore
 from gateway.logging import get_logger
 from normalizer.models import Attachment, AttachmentKind, InboundMessage, Sender
 
-log = get_logger("channels.meta.enrich")
+log = get_logger("channels.meta.graph_fetch")
+FETCH_CONCURRENCY = 8
 
 _MEDIA_KINDS: dict[str, AttachmentKind] = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "image"}
 
@@ -32,7 +36,9 @@ class FetchFailed(Exception):
     pass
 
 
-class MetaEnricher:
+class GraphFetcher(Preprocessor):
+    """Fills in what a stored Meta message lacks (mention text, attachment bytes) from the Graph API."""
+
     def __init__(self, settings: Settings, *, timeout_s: float = 20.0) -> None:
         self.base = settings.meta_graph_url.rstrip("/")
         self.token = Settings.secret(settings.meta_page_token)
@@ -49,17 +55,36 @@ class MetaEnricher:
             self.fetch_attachments and any(a.url and not a.sha256 for a in msg.attachments))
 
     async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
-        async with aiohttp.ClientSession(timeout=self.timeout) as session:
-            if msg.meta.get("needs_fetch"):
-                await self._mention(session, msg)
-            if self.fetch_attachments:
-                for a in msg.attachments:
-                    if a.url and not a.sha256:
-                        await self._attachment(session, msg, a)
-        return Decision.single(msg)
+        (decision,) = await self.prepare_many(r, [msg])
+        if isinstance(decision, Exception):
+            raise decision
+        return decision
 
-    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
-        return []
+    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+        """Every message of the batch fetched concurrently (bounded); a failure stays in its slot."""
+        limit = asyncio.Semaphore(FETCH_CONCURRENCY)
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+
+            async def one(msg: InboundMessage) -> Decision:
+                async with limit:
+                    await self._fetch(session, msg)
+                return Decision.single(msg)
+
+            done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
+        out: list[Decision | Exception] = []
+        for d in done:
+            if isinstance(d, BaseException) and not isinstance(d, Exception):
+                raise d  # cancellation: not the message's fault
+            out.append(d)
+        return out
+
+    async def _fetch(self, session: aiohttp.ClientSession, msg: InboundMessage) -> None:
+        if msg.meta.get("needs_fetch"):
+            await self._mention(session, msg)
+        if self.fetch_attachments:
+            for a in msg.attachments:
+                if a.url and not a.sha256:
+                    await self._attachment(session, msg, a)
 
     # ------------------------------------------------------------------ mentions
     async def _mention(self, session: aiohttp.ClientSession, msg: InboundMessage) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from dispatcher.hooks import Decision, Emit
+from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
@@ -21,7 +21,7 @@ def thread_key(message_id: str) -> str:
     return keys.email_ack_message_id(message_id)
 
 
-class EmailThreads:
+class EmailThreads(Preprocessor):
     def applies(self, msg: InboundMessage) -> bool:
         return msg.channel == "email" and bool(msg.meta.get("in_reply_to") or msg.meta.get("references"))
 
@@ -36,8 +36,6 @@ class EmailThreads:
                                                                        extra_flags=["follow_up"]))])
         return Decision.single(msg)
 
-    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
-        return []
 
 
 def preprocessors(settings: Any) -> list[Any]:

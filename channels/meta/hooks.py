@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import orjson
 import redis.asyncio as aioredis
 
-from dispatcher.hooks import Decision, Emit
+from channels.core.hooks import Decision, Preprocessor
 from gateway import keys
 from normalizer.models import InboundMessage, utc_iso
 
@@ -26,7 +26,7 @@ def revision_key(channel: str, target: str) -> str:
     return f"{keys.PREFIX}meta:rev:{channel}:{target}"
 
 
-class RevisionHook:
+class RevisionHook(Preprocessor):
     def applies(self, msg: InboundMessage) -> bool:
         return msg.channel in ("facebook", "instagram") and msg.meta.get("revision") in ("edit", "remove")
 
@@ -49,5 +49,3 @@ class RevisionHook:
             await pipe.execute()
         return Decision(skipped=what)
 
-    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
-        return []

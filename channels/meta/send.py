@@ -1,4 +1,4 @@
-"""Acknowledgements through Meta's Send API (channels.md §1.8).
+"""Acknowledgements through Meta's Send API.
 
 DMs (Messenger, Instagram) are answered to the PSID/IGSID. A public comment or visitor post is
 answered with a *private reply* (``recipient: {comment_id}`` / ``{post_id}``): never a public
@@ -12,11 +12,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 from ulid import ULID
 
+from channels.core.outbound import (
+    OutboundMessage,
+    PermanentReason,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+)
+from channels.core.send import HttpReply, HttpSender
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
 log = get_logger("channels.meta.send")
@@ -26,6 +32,9 @@ MAX_TEXT = 1000  # Instagram's limit (Messenger allows 2000)
 # Graph error codes that mean "slow down" or "try again" (others are permanent for this message)
 _THROTTLED = {4, 17, 32, 613, 80006}
 _TRANSIENT = {1, 2}
+# Graph (sub)codes that say why a message will never go: the citizen blocked us or is gone, the window
+_PERMANENT_CODES: dict[int, PermanentReason] = {551: "blocked", 2018108: "blocked", 2018278: "window_closed",
+                                               2018001: "invalid_recipient", 2534014: "invalid_recipient"}
 
 
 def event_time(msg: OutboundMessage) -> datetime | None:
@@ -54,54 +63,39 @@ def recipient(msg: OutboundMessage) -> dict[str, str]:
     return {"post_id": msg.address}
 
 
-class SendApi:
-    """``async (OutboundMessage) -> None`` for the outbound worker, one per process."""
+class MetaSender(HttpSender):
+    """Answers both channels (a Page token serves Messenger and linked Instagram), one per process."""
 
     def __init__(self, settings: Settings, *, timeout_s: float = 10.0) -> None:
+        super().__init__(timeout_s=timeout_s)
         self.base = settings.meta_graph_url.rstrip("/")
         self.token = Settings.secret(settings.meta_page_token)
         self.page = settings.meta_page_id or "me"
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     @property
     def url(self) -> str:
         return f"{self.base}/{self.page}/messages"
 
-    async def __call__(self, msg: OutboundMessage) -> None:
+    async def __call__(self, msg: OutboundMessage) -> SendResult:
         if self.token is None:
-            raise PermanentSendError("LAPOR_META_PAGE_TOKEN not set")
+            raise PermanentSendError("LAPOR_META_PAGE_TOKEN not set", code="not_configured")
         sent = event_time(msg)
         if sent is not None and datetime.now(UTC) - sent > WINDOW:
-            raise PermanentSendError("outside the 24-hour messaging window")
+            raise PermanentSendError("outside the 24-hour messaging window", code="window_closed")
         body = {"recipient": recipient(msg), "messaging_type": "RESPONSE",
                 "message": {"text": msg.text[:MAX_TEXT]}}
-        try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session, session.post(
-                    self.url, params={"access_token": self.token}, json=body) as resp:
-                status = resp.status
-                doc = await _json(resp)
-                retry_after = _retry_after(resp.headers.get("Retry-After"))
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise TransientSendError(f"send API unreachable: {type(exc).__name__}") from None
-        if 200 <= status < 300:
-            log.info("meta.ack_sent", channel=msg.channel, record=msg.record_id, private_reply=not msg.private)
+        reply = await self.request(msg.channel, "POST", self.url, params={"access_token": self.token}, json=body)
+        self.check(reply)
+        log.info("meta.ack_sent", channel=msg.channel, record=msg.record_id, private_reply=not msg.private)
+        mid = reply.json().get("message_id")
+        return SendResult(provider_message_ids=(str(mid),) if mid else (), parts=1,
+                          truncated=len(msg.text) > MAX_TEXT)
+
+    def check(self, reply: HttpReply, detail: str = "") -> None:
+        """Graph's error codes decide, not only the HTTP status (a throttle can come as a 400)."""
+        if 200 <= reply.status < 300:
             return
-        _raise_for(status, doc, retry_after)
-
-
-async def _json(resp: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        doc = await resp.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+        _raise_for(reply.status, reply.json(), reply.retry_after)
 
 
 def _raise_for(status: int, doc: dict[str, Any], retry_after: float | None) -> None:
@@ -110,7 +104,11 @@ def _raise_for(status: int, doc: dict[str, Any], retry_after: float | None) -> N
     code = err.get("code")
     what = f"HTTP {status}, code {code}, subcode {err.get('error_subcode')}: {str(err.get('message', ''))[:200]}"
     if status == 429 or code in _THROTTLED:
-        raise TransientSendError(f"rate limited ({what})", retry_after=60.0 if retry_after is None else retry_after)
+        raise TransientSendError(f"rate limited ({what})", retry_after=60.0 if retry_after is None else retry_after,
+                                 rate_limited=True)
     if status >= 500 or code in _TRANSIENT or err.get("is_transient") is True:
         raise TransientSendError(f"send API error ({what})", retry_after=retry_after)
-    raise PermanentSendError(f"send API refused ({what})")
+    sub = err.get("error_subcode")
+    reason: PermanentReason = (_PERMANENT_CODES.get(sub) if isinstance(sub, int) else None) or (
+        _PERMANENT_CODES.get(code) if isinstance(code, int) else None) or "rejected"
+    raise PermanentSendError(f"send API refused ({what})", code=reason)

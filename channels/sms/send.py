@@ -12,43 +12,41 @@
   answers on a per-request list. No answer in ``sms_reply_wait_s`` ⇒ transient failure, so the
   outbound worker's retry/backoff still applies; the bind drops requests whose sender gave up.
 
-Failures map to ``TransientSendError`` (network, 5xx, throttling) or ``PermanentSendError``
-(4xx, not configured). Rate limiting per destination is the outbound worker's job.
+Failures follow the sender base's status table (``channels.core.send``); a 2xx whose text is not the
+gateway's success answer is permanent. Rate limiting per destination is the outbound worker's job.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels.core.send import HttpSender, error_for_status
 from channels.sms.encoding import fits_gsm
 from channels.sms.smpp import OUTBOX, bind_is_up, result_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
-from gateway.logging import get_logger
 
-log = get_logger("channels.sms.outbound")
+_JASMIN_ID = re.compile(r'^Success "([^"]+)"')
 
 
-class SmsSender:
+class SmsSender(HttpSender):
     def __init__(self, settings: Settings) -> None:
+        super().__init__(timeout_s=15)
         self.settings = settings
-        self._session: aiohttp.ClientSession | None = None
         self._redis: aioredis.Redis | None = None
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await super().close()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
 
     def _route(self, msg: OutboundMessage) -> str:
         s = self.settings
@@ -59,23 +57,22 @@ class SmsSender:
         for name in ("smpp", "kannel", "jasmin"):  # arrived another way: any configured route
             if configured[name]:
                 return name
-        raise PermanentSendError(f"no SMS send route configured (provider {msg.provider})")
+        raise PermanentSendError(f"no SMS send route configured (provider {msg.provider})", code="not_configured")
 
     def _source(self, msg: OutboundMessage) -> str:
         recipient = msg.meta.get("recipient")
         return str(recipient) if recipient else self.settings.sms_shortcode
 
-    async def __call__(self, msg: OutboundMessage) -> None:
+    async def __call__(self, msg: OutboundMessage) -> SendResult:
         route = self._route(msg)
         if route == "kannel":
-            await self._kannel(msg)
-        elif route == "jasmin":
-            await self._jasmin(msg)
-        else:
-            await self._smpp(msg)
+            return await self._kannel(msg)
+        if route == "jasmin":
+            return await self._jasmin(msg)
+        return await self._smpp(msg)
 
     # ------------------------------------------------------------------ Kannel
-    async def _kannel(self, msg: OutboundMessage) -> None:
+    async def _kannel(self, msg: OutboundMessage) -> SendResult:
         s = self.settings
         params = {"username": s.kannel_username or "", "password": s.secret(s.kannel_password) or "",
                   "from": self._source(msg), "to": msg.address.lstrip("+"), "text": msg.text,
@@ -83,9 +80,10 @@ class SmsSender:
         if msg.provider == "kannel" and msg.thread:
             params["smsc"] = msg.thread
         await self._http_send(str(s.kannel_sendsms_url), params, ok=lambda st, body: st in (200, 202))
+        return SendResult()  # Kannel answers without an id: its delivery reports carry ours
 
     # ------------------------------------------------------------------ Jasmin
-    async def _jasmin(self, msg: OutboundMessage) -> None:
+    async def _jasmin(self, msg: OutboundMessage) -> SendResult:
         s = self.settings
         params = {"username": s.jasmin_username or "", "password": s.secret(s.jasmin_password) or "",
                   "to": msg.address.lstrip("+"), "from": self._source(msg)}
@@ -93,42 +91,45 @@ class SmsSender:
             params.update(coding="0", content=msg.text)
         else:
             params.update(coding="8", **{"hex-content": msg.text.encode("utf-16-be").hex()})
-        await self._http_send(str(s.jasmin_send_url), params,
-                              ok=lambda st, body: st == 200 and body.startswith("Success"))
+        body = await self._http_send(str(s.jasmin_send_url), params,
+                                     ok=lambda st, body: st == 200 and body.startswith("Success"))
+        found = _JASMIN_ID.match(body)
+        return SendResult(provider_message_ids=(found.group(1),) if found else ())
 
-    async def _http_send(self, url: str, params: dict[str, str], ok: object) -> None:
-        try:
-            async with self._http().get(url, params=params) as resp:
-                body = (await resp.text(errors="replace")).strip()
-                status = resp.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise TransientSendError(f"{type(exc).__name__}") from None
-        if callable(ok) and ok(status, body):
-            return
-        reason = f"HTTP {status}: {body[:200]}"
-        if status in (429,) or status >= 500:
-            raise TransientSendError(reason)
-        raise PermanentSendError(reason)
+    async def _http_send(self, url: str, params: dict[str, str], ok: Callable[[int, str], bool]) -> str:
+        """GET the SMS gateway; its answer text when ``ok`` says it was accepted, else the status table's error."""
+        reply = await self.request("sms", "GET", url, params=params)
+        body = reply.text().strip()
+        if ok(reply.status, body):
+            return body
+        # an SMS gateway may answer 200 with a refusal in the text: that is permanent too
+        raise error_for_status(reply.status, retry_after=reply.retry_after, detail=body[:200]) or \
+            PermanentSendError(f"HTTP {reply.status}: {body[:200]}")
 
     # ------------------------------------------------------------------ SMPP via the bind
-    async def _smpp(self, msg: OutboundMessage) -> None:
+    async def _smpp(self, msg: OutboundMessage) -> SendResult:
         if self._redis is None:
             self._redis = aioredis.Redis.from_url(self.settings.gateway_redis_url)  # external or embedded
         r = self._redis
-        if not await bind_is_up(r):
-            raise TransientSendError("no SMPP transceiver bind is up", retry_after=5)
-        rid = uuid.uuid4().hex
-        wait = self.settings.sms_reply_wait_s
-        doc = {"rid": rid, "to": msg.address, "from": self._source(msg), "text": msg.text,
-               "deadline": time.time() + wait}
-        await r.xadd(OUTBOX, {"m": orjson.dumps(doc)}, maxlen=100_000, approximate=True)
-        res: Any = await r.blpop([result_key(rid)], timeout=wait + 1)
-        if res is None:
-            raise TransientSendError("SMPP bind did not answer in time")
-        result = res[1].decode()
-        if result == "ok":
-            return
-        kind, _, why = result.partition(":")
-        if kind == "perm":
-            raise PermanentSendError(f"submit_sm refused: {why}")
-        raise TransientSendError(f"submit_sm failed: {why}")
+        async with self.recorded("sms", "submit_sm", f"smpp://{self.settings.smpp_host}:{self.settings.smpp_port}"
+                                 ) as note:
+            if not await bind_is_up(r):
+                note.status = "no_bind"
+                raise TransientSendError("no SMPP transceiver bind is up", retry_after=5)
+            rid = uuid.uuid4().hex
+            wait = self.settings.sms_reply_wait_s
+            doc = {"rid": rid, "to": msg.address, "from": self._source(msg), "text": msg.text,
+                   "deadline": time.time() + wait}
+            await r.xadd(OUTBOX, {"m": orjson.dumps(doc)}, maxlen=100_000, approximate=True)
+            res: Any = await r.blpop([result_key(rid)], timeout=wait + 1)
+            if res is None:
+                note.status = "timeout"
+                raise TransientSendError("SMPP bind did not answer in time")
+            result = res[1].decode()
+            kind, _, why = result.partition(":")
+            note.status = kind
+            if result == "ok":
+                return SendResult()
+            if kind == "perm":
+                raise PermanentSendError(f"submit_sm refused: {why}")
+            raise TransientSendError(f"submit_sm failed: {why}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from dispatcher.hooks import Decision, Emit
+from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
 from normalizer.models import InboundMessage
 from normalizer.normalize import NormalizeContext
@@ -45,7 +45,7 @@ def _str(raw: Any) -> str | None:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
-class ThreadLinker:
+class ThreadLinker(Preprocessor):
     """Dispatcher preprocessor for tweets (not DMs)."""
 
     def __init__(self, ttl_s: int = THREAD_TTL_S) -> None:
@@ -80,5 +80,3 @@ class ThreadLinker:
         msg.reply_to = None
         return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=root, extra_flags=["follow_up"]))])
 
-    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
-        return []  # nothing is ever held

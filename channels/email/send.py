@@ -5,7 +5,7 @@ is unknown: that choice is made at parse time, in ``reply_to``), in Indonesian, 
 reference, ``In-Reply-To``/``References`` to the citizen's mail and ``Auto-Submitted:
 auto-replied`` (RFC 3834) so that well-behaved auto-responders do not answer it. Its
 Message-ID is derived from the record id (a retry sends the same id) and is stored in Redis
-*before* sending, so a citizen's reply to it is linked to the record (``threads.py``).
+*before* sending, so a citizen's reply to it is linked to the record (``hooks.py``).
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 import redis.asyncio as aioredis
 
+from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels.core.send import SenderBase
 from channels.email.classify import ACK_HEADER
-from channels.email.threads import thread_key
+from channels.email.hooks import thread_key
 from config.settings import Settings
-from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from gateway.logging import get_logger
 
-log = get_logger("channels.email.smtp")
+log = get_logger("channels.email.send")
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
@@ -56,13 +56,6 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     return SmtpTarget(parts.hostname, port, unquote(parts.username) if parts.username else None,
                       unquote(parts.password) if parts.password else None, use_tls,
                       None if use_tls else start_tls)
-
-
-def redis_url_of(settings: Settings) -> str:
-    """The gateway's Redis: external, or the socket of the embedded one (as ``gateway.cli`` finds it)."""
-    if settings.redis_url:
-        return settings.redis_url
-    return f"unix://{(Path(settings.data_dir) / 'redis' / 'redis.sock').resolve()}"
 
 
 def ack_message_id(record_id: str, from_addr: str) -> str:
@@ -110,10 +103,11 @@ def build_mail(msg: OutboundMessage, settings: Settings) -> tuple[EmailMessage, 
     return mail, mid
 
 
-class SmtpAckSender:
-    """``senders()`` entry for ``reply_to.channel == "email"``."""
+class EmailSender(SenderBase):
+    """``senders()`` entry for ``reply_to.channel == "email"``: one SMTP session per message."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
         self.target = parse_smtp_url(Settings.secret(settings.smtp_url) or "")
         self._redis: aioredis.Redis | None = None
@@ -124,14 +118,19 @@ class SmtpAckSender:
 
     async def _remember(self, mid: str, record_id: str) -> None:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(redis_url_of(self.settings))
+            self._redis = aioredis.Redis.from_url(self.settings.gateway_redis_url)
         await self._redis.set(thread_key(mid), record_id, ex=self.settings.email_thread_ttl_s)
 
-    async def __call__(self, msg: OutboundMessage) -> None:
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    async def __call__(self, msg: OutboundMessage) -> SendResult:
         if "auto_reply" in (msg.meta.get("flags") or []):
-            return  # never answer an automatic message (mail loops)
+            return SendResult(skipped="auto_reply")  # never answer an automatic message (mail loops)
         if not _ADDRESS.match(msg.address or ""):
-            raise PermanentSendError("not a deliverable email address")
+            raise PermanentSendError("not a deliverable email address", code="invalid_recipient")
         mail, mid = build_mail(msg, self.settings)
         if msg.record_id:
             try:
@@ -144,25 +143,33 @@ class SmtpAckSender:
                                   "timeout": self.settings.smtp_timeout_s}
         if t.use_tls or t.start_tls is not False:
             kwargs["tls_context"] = self._tls_context()
-        try:
-            await aiosmtplib.send(mail, **kwargs)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [e.code for e in exc.recipients]
-            if codes and all(500 <= c < 600 for c in codes):
-                raise PermanentSendError(f"recipient refused ({codes[0]})") from exc
-            raise TransientSendError(f"recipient deferred ({codes[0] if codes else '?'})") from exc
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            raise TransientSendError(f"smtp auth failed ({exc.code})", retry_after=300) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentSendError(f"smtp refused ({exc.code})") from exc
-            raise TransientSendError(f"smtp deferred ({exc.code})") from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TransientSendError(f"smtp: {type(exc).__name__}") from exc
+        scheme = "smtps" if t.use_tls else "smtp"
+        async with self.recorded("email", "SMTP", f"{scheme}://{t.host}:{t.port}") as note:
+            try:
+                await aiosmtplib.send(mail, **kwargs)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                codes = [e.code for e in exc.recipients]
+                note.status = codes[0] if codes else "refused"
+                if codes and all(500 <= c < 600 for c in codes):
+                    raise PermanentSendError(f"recipient refused ({codes[0]})", code="invalid_recipient") from exc
+                raise TransientSendError(f"recipient deferred ({codes[0] if codes else '?'})") from exc
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                note.status = exc.code
+                raise TransientSendError(f"smtp auth failed ({exc.code})", retry_after=300) from exc
+            except aiosmtplib.SMTPResponseException as exc:
+                note.status = exc.code
+                if 500 <= exc.code < 600:
+                    raise PermanentSendError(f"smtp refused ({exc.code})") from exc
+                raise TransientSendError(f"smtp deferred ({exc.code})") from exc
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                note.status = "unreachable"
+                raise TransientSendError(f"smtp: {type(exc).__name__}") from exc
+            note.status = 250
         log.info("email.ack_sent", record=msg.record_id)
+        return SendResult(provider_message_ids=(mid,), parts=1)
 
 
 def senders(settings: Settings) -> dict[str, Any]:
     if not Settings.secret(settings.smtp_url):
         return {}
-    return {"email": SmtpAckSender(settings)}
+    return {"email": EmailSender(settings)}

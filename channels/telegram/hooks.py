@@ -29,17 +29,17 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from channels.core.hooks import Decision, Emit, Preprocessor, Reply
+from channels.core.reference import reference
 from channels.telegram import texts
 from channels.telegram.files import FileFetcher
 from config.settings import Settings
-from dispatcher.hooks import Decision, Emit, Reply
-from dispatcher.reference import reference
 from gateway import keys
 from gateway.logging import get_logger
 from normalizer.models import Conversation, InboundMessage
 from normalizer.normalize import NormalizeContext
 
-log = get_logger("channels.telegram.conversation")
+log = get_logger("channels.telegram.hooks")
 
 PHONE_TTL_S = 90 * 24 * 3600
 COMMAND_REPLIES_PER_MINUTE = 10
@@ -87,7 +87,7 @@ def _is_media(msg: InboundMessage) -> bool:
     return bool(msg.attachments or msg.location or msg.meta.get("contact"))
 
 
-class ConversationPreprocessor:
+class ConversationPreprocessor(Preprocessor):
     def __init__(self, settings: Settings, fetcher: FileFetcher | None = None) -> None:
         self.settings = settings
         self.window_s = settings.telegram_followup_window_s
@@ -100,8 +100,6 @@ class ConversationPreprocessor:
     def applies(self, msg: InboundMessage) -> bool:
         return msg.channel == "telegram" and "chat_id" in msg.meta
 
-    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
-        return []  # nothing is ever held back
 
     async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         if msg.meta.get("command") and not msg.meta.get("edit"):

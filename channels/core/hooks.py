@@ -1,0 +1,95 @@
+"""Dispatcher hooks a channel contributes: what its messages need before they become records.
+
+Multipart SMS (hold parts until complete), Telegram conversations and X/email threads (link
+follow-ups to the first record), Meta revisions and Graph look-ups plug in here. A preprocessor
+may read and write Redis; the commands that must happen atomically with the core enqueue go
+into ``Emit.extra``. Its answer for one message is a ``Decision``:
+
+- pass: ``Decision.single(msg)`` — the message becomes a record as it is;
+- replace: ``Decision(emit=[Emit(...)])`` — other or merged messages, or a normalizer context
+  (follow-up links), become the record(s);
+- hold: ``Decision.hold()`` — kept in the preprocessor's state, released later by ``sweep`` or
+  by the message that completes it;
+- drop: ``Decision.drop(reason)`` — no record on purpose (counted as ``skipped_<reason>``),
+  optionally with ``replies`` to the citizen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+
+from normalizer.models import InboundMessage
+from normalizer.normalize import NormalizeContext
+
+
+@dataclass
+class Emit:
+    """Messages that become one record (the first one gives the record id)."""
+
+    messages: list[InboundMessage]
+    ctx: NormalizeContext = field(default_factory=NormalizeContext)
+    extra: list[Callable[[Any], None]] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    """A message to a citizen that is not an acknowledgement of a record (help text, …)."""
+
+    channel: str
+    address: str
+    text: str
+    provider: str | None = None
+    thread: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    emit: list[Emit] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    skipped: str | None = None  # reason when the message produces no record on purpose
+
+    @classmethod
+    def single(cls, msg: InboundMessage) -> Decision:
+        """Pass: the message becomes one record as it is."""
+        return cls(emit=[Emit([msg])])
+
+    @classmethod
+    def hold(cls) -> Decision:
+        """Hold: nothing now; the preprocessor keeps the message and emits it later."""
+        return cls()
+
+    @classmethod
+    def drop(cls, reason: str, replies: list[Reply] | None = None) -> Decision:
+        """Drop: no record on purpose, for ``reason``; the citizen may still get ``replies``."""
+        return cls(replies=list(replies or []), skipped=reason)
+
+
+class Preprocessor(Protocol):
+    """A channel's dispatcher hook. Subclass it to inherit the defaults of ``sweep`` and ``prepare_many``."""
+
+    def applies(self, msg: InboundMessage) -> bool: ...
+
+    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision: ...
+
+    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+        """Decide a batch, in order; a failure is returned in its slot so it holds back only its message.
+
+        Sequential by default (stateful hooks depend on the order); a hook doing network look-ups
+        overrides it to run them concurrently.
+        """
+        out: list[Decision | Exception] = []
+        for msg in msgs:
+            try:
+                out.append(await self.prepare(r, msg))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    async def sweep(self, r: aioredis.Redis) -> list[Emit]:
+        """Groups whose time is up (e.g. incomplete multipart SMS); called periodically. None by default."""
+        return []
