@@ -22,7 +22,7 @@ from channels.twitter.convert import (
     tweet_message,
     view_from_v1,
 )
-from channels.twitter.signature import crc_response, signature_ok
+from channels.twitter.signature import crc_response, crc_token_ok, signature_ok
 from config.settings import Settings
 from gateway.logging import get_logger
 from normalizer.models import InboundMessage
@@ -31,7 +31,6 @@ log = get_logger("channels.twitter.webhook")
 
 PATH = "/channels/twitter/webhook"
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
-MAX_CRC_TOKEN = 1024
 
 # event arrays that are never complaints (acknowledged, counted as skipped)
 _NOT_COMPLAINTS = {
@@ -61,8 +60,8 @@ def _crc(req: ChannelRequest) -> ParseOutcome:
     token = req.query.get("crc_token")
     if not token:
         raise BadRequest("crc_token query parameter required")
-    if len(token) > MAX_CRC_TOKEN:
-        raise BadRequest("crc_token too long")
+    if not crc_token_ok(token):  # anything else would make us an HMAC oracle (see signature.py)
+        raise BadRequest("crc_token must be a base64 string of at most 128 characters")
     return ParseOutcome(response=web.json_response(crc_response(token, secret)))
 
 
@@ -119,6 +118,8 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         raise Unauthorized("missing x-twitter-webhooks-signature")
     if not signature_ok(header, req.body, secret):
         raise Forbidden("bad x-twitter-webhooks-signature")
+    if crc_token_ok(req.body):  # a signature we handed out as a CRC answer, replayed on a POST
+        raise Forbidden("body is a CRC token")
     data = json_object(req.body)
     settings = req.settings
     for_user = str(data.get("for_user_id") or "")
