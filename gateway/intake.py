@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from gateway import keys
-from gateway.logging import get_logger
+from gateway.logging import get_logger, scrub
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.models import InboundMessage
 
@@ -250,5 +250,6 @@ class Intake:
 
 def quarantine_fields(channel: str, reason: str, body: bytes, content_type: str | None) -> dict[str, Any]:
     """Stream fields for a request we could not parse but must not drop."""
-    return {"channel": channel, "reason": reason[:500], "content_type": content_type or "",
+    # the reason is shown to admins: scrubbed of personal data like every log line
+    return {"channel": channel, "reason": scrub(reason[:2000])[:500], "content_type": content_type or "",
             "at": datetime.now(UTC).isoformat(), "body": body[:1_000_000]}

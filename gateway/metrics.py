@@ -155,6 +155,8 @@ E2E_LATENCY = RedisHistogram(
 DISPATCHED = RedisCounter("lapor_dispatched", "Records enqueued into the core queue", ["channel"],
                           history_outcome="dispatched")
 DEAD_LETTERS = RedisCounter("lapor_dead_letters", "Stream entries moved to lapor:dead")
+DEAD_LETTERS_HELD = RedisCounter("lapor_dead_letters_held",
+                                 "Dead letters kept pending on the stream because lapor:dead is full")
 # acknowledgement outcomes (sent, retry, dead, suppressed) are not inbound events: no history
 ACKS = RedisCounter("lapor_acks", "Outbound acknowledgements per channel and outcome", ["channel", "outcome"],
                     history=False)
@@ -379,5 +381,6 @@ def _reset_buffer_for_tests() -> None:
     _buf = _Buffer()
 
 
-__all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DISPATCHED", "E2E_LATENCY", "EVENTS",
-           "GAUGES", "REGISTRY", "SERVICE_UP", "Flusher", "count", "flush", "record_at", "refresh"]
+__all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DEAD_LETTERS_HELD", "DISPATCHED",
+           "E2E_LATENCY", "EVENTS", "GAUGES", "REGISTRY", "SERVICE_UP", "Flusher", "count", "flush", "record_at",
+           "refresh"]
