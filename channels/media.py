@@ -17,7 +17,7 @@ Every fetch here therefore:
 The one relaxation is the provider API origin the operator configured (``LAPOR_META_GRAPH_URL``,
 ``LAPOR_TELEGRAM_API_URL``): its exact scheme, host and port count as allowed, even on a private
 address, because the operator chose it (a local Telegram Bot API server, the fake providers of
-the tests). The production defaults are public https origins, so nothing is weakened there.
+the tests). The production defaults are the providers' public hosts, which keep every check.
 Error messages name the host at most, never the URL (Telegram file URLs carry the bot token).
 """
 
@@ -121,7 +121,9 @@ class MediaPolicy:
             raise MediaRefused(f"address {host} is not public")
 
     def private_ok(self) -> frozenset[str]:
-        return frozenset(o.host for o in self.origins)
+        """Configured origins that may sit on a private address: never a provider's public host."""
+        return frozenset(o.host for o in self.origins
+                         if not any(_host_matches(o.host, pattern) for pattern in self.hosts))
 
 
 @dataclass

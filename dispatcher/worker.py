@@ -200,7 +200,8 @@ class DispatchWorker:
                 continue
             # a worker died on it max_attempts times already (XAUTOCLAIM counts deliveries)
             if e.deliveries > self.settings.max_attempts:
-                await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times")
+                await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times"
+                                    " (or held there while lapor:dead was full)")
                 continue
             try:
                 decided.append((e, await self._decide(e.msg)))

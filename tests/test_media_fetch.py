@@ -276,6 +276,12 @@ def test_production_policies_allow_only_provider_hosts():
             tg.check(URL(bad))
 
 
+def test_default_provider_origins_get_no_private_address_exemption():
+    assert meta_policy("https://graph.facebook.com/v21.0", CAP).private_ok() == frozenset()
+    assert telegram_policy("https://api.telegram.org", CAP).private_ok() == frozenset()
+    assert telegram_policy("http://bot-api.internal:8081", CAP).private_ok() == {"bot-api.internal"}
+
+
 def test_local_bot_api_root_is_trusted_only_under_its_file_path():
     tg = telegram_policy("http://127.0.0.1:8081/tg", CAP)
     tg.check(URL("http://127.0.0.1:8081/tg/file/bot1:A/doc.pdf"))
