@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     dispatch_batch: int = Field(200, ge=1, le=5000)
     claim_idle_ms: int = Field(30_000, ge=50)
     max_attempts: int = Field(5, ge=1, le=100)
+    dead_letter_max: int = Field(10_000, ge=1)  # lapor:dead cap; at the cap entries stay pending (dispatcher.dead)
     spool_flush_interval_s: float = Field(0.5, gt=0)
     channel_log_size: int = Field(200, ge=10)
     channel_log_ttl_s: int = Field(24 * 3600, ge=60)

@@ -1,4 +1,13 @@
-"""Dead letters and replays: nothing that failed is lost, everything can be sent again."""
+"""Dead letters and replays: nothing that failed is lost, everything can be sent again.
+
+``lapor:dead`` is capped (``LAPOR_DEAD_LETTER_MAX``) so that a normalizer bug failing every
+message cannot grow Redis without bound out of sight. At the cap nothing is trimmed (each dead
+letter is a citizen's complaint): ``add_dead`` refuses, the entry stays pending on
+``lapor:inbound`` (whose trimming never drops a pending entry) and is retried on every reclaim,
+``lapor_dead_letters_held`` counts the refusals, and the pipeline health turns ``failing`` so the
+alert fires. Replaying or fixing the cause frees room. Error texts are scrubbed when written,
+because the dashboard shows them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,35 @@ import orjson
 import redis.asyncio as aioredis
 
 from gateway import keys
+from gateway.logging import scrub
 from normalizer.models import InboundMessage
 from normalizer.normalize import normalize
+
+# XADD to lapor:dead, XACK on lapor:inbound and forget the attempt count, all or nothing, and only
+# while lapor:dead holds fewer than ARGV[1] entries (checked in the same script: no race).
+_ADD_DEAD = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+redis.call('XACK', KEYS[2], ARGV[2], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[3])
+return 1
+"""
+
+
+def dead_error(error: str) -> str:
+    """The error text as stored and shown: scrubbed of personal data and secrets, bounded."""
+    return scrub(error[:4000])[:2000]
+
+
+async def add_dead(r: aioredis.Redis, entry_id: str, fields: dict[str, Any], cap: int) -> bool:
+    """Move a stream entry to ``lapor:dead``; False (entry left pending) when the store is full."""
+    flat: list[Any] = []
+    for k, v in fields.items():
+        flat += [k, dead_error(v) if k == "error" and isinstance(v, str) else v]
+    script = r.register_script(_ADD_DEAD)
+    done = await script(keys=[keys.DEAD_STREAM, keys.INBOUND_STREAM, keys.ATTEMPTS],
+                        args=[cap, keys.DISPATCH_GROUP, entry_id, *flat])
+    return bool(int(done))
 
 
 def _s(v: Any) -> str:
@@ -22,7 +58,7 @@ async def list_dead(r: aioredis.Redis, count: int = 100) -> list[dict[str, Any]]
     rows: Any = await r.xrevrange(keys.DEAD_STREAM, count=count)
     for eid, f in rows:
         out.append({"dead_id": _s(eid), "entry": _s(f.get(b"entry", b"")), "id": _s(f.get(b"id", b"")),
-                    "channel": _s(f.get(b"channel", b"")), "error": _s(f.get(b"error", b"")),
+                    "channel": _s(f.get(b"channel", b"")), "error": scrub(_s(f.get(b"error", b""))),
                     "attempts": _s(f.get(b"attempts", b"")), "at": _s(f.get(b"at", b""))})
     return out
 

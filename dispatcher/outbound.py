@@ -25,7 +25,7 @@ from channels.core.outbound import (
 from channels.core.reference import ack_text, reference
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
-from gateway.logging import get_logger
+from gateway.logging import get_logger, scrub
 
 log = get_logger("dispatcher.outbound")
 
@@ -199,7 +199,7 @@ class OutboundWorker:
         metrics.ACKS.labels("any", "dead").inc()
         log.warning("outbound.dead_letter", error=error)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(keys.OUTBOUND_DEAD, {"m": raw, "error": error[:1000], "at": str(time.time())},
+            pipe.xadd(keys.OUTBOUND_DEAD, {"m": raw, "error": scrub(error[:2000])[:1000], "at": str(time.time())},
                       maxlen=100_000, approximate=True)
             pipe.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
             await pipe.execute()

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from channels.core.hooks import Decision, Emit, Preprocessor
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
-from dispatcher import core_queue, outbound
+from dispatcher import core_queue, dead, outbound
 from dispatcher.enrich import Enricher, default_enrichers
 from gateway import keys, metrics
 from gateway.logging import get_logger
@@ -202,7 +202,8 @@ class DispatchWorker:
                 continue
             # a worker died on it max_attempts times already (XAUTOCLAIM counts deliveries)
             if e.deliveries > self.settings.max_attempts:
-                await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times")
+                await self._dead(e, f"worker lost while processing it {e.deliveries - 1} times"
+                                    " (or held there while lapor:dead was full)")
                 continue
             todo.append(e)
         for e, outcome in zip(todo, await self._decide_all([e.msg for e in todo if e.msg is not None]), strict=True):
@@ -320,16 +321,17 @@ class DispatchWorker:
 
     async def _dead(self, e: _Entry, error: str, attempts: int | None = None) -> None:
         channel = e.msg.channel if e.msg else "unknown"
-        fields: dict[Any, Any] = {"entry": e.entry_id, "id": e.record_id, "msg": e.raw, "error": error[:2000],
-                  "channel": channel, "attempts": str(attempts or e.deliveries),
-                  "at": datetime.now(UTC).isoformat()}
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(keys.DEAD_STREAM, fields)
-            pipe.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, e.entry_id)
-            pipe.hdel(keys.ATTEMPTS, e.entry_id)
-            await pipe.execute()
+        fields: dict[str, Any] = {"entry": e.entry_id, "id": e.record_id, "msg": e.raw, "error": error,
+                                  "channel": channel, "attempts": str(attempts or e.deliveries),
+                                  "at": datetime.now(UTC).isoformat()}
+        if not await dead.add_dead(self.redis, e.entry_id, fields, self.settings.dead_letter_max):
+            # lapor:dead is full: keep the entry pending here rather than lose it (dispatcher.dead)
+            metrics.DEAD_LETTERS_HELD.inc()
+            log.error("dispatcher.dead_letters_full", entry=e.entry_id, record=e.record_id,
+                      cap=self.settings.dead_letter_max)
+            return
         metrics.DEAD_LETTERS.inc()
-        log.error("dispatcher.dead_letter", entry=e.entry_id, record=e.record_id, error=error[:200])
+        log.error("dispatcher.dead_letter", entry=e.entry_id, record=e.record_id, error=dead.dead_error(error)[:200])
 
 
 def _merge_same_record(outs: list[core_queue.Outgoing]) -> list[core_queue.Outgoing]:

@@ -32,7 +32,7 @@ class ChannelLog:
     def record(self, channel: str, *, status: int | str, latency_ms: float, method: str = "",
                path: str = "", error: str | None = None, **counts: Any) -> None:
         entry = {"t": round(time.time(), 3), "status": status, "ms": round(latency_ms, 2),
-                 "method": method, "path": path, "error": scrub(error) if error else None}
+                 "method": method, "path": scrub(path), "error": scrub(error) if error else None}
         entry.update({k: v for k, v in counts.items() if v})
         buf = self._buffer[channel]
         buf.append(orjson.dumps(entry))

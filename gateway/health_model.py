@@ -156,6 +156,10 @@ class HealthModel:
         if not nums["workers_alive"]:
             return PipelineHealth("failing", "no dispatcher worker alive: messages wait in the stream",
                                   "tidak ada worker dispatcher: pesan menunggu di stream", nums)
+        if nums["dead_letters"] >= self.settings.dead_letter_max:
+            return PipelineHealth(
+                "failing", f"dead-letter store full ({nums['dead_letters']}): failed messages are held on the stream",
+                f"penyimpanan surat mati penuh ({nums['dead_letters']}): pesan gagal ditahan di stream", nums)
         problems: list[Reason] = []
         if nums["dead_letters"]:
             problems.append(Reason(f"{nums['dead_letters']} dead letter(s) to look at",

@@ -17,6 +17,7 @@ from channels.core.ingest import Accepted, IntakeUnavailable, tally
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
 from gateway.intake import Intake
+from gateway.logging import scrub
 from normalizer.models import InboundMessage
 
 QUARANTINE_MAXLEN = 100_000
@@ -25,7 +26,8 @@ QUARANTINE_BODY_MAX = 1_000_000
 
 def quarantine_fields(channel: str, reason: str, body: bytes, content_type: str | None) -> dict[str, Any]:
     """Stream fields for a request we could not parse but must not drop."""
-    return {"channel": channel, "reason": reason[:500], "content_type": content_type or "",
+    # the reason is shown to admins: scrubbed of personal data like every log line
+    return {"channel": channel, "reason": scrub(reason[:2000])[:500], "content_type": content_type or "",
             "at": datetime.now(UTC).isoformat(), "body": body[:QUARANTINE_BODY_MAX]}
 
 

@@ -7,10 +7,12 @@ Redaction is a processor, not a convention: every event passes through it, so a 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
+import secrets
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -22,25 +24,62 @@ SENSITIVE_KEYS = frozenset({
     "reporter", "name", "display_name", "handle", "subject", "password", "token", "secret",
     "authorization", "caption", "bin", "binary", "short_message",
 })
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
-# Indonesian mobiles in every written form, landlines with a leading 0, any +international number
-_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)?62[\s.-]?(?:\(0\))?[\s.-]?8|0[1-9])(?:[\s.-]?\d){6,12}(?![\w])"
-                    r"|(?<![\w+])(?:\+|00)[1-9](?:[\s.-]?\d){7,14}(?![\w])|(?<![\w+])8\d{8,11}(?![\w])")
-_SECRETS = re.compile(r"(?i)(token|secret|password|signature|hub\.verify_token|crc_token)(=|:\s*)[^\s&,;\"']+")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+# One pass, one regex: every alternative has bounded repetition (and possessive runs where the
+# next character cannot belong to the run), so the work per input position is bounded and the
+# whole scrub is linear in the input, whatever it holds. Leftmost match wins; at one position the
+# alternatives are tried in order, so the more specific patterns come first.
+_B = r"(?:(?<!\w)|(?<=%[0-9A-Fa-f]{2}))"  # start of a token: also right after %2B, %20, %3A…
+_PATTERNS: dict[str, str] = {
+    # scheme://user:password@host (Redis, SMTP, IMAP, AMQP URLs): keep the scheme only
+    "url_credentials": r"\b[A-Za-z][A-Za-z0-9+.-]{0,19}://[^\s/@:]{0,256}+:[^\s/@]{1,256}+@",
+    # Telegram bot tokens: /bot<id>:<secret>/ in Bot API paths, and bare <id>:<35 chars>
+    "bot_path": r"(?<=/bot)[^/\s?#]{1,256}+",
+    "bot_token": r"(?<![\w:])\d{5,15}:[A-Za-z0-9_-]{30,64}+(?![\w-])",
+    # Authorization header values and inline key=value / "key": "value" secrets
+    "auth_header": r"\b(?i:bearer|basic)\s{1,8}[A-Za-z0-9._~+/=-]{6,4096}+",
+    "secret_kv": r"(?i:token|secret|password|passwd|signature|api_?key|crc_token)[\w-]{0,16}+"
+                 r"[\"']?\s{0,4}[=:]\s{0,4}[\"']?[^\s&,;\"'<>]{1,1024}+",
+    "email": r"(?<![\w.+%-])[\w.+%-]{1,64}+@[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}",
+    # NIK / KK numbers: 16 digits, run together or in four groups of four
+    "nik": r"(?<!\d)\d{16}(?!\d)|" + _B + r"\d{4}(?P<nik_sep>[ .-])\d{4}(?P=nik_sep)\d{4}(?P=nik_sep)\d{4}(?![\w.-])",
+    # Indonesian mobiles in every written form, landlines with a leading 0, any +international number
+    "phone": _B + r"(?:(?:\+|00)?62[\s.-]?(?:\(0\))?[\s.-]?8|0[1-9])(?:[\s.-]?\d){6,12}(?!\w)"
+             r"|" + _B + r"(?:\+|%2[Bb]|00)[1-9](?:[\s.-]?\d){7,14}(?!\w)"
+             r"|" + _B + r"8\d{8,11}(?!\w)",
+}
+SCRUB_PATTERN = "|".join(f"(?P<{name}>{rx})" for name, rx in _PATTERNS.items())
+_SCRUB = re.compile(SCRUB_PATTERN)
+_MASKS = {"email": "<email>", "nik": "<nik>", "phone": "<phone>", "bot_path": "<redacted>",
+          "bot_token": "<bot-token>"}
+_KV_SPLIT = re.compile(r"[=:]\s{0,4}[\"']?")
+_MAX_DEPTH = 6
+
+# the fingerprint is keyed per process: it correlates lines, but a phone number's hash cannot be
+# found by hashing every possible number
+_FP_KEY = secrets.token_bytes(16)
 
 
 def fingerprint(value: Any) -> str:
     data = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
-    return hashlib.sha256(data).hexdigest()[:10]
+    return hmac.new(_FP_KEY, data, hashlib.sha256).hexdigest()[:10]
+
+
+def _mask(m: re.Match[str]) -> str:
+    kind = m.lastgroup or ""
+    if kind in _MASKS:
+        return _MASKS[kind]
+    text = m.group(0)
+    if kind == "url_credentials":
+        return text[: text.index("://") + 3] + "<redacted>@"
+    if kind == "auth_header":
+        return text.split(None, 1)[0] + " <redacted>"
+    sep = _KV_SPLIT.search(text)  # secret_kv: keep the key and separator
+    return text[: sep.end()] + "<redacted>" if sep else "<redacted>"
 
 
 def scrub(text: str) -> str:
-    """Mask email addresses, phone-like digit runs and inline secrets in a free-form string."""
-    text = _EMAIL.sub("<email>", text)
-    text = _PHONE.sub("<phone>", text)
-    text = _BEARER.sub(r"\1 <redacted>", text)
-    return _SECRETS.sub(r"\1\2<redacted>", text)
+    """Mask emails, phone numbers, NIK/KK numbers, URL credentials, bot tokens and inline secrets."""
+    return _SCRUB.sub(_mask, text)
 
 
 def _redact_value(value: Any) -> Any:
@@ -51,18 +90,42 @@ def _redact_value(value: Any) -> Any:
     return "<redacted>"
 
 
+def scrub_value(value: Any, depth: int = 0) -> Any:
+    """Scrub any value a log line can carry: strings, bytes, numbers, containers, objects."""
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):  # a phone number or NIK can arrive as an int
+        text = str(value)
+        return value if scrub(text) == text else scrub(text)
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return scrub(bytes(value).decode("utf-8", "replace"))
+    if depth >= _MAX_DEPTH:
+        return "<redacted nested>"
+    if isinstance(value, Mapping):
+        return {scrub_value(k, depth + 1): (_redact_value(v) if str(k).lower() in SENSITIVE_KEYS
+                                            else scrub_value(v, depth + 1)) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub_value(v, depth + 1) for v in value]
+    return scrub(str(value))  # anything else is rendered by its str(): scrub what will be shown
+
+
+# keys structlog's stdlib bridge keeps for itself (removed before rendering)
+_INTERNAL_KEYS = frozenset({"_record", "_from_structlog", "exc_info", "stack_info"})
+
+
 def redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         value = event_dict[key]
+        if key in _INTERNAL_KEYS:
+            continue
         if key == "event":
             event_dict[key] = scrub(str(value))
         elif key.lower() in SENSITIVE_KEYS:
             event_dict[key] = _redact_value(value)
-        elif isinstance(value, str):
-            event_dict[key] = scrub(value)
-        elif isinstance(value, dict):
-            event_dict[key] = {k: (_redact_value(v) if str(k).lower() in SENSITIVE_KEYS else
-                                   scrub(v) if isinstance(v, str) else v) for k, v in value.items()}
+        else:
+            event_dict[key] = scrub_value(value)
     return event_dict
 
 

@@ -156,6 +156,8 @@ E2E_LATENCY = RedisHistogram(
 DISPATCHED = RedisCounter("lapor_dispatched", "Records enqueued into the core queue", ["channel"],
                           history_outcome="dispatched")
 DEAD_LETTERS = RedisCounter("lapor_dead_letters", "Stream entries moved to lapor:dead")
+DEAD_LETTERS_HELD = RedisCounter("lapor_dead_letters_held",
+                                 "Dead letters kept pending on the stream because lapor:dead is full")
 # acknowledgement outcomes (sent, retry, dead, suppressed) are not inbound events: no history
 ACKS = RedisCounter("lapor_acks", "Outbound acknowledgements per channel and outcome", ["channel", "outcome"],
                     history=False)
@@ -375,5 +377,6 @@ def counter_value(snap: Snapshot, name: str, *labels: str) -> float:
     return snap.counters.get(name, {}).get(_labels_key(labels), 0.0)
 
 
-__all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DISPATCHED", "E2E_LATENCY", "EVENTS",
-           "GAUGES", "REGISTRY", "SERVICE_UP", "Flusher", "count", "flush", "record_at", "refresh"]
+__all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DEAD_LETTERS_HELD", "DISPATCHED",
+           "E2E_LATENCY", "EVENTS", "GAUGES", "REGISTRY", "SERVICE_UP", "Flusher", "count", "flush", "record_at",
+           "refresh"]

@@ -4,10 +4,11 @@ Never in the webhook request (Meta wants its 200 within seconds), always after t
 stored: an Instagram mention carries ids only, so its text is fetched here
 (``GET /{ig-user-id}?fields=mentioned_comment…`` / ``mentioned_media…``); and
 with ``LAPOR_META_FETCH_ATTACHMENTS`` the media behind Meta's expiring CDN links is copied into
-the blob store, size-capped. A failed fetch never blocks the complaint: the record goes on with
-what we have (the URL, the mention ids in ``source.message_ids``) and the failure is logged.
-The look-ups of one dispatch batch run concurrently (at most ``FETCH_CONCURRENCY`` at a time,
-one HTTP session), so a batch of mentions costs about one Graph round trip, not one per message.
+the blob store through ``channels.media`` (Meta's media hosts only, https, size-capped). A failed
+fetch never blocks the complaint: the record goes on with what we have (the URL, the mention ids
+in ``source.message_ids``) and the failure is logged. The look-ups of one dispatch batch run
+concurrently (at most ``FETCH_CONCURRENCY`` at a time, one HTTP session), so a batch of mentions
+costs about one Graph round trip, not one per message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Preprocessor
+from channels.media import MediaError, MediaTooLarge, fetch_media, meta_policy
 from channels.meta.events import apply_markers, when
 from config.settings import Settings
 from gateway.blobs import BlobTooLarge, FileBlobStore
@@ -47,6 +49,7 @@ class GraphFetcher(Preprocessor):
         self.max_bytes = settings.blob_max_bytes
         self.blobs = FileBlobStore(settings.blobs_path, settings.blob_max_bytes)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.media_policy = meta_policy(settings.meta_graph_url, settings.blob_max_bytes)
 
     def applies(self, msg: InboundMessage) -> bool:
         if msg.channel not in ("facebook", "instagram") or msg.provider != "meta":
@@ -136,30 +139,16 @@ class GraphFetcher(Preprocessor):
 
     # ------------------------------------------------------------------ attachments
     async def _attachment(self, session: aiohttp.ClientSession, msg: InboundMessage, a: Attachment) -> None:
-        url = a.url or ""
-        if not url.startswith(("https://", "http://")):
-            return
+        # the URL comes from the payload: only Meta's media hosts, https, capped (channels.media)
         try:
-            async with session.get(url) as resp:
-                if resp.status != 200:
-                    raise FetchFailed(f"HTTP {resp.status}")
-                if resp.content_length is not None and resp.content_length > self.max_bytes:
-                    raise BlobTooLarge(f"{resp.content_length} bytes")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.content.iter_chunked(65536):
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise BlobTooLarge(f"over {self.max_bytes} bytes")
-                    chunks.append(chunk)
-                mime = resp.content_type if resp.content_type != "application/octet-stream" else None
-            stored = await self.blobs.put(b"".join(chunks))
-        except BlobTooLarge as exc:
+            media = await fetch_media(a.url or "", self.media_policy)
+            stored = await self.blobs.put(media.data)
+        except (MediaTooLarge, BlobTooLarge) as exc:
             msg.meta.setdefault("attachments_not_fetched", []).append(f"too large: {exc}")
             return
-        except (FetchFailed, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (MediaError, OSError) as exc:
             msg.meta.setdefault("attachments_not_fetched", []).append(f"{type(exc).__name__}: {str(exc)[:100]}")
             log.warning("meta.attachment_fetch_failed", record=msg.id, error=type(exc).__name__)
             return
         a.sha256, a.size, a.ref = stored.sha256, stored.size, stored.ref
-        a.mime = a.mime or mime
+        a.mime = a.mime or media.mime

@@ -2,8 +2,9 @@
 
 Runs in the dispatcher, never on the webhook path: ``getFile`` then a download from
 ``<api>/file/bot<token>/<file_path>`` (links live at least an hour; the Bot API serves at most
-20 MB). Size-capped before and after the download. A failed fetch never fails the record: the
-attachment keeps its ``file_id`` (contract: ``url`` = file id when the bytes were not fetched).
+20 MB), through ``channels.media``: the Bot API file host only, size-capped while streaming.
+A failed fetch never fails the record: the attachment keeps its ``file_id`` (contract: ``url`` =
+file id when the bytes were not fetched).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from telegram import Bot
 from telegram import error as tg_error
 
+from channels.media import MediaError, MediaTooLarge, fetch_media, telegram_policy
 from channels.telegram.api import make_bot
 from config.settings import Settings
 from gateway import metrics
@@ -29,6 +31,7 @@ class FileFetcher:
         self._bot = bot
         self.blobs: BlobStore = blobs or FileBlobStore(settings.blobs_path, settings.blob_max_bytes)
         self.max_bytes = min(settings.blob_max_bytes, BOT_API_DOWNLOAD_LIMIT)
+        self.media_policy = telegram_policy(settings.telegram_api_url, self.max_bytes)
 
     @property
     def bot(self) -> Bot:
@@ -51,13 +54,12 @@ class FileFetcher:
             tg_file = await self.bot.get_file(att.url)
             if tg_file.file_size is not None and tg_file.file_size > self.max_bytes:
                 return "too_large"
-            data = bytes(await tg_file.download_as_bytearray())
-            if len(data) > self.max_bytes:
-                return "too_large"
-            stored = await self.blobs.put(data)
-        except BlobTooLarge:
+            # bytes only from <api root>/file/bot…, streamed under the cap (channels.media)
+            media = await fetch_media(tg_file.file_path or "", self.media_policy)
+            stored = await self.blobs.put(media.data)
+        except (BlobTooLarge, MediaTooLarge):
             return "too_large"
-        except (tg_error.TelegramError, OSError) as exc:
+        except (tg_error.TelegramError, MediaError, OSError) as exc:
             log.warning("telegram.file_fetch_failed", error=type(exc).__name__)
             return "fetch_failed"
         att.ref, att.sha256, att.size = stored.ref, stored.sha256, stored.size
