@@ -22,7 +22,7 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from gateway import keys
+from gateway import keys, request_id
 from gateway.logging import get_logger
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.models import InboundMessage
@@ -133,7 +133,10 @@ class Intake:
             return []
         now = datetime.now(UTC)
         entries = []
+        rid = request_id.current.get()
         for m in messages:
+            if rid and "request_id" not in m.meta:
+                m.meta["request_id"] = rid  # links the webhook's log lines to the stored message
             if m.id is None:
                 m.stamp(new_record_id(), now)
             assert m.id is not None

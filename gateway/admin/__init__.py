@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway import metrics
 from gateway.admin.auth import AdminAuth
+from gateway.admin.limiter import LoginLimiter
 from gateway.admin.views import ADMIN_KEY, AdminState, routes
 from gateway.alerts import AlertWatcher, sinks_from
 from gateway.context import ctx_of
@@ -28,7 +29,7 @@ def setup_admin(app: web.Application) -> None:
         return HealthModel(settings, ctx.redis, core_redis=app.get(CORE_REDIS_KEY) or ctx.redis,
                            spool_pending=ctx.intake.spool.pending_count)
 
-    state = AdminState(auth=AdminAuth(settings), model=model)
+    state = AdminState(auth=AdminAuth(settings, ctx.redis), model=model, limiter=LoginLimiter(ctx.redis))
     app[ADMIN_KEY] = state
     for method, path, handler in routes():
         app.router.add_route(method, path, handler)
