@@ -243,8 +243,9 @@ def main(argv: list[str] | None = None) -> None:
     p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
     p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
     sub.add_parser("worker", help="dispatcher and outbound workers only")
-    p_status = sub.add_parser("status", help="health as the running gateways publish it; exit 0 ok/degraded, "
-                              "1 silent, 2 failing or Redis unreachable, 3 invalid configuration")
+    status_help = ("health as the running gateways publish it; exit 0 ok/degraded, 1 silent, "
+                   "2 failing or Redis unreachable, 3 invalid configuration")
+    p_status = sub.add_parser("status", help=status_help, description=status_help)
     p_status.add_argument("--json", action="store_true")
     p_status.add_argument("--worker", action="store_true",
                           help="only: is a dispatcher worker on this host alive (container healthcheck)")

@@ -13,7 +13,7 @@ from gateway import metrics
 from gateway.admin.auth import AdminAuth
 from gateway.admin.limiter import LoginLimiter
 from gateway.admin.views import ADMIN_KEY, AdminState, routes
-from gateway.alerts import AlertWatcher, sinks_from
+from gateway.alerts import AlertWatcher, Damping, sinks_from
 from gateway.context import ctx_of
 from gateway.health import CORE_REDIS_KEY
 from gateway.health_model import HealthModel
@@ -36,7 +36,8 @@ def setup_admin(app: web.Application) -> None:
 
     async def on_startup(app: web.Application) -> None:
         state.flusher = await metrics.Flusher.acquire(ctx.redis)
-        state.watcher = AlertWatcher(model(), ctx.redis, sinks_from(settings), settings.health_eval_interval_s)
+        state.watcher = AlertWatcher(model(), ctx.redis, sinks_from(settings), settings.health_eval_interval_s,
+                                     damping=Damping.from_settings(settings))
         await state.watcher.start()
 
     async def on_shutdown(app: web.Application) -> None:

@@ -28,3 +28,37 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=60)
     return cert, key
+
+
+class _PlainMailbox:
+    """An SMTP server without STARTTLS that would accept AUTH in clear and records every attempt."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+        self.auth_attempts: list[object] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def authenticate(self, server: object, session: object, envelope: object, mechanism: str,
+                     auth_data: object) -> object:
+        from aiosmtpd.smtp import AuthResult
+
+        self.auth_attempts.append(auth_data)
+        return AuthResult(success=True)
+
+
+@pytest.fixture
+def smtp_plain() -> Iterator[tuple[str, _PlainMailbox]]:
+    from aiosmtpd.controller import Controller
+
+    from tests.support.redis_proc import free_port
+
+    box = _PlainMailbox()
+    port = free_port()
+    ctl = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
+                     auth_require_tls=False)
+    ctl.start()
+    yield f"smtp://127.0.0.1:{port}", box
+    ctl.stop()
