@@ -198,7 +198,7 @@ def render_markdown() -> str:
              "A channel is enabled by its secrets: unset means disabled, and `/readyz`, the log and",
              "`lapor-gateway status` name the missing variable.", ""]
     group = None
-    for g, env, typ, default, secret, text in _rows():
+    for g, env, _typ, default, secret, text in _rows():
         if g != group:
             lines += ["", f"## {g}", "", "| variable | default | secret | what it does |", "| --- | --- | --- | --- |"]
             group = g

@@ -12,6 +12,7 @@ import pytest
 
 from dispatcher.hooks import Decision
 from tests.support.core import wait_for_records
+from tests.support.fixtures import TOKENS
 
 PATH = "/channels/http/complaints"
 ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
@@ -96,7 +97,8 @@ async def login(gw) -> tuple[aiohttp.ClientSession, str]:
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     async with session.post(gw.url + "/admin/login", data={"token": "wrong"}, allow_redirects=False) as resp:
         assert resp.status == 401
-    async with session.post(gw.url + "/admin/login", data={"token": "test-admin-token-0123456789"}, allow_redirects=False) as resp:
+    async with session.post(gw.url + "/admin/login", data={"token": TOKENS["admin_token"]},
+                            allow_redirects=False) as resp:
         assert resp.status == 303 and resp.headers["Location"] == "/admin/"
         cookie = resp.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie

@@ -80,7 +80,7 @@ async def test_login_fails_closed_when_redis_errors(make_gateway, tmp_path):
 @pytest.mark.parametrize("token", ["short", "x" * 23])
 def test_a_short_admin_token_stops_the_start(monkeypatch, token):
     monkeypatch.setenv("LAPOR_ADMIN_TOKEN", token)
-    with pytest.raises(SettingsError, match="LAPOR_ADMIN_TOKEN.*at least 24"):
+    with pytest.raises(SettingsError, match=r"LAPOR_ADMIN_TOKEN.*at least 24"):
         load_settings()
 
 

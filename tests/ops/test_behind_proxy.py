@@ -48,7 +48,7 @@ async def behind_proxy(make_gateway, tls_cert, tmp_path):
 
 
 async def test_admin_login_and_action_over_https_through_the_proxy(behind_proxy):
-    gw, base, cert = behind_proxy
+    _gw, base, cert = behind_proxy
     async with client(cert, "127.0.0.1") as s:
         async with s.post(base + "/admin/login", data={"token": TOKEN}, allow_redirects=False,
                           headers={"Origin": base}) as resp:
@@ -68,7 +68,7 @@ async def test_admin_login_and_action_over_https_through_the_proxy(behind_proxy)
 
 
 async def test_limiter_counts_each_client_behind_the_proxy(behind_proxy):
-    gw, base, cert = behind_proxy
+    _gw, base, cert = behind_proxy
     async with client(cert, "127.0.0.3") as attacker, client(cert, "127.0.0.4") as admin:
         for _ in range(10):
             async with attacker.post(base + "/admin/login", data={"token": "guess"}, allow_redirects=False) as resp:
@@ -80,7 +80,7 @@ async def test_limiter_counts_each_client_behind_the_proxy(behind_proxy):
 
 
 async def test_forwarded_headers_from_an_untrusted_peer_are_ignored(behind_proxy):
-    gw, base, _cert = behind_proxy
+    gw, _base, _cert = behind_proxy
     forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.9", "X-Forwarded-Host": "lapor.go.id",
               "Origin": "https://lapor.go.id"}
     conn = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))  # straight to the gateway, not via the proxy

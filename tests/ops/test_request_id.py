@@ -48,7 +48,7 @@ async def test_every_log_line_of_a_request_carries_its_id(gateway, json_log):
 
 
 async def test_the_stored_message_and_the_channel_log_carry_it(gateway, r):
-    status, body, headers = await gateway.post("/channels/http/complaints", headers=API, json={
+    status, _body, headers = await gateway.post("/channels/http/complaints", headers=API, json={
         "id": "rid-1", "text": "Lampu jalan mati", "reporter": {"phone": "081234567890"}})
     assert status == 202
     rid = headers["X-Request-ID"]
