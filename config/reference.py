@@ -158,7 +158,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "health_service_grace_s": "A poller/bind down this long is failing (before: degraded).",
         "health_backlog_degraded": "Stream backlog above this is degraded.",
         "health_eval_interval_s": "How often health is evaluated for alerts.",
-        "metrics_token": "Bearer token required by /metrics when set.",
+        "metrics_token": "Bearer token required by /metrics, and for the details of /readyz, when set.",
         "metrics_port": "Serve /metrics on this separate port (and not on the public one).",
         "metrics_host": "Address of the separate metrics listener.",
     },

@@ -62,6 +62,8 @@ async def readyz(request: web.Request) -> web.Response:
     doc["channels"] = {c.name: c.reason for c in ctx.settings.channel_statuses()}
     doc["status"] = "ready" if not reasons else "not ready"
     doc["reasons"] = reasons
+    if not metrics_authorized(request, ctx.settings.secret(ctx.settings.metrics_token)):
+        doc = {"status": doc["status"]}  # LAPOR_METRICS_TOKEN set: details only for the scraper/operator
     return web.json_response(doc, status=200 if not reasons else 503)
 
 

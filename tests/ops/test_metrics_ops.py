@@ -55,3 +55,11 @@ async def test_metrics_on_a_separate_listener(make_gateway):
             assert resp.status == 200 and "lapor_build_info" in await resp.text()
     finally:
         await runner.cleanup()
+
+
+async def test_readyz_details_need_the_metrics_token_when_one_is_set(make_gateway):
+    gw = await make_gateway(metrics_token="scrape-secret", sms_token=None)
+    status, body, _h = await gw.get("/readyz")
+    assert body == b'{"status": "not ready"}' and status == 503  # no worker; no channel names or variables
+    status, body, _h = await gw.get("/readyz", headers={"Authorization": "Bearer scrape-secret"})
+    assert b"LAPOR_SMS_TOKEN" in body and b"no dispatcher worker alive" in body

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 TOOLS = ("bash", "env", "id", "dirname", "awk", "tr", "cat", "touch", "rm", "curl", "sleep", "git", "mkdir", "ls")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def readme_block() -> str:
