@@ -236,6 +236,28 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {ADMIN_TOKEN_MIN_LEN} characters (e.g. `openssl rand -hex 24`)")
         return v
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, v: SecretStr | None) -> SecretStr | None:
+        """Credentials never go over plain SMTP: ``?insecure=1`` is accepted only for a loopback server."""
+        import ipaddress
+        from urllib.parse import parse_qs, urlsplit
+
+        if v is None or not v.get_secret_value():
+            return v
+        u = urlsplit(v.get_secret_value())
+        if u.scheme not in ("smtp", "smtps"):
+            raise ValueError("must start with smtp:// or smtps://")
+        if parse_qs(u.query).get("insecure", ["0"])[0].lower() in ("1", "true", "yes"):
+            host = u.hostname or ""
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise ValueError("insecure=1 is only allowed for a loopback SMTP server")
+        return v
+
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, v: str) -> str:

@@ -118,3 +118,14 @@ async def test_a_starting_gateway_without_workers_sends_no_alert(make_gateway):
     report_sent = await watcher.evaluate()
     assert watcher.last_report is not None and watcher.last_report.pipeline.state == "failing"  # no worker yet
     assert report_sent == [] and await gw.ctx.redis.llen("lapor:alert:log") == 0
+
+
+def test_settings_refuse_insecure_smtp_to_a_remote_server(monkeypatch):
+    from config.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("LAPOR_SMTP_URL", "smtp://u:secret-pw@mail.example:25?insecure=1")
+    with pytest.raises(SettingsError, match="loopback") as exc:
+        load_settings()
+    assert "secret-pw" not in str(exc.value)
+    monkeypatch.setenv("LAPOR_SMTP_URL", "smtp://u:p@127.0.0.1:2525?insecure=1")
+    assert load_settings().smtp_url is not None
