@@ -8,7 +8,7 @@ run: setup
 	.venv/bin/lapor-gateway serve
 
 test: setup
-	LAPOR_SETUP_BROWSER=1 bash scripts/setup.sh >/dev/null
+	LAPOR_SETUP_BROWSER=1 LAPOR_SETUP_PROMTOOL=1 bash scripts/setup.sh >/dev/null
 	.venv/bin/python -m pytest -q
 	.venv/bin/ruff check .
 	.venv/bin/mypy gateway channels dispatcher normalizer config

@@ -46,6 +46,11 @@ if [ "${LAPOR_SETUP_BROWSER:-0}" = "1" ] && ! command -v chromium >/dev/null; th
   apt_install chromium chromium-driver fonts-dejavu-core || echo "setup: chromium unavailable; browser test will skip" >&2
 fi
 
+if [ "${LAPOR_SETUP_PROMTOOL:-0}" = "1" ] && ! command -v promtool >/dev/null && can_root; then
+  echo "setup: installing prometheus (Debian package) for promtool, which checks deploy/prometheus rules"
+  apt_install prometheus || echo "setup: prometheus unavailable; the rules test checks their structure only" >&2
+fi
+
 if [ ! -x .venv/bin/python ]; then
   if ! "$PY" -m venv .venv 2>/dev/null; then
     rm -rf .venv
