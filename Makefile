@@ -1,5 +1,5 @@
 # lapor-gateway — `make run` serves with an embedded Redis, `make test` passes the tests.
-.PHONY: setup run test test-all lint smoke bench clean
+.PHONY: setup run test test-all lint smoke bench clean lock docs
 
 setup:
 	@bash scripts/setup.sh
@@ -8,7 +8,7 @@ run: setup
 	.venv/bin/lapor-gateway serve
 
 test: setup
-	LAPOR_SETUP_BROWSER=1 bash scripts/setup.sh >/dev/null
+	LAPOR_SETUP_BROWSER=1 LAPOR_SETUP_PROMTOOL=1 bash scripts/setup.sh >/dev/null
 	.venv/bin/python -m pytest -q
 	.venv/bin/ruff check .
 	.venv/bin/mypy gateway channels dispatcher normalizer config
@@ -28,3 +28,11 @@ bench: setup
 
 clean:
 	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache
+
+lock: setup  # the image's dependencies, hash-pinned (pip-tools)
+	.venv/bin/python -m pip install -q pip-tools
+	.venv/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+docs: setup  # docs/configuration.md and .env.example from config/settings.py
+	.venv/bin/python scripts/gen_config_reference.py

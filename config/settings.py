@@ -16,6 +16,8 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+ADMIN_TOKEN_MIN_LEN = 24  # the admin token guards replay and the dashboard: no short guessable values
+
 
 class SettingsError(RuntimeError):
     """Raised with a readable explanation when the configuration is invalid."""
@@ -211,11 +213,63 @@ class Settings(BaseSettings):
     health_eval_interval_s: float = Field(30.0, gt=0)  # how often the alert loop evaluates health
     alert_timeout_s: float = Field(10.0, gt=0)
 
+    # --- operations: proxies, metrics, alert damping ---
+    trusted_proxies: str = ""  # comma-separated addresses/CIDRs whose X-Forwarded-*/Forwarded headers are believed
+    metrics_token: SecretStr | None = None  # bearer required by /metrics (and /readyz details) when set
+    metrics_port: int | None = Field(None, ge=0, le=65535)  # serve /metrics on its own port instead of the public one
+    metrics_host: str = "127.0.0.1"  # address of the separate metrics listener
+    alert_startup_grace_s: float = Field(120.0, ge=0)  # no alert this long after a gateway starts
+    alert_hold_s: float = Field(60.0, ge=0)  # a new state must hold this long before it alerts
+    alert_flap_window_s: float = Field(1800.0, gt=0)  # transitions counted over this window for flapping
+    alert_flap_threshold: int = Field(4, ge=2)  # this many transitions in the window = flapping (said once)
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, v: str) -> str:
         if v not in {"auto", "json", "console"}:
             raise ValueError("must be auto, json or console")
+        return v
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and v.get_secret_value() and len(v.get_secret_value()) < ADMIN_TOKEN_MIN_LEN:
+            raise ValueError(f"must be at least {ADMIN_TOKEN_MIN_LEN} characters (e.g. `openssl rand -hex 24`)")
+        return v
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, v: SecretStr | None) -> SecretStr | None:
+        """Credentials never go over plain SMTP: ``?insecure=1`` is accepted only for a loopback server."""
+        import ipaddress
+        from urllib.parse import parse_qs, urlsplit
+
+        if v is None or not v.get_secret_value():
+            return v
+        u = urlsplit(v.get_secret_value())
+        if u.scheme not in ("smtp", "smtps"):
+            raise ValueError("must start with smtp:// or smtps://")
+        if parse_qs(u.query).get("insecure", ["0"])[0].lower() in ("1", "true", "yes"):
+            host = u.hostname or ""
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise ValueError("insecure=1 is only allowed for a loopback SMTP server")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, v: str) -> str:
+        import ipaddress
+
+        for part in (p.strip() for p in v.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or CIDR") from None
         return v
 
     @field_validator("imap_tls")

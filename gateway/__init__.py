@@ -1,3 +1,5 @@
 """The aiohttp app, intake, health, CLI and embedded Redis of lapor-gateway."""
 
-__version__ = "0.1.0"
+from gateway.version import __version__
+
+__all__ = ["__version__"]

@@ -14,6 +14,7 @@ import contextlib
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -34,6 +35,9 @@ log = get_logger("gateway.alerts")
 STATE_KEY = keys.ALERT_STATE  # hash component -> last state seen
 LOG_KEY = keys.ALERT_LOG  # list of sent alerts, newest first
 LOG_SIZE = 100
+FLAPS_KEY = "lapor:alert:flaps:"  # zset per component: its recent transitions (time)
+FLAPPING_KEY = "lapor:alert:flapping"  # hash component -> since when it is flapping (alerts paused)
+FLAPPING = "flapping"
 
 # returns the previous state ("" when none) if the state changed, nil when it is the same
 _SWAP = """
@@ -56,7 +60,7 @@ class Alert:
 
     @property
     def recovered(self) -> bool:
-        return self.state not in ALARM_STATES
+        return self.state not in ALARM_STATES and self.state != FLAPPING
 
     def text(self) -> str:
         head = "PULIH / RECOVERED" if self.recovered else self.state.upper()
@@ -108,7 +112,12 @@ class TelegramSink:
 
 
 class EmailSink:
-    """stdlib smtplib in a thread: ``smtp://user:pass@host:port`` (``?starttls=1``) or ``smtps://``."""
+    """stdlib smtplib in a thread: ``smtps://user:pass@host:465`` or ``smtp://user:pass@host:587``.
+
+    Credentials never cross the network in clear: with a user in the URL, ``smtp://`` always
+    upgrades with STARTTLS (and fails if the server does not offer it). Only a loopback server
+    may be used without TLS, and only when the URL says ``?insecure=1`` (tests, a local relay).
+    """
 
     name = "email"
 
@@ -118,11 +127,15 @@ class EmailSink:
             raise ValueError("LAPOR_SMTP_URL must start with smtp:// or smtps://")
         self.tls = u.scheme == "smtps"
         q = parse_qs(u.query)
-        self.starttls = q.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        flag = lambda name: q.get(name, ["0"])[0].lower() in ("1", "true", "yes")  # noqa: E731
         self.host = u.hostname or "localhost"
         self.port = u.port or (465 if self.tls else 25)
         self.user = unquote(u.username) if u.username else None
         self.password = unquote(u.password) if u.password else None
+        insecure = flag("insecure")
+        if insecure and not _is_loopback(self.host):
+            raise ValueError("LAPOR_SMTP_URL: insecure=1 is only allowed for a loopback SMTP server")
+        self.starttls = not self.tls and (flag("starttls") or (self.user is not None and not insecure))
         self.sender, self.to, self.timeout = sender, [a.strip() for a in to.split(",") if a.strip()], timeout_s
 
     def _send_sync(self, alert: Alert) -> None:
@@ -142,6 +155,17 @@ class EmailSink:
         await asyncio.to_thread(self._send_sync, alert)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def sinks_from(settings: Settings) -> list[Sink]:
     out: list[Sink] = []
     t = settings.alert_timeout_s
@@ -156,13 +180,39 @@ def sinks_from(settings: Settings) -> list[Sink]:
     return out
 
 
-class AlertWatcher:
-    """Evaluates health periodically and sends one alert per alarming transition."""
+@dataclass
+class Damping:
+    """When a state change becomes an alert (see the module docstring); zeros alert at once."""
 
-    def __init__(self, model: HealthModel, r: aioredis.Redis, sinks: list[Sink], interval_s: float = 30.0) -> None:
+    startup_grace_s: float = 0.0
+    hold_s: float = 0.0
+    flap_window_s: float = 1800.0
+    flap_threshold: int = 4
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Damping:
+        return cls(s.alert_startup_grace_s, s.alert_hold_s, s.alert_flap_window_s, s.alert_flap_threshold)
+
+
+class AlertWatcher:
+    """Evaluates health periodically and sends one alert per alarming transition, damped:
+
+    - nothing during ``startup_grace_s`` after this watcher started (workers are still coming up);
+    - a new state must be seen continuously for ``hold_s`` before it counts;
+    - ``flap_threshold`` transitions of one component within ``flap_window_s`` send one "flapping"
+      alert, then silence for that component until it has held one state for a whole window,
+      when one alert gives the state it settled in. Transition times live in Redis, so every
+      gateway process agrees on what is flapping.
+    """
+
+    def __init__(self, model: HealthModel, r: aioredis.Redis, sinks: list[Sink], interval_s: float = 30.0,
+                 damping: Damping | None = None, clock: Callable[[], float] = time.time) -> None:
         self.model, self.redis, self.sinks, self.interval_s = model, r, sinks, interval_s
+        self.damping, self.clock = damping or Damping(), clock
+        self.started_at = clock()
         self._swap = r.register_script(_SWAP)
         self._outage: dict[str, str] = {}  # alarms this process sent while Redis was down
+        self._seen: dict[str, tuple[str, float]] = {}  # component -> (state observed, since)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.last_report: HealthReport | None = None
@@ -192,6 +242,7 @@ class AlertWatcher:
         """One round: compute health, swap states, send what changed. Returns the alerts sent."""
         report = await self.model.report()
         self.last_report = report
+        now = self.clock()
         metrics.CHANNEL_STATE.clear()
         for c in report.channels:
             metrics.CHANNEL_STATE.labels(c.channel, c.state).set(1)
@@ -199,15 +250,67 @@ class AlertWatcher:
         comps = [(c.channel, c.state, c.reason, c.reason_id) for c in report.channels]
         comps.append(("pipeline", report.pipeline.state, report.pipeline.reason, report.pipeline.reason_id))
         sent: list[Alert] = []
+        in_grace = now - self.started_at < self.damping.startup_grace_s
         for name, state, reason, reason_id in comps:
-            previous = await self._transition(name, state)
-            if previous is None:
-                continue
-            if state in ALARM_STATES or previous in ALARM_STATES:
-                alert = Alert(name, previous, state, reason, reason_id, report.generated_at)
+            seen = self._seen.get(name)
+            if seen is None or seen[0] != state:
+                self._seen[name] = seen = (state, now)
+            if in_grace or now - seen[1] < self.damping.hold_s:
+                continue  # not yet: starting up, or the state has not held long enough
+            alert = await self._settled(name, state, reason, reason_id, now)
+            if alert is not None:
                 await self._send(alert)
                 sent.append(alert)
         return sent
+
+    async def _settled(self, name: str, state: str, reason: str, reason_id: str, now: float) -> Alert | None:
+        """The alert (if any) for a component whose state has held: transition, flapping, or settled."""
+        previous = await self._transition(name, state)
+        try:
+            if previous is not None:
+                return await self._on_transition(name, previous, state, reason, reason_id, now)
+            return await self._maybe_settled(name, state, reason, reason_id, now)
+        except REDIS_ERRORS:  # no shared flap record: plain transitions only
+            if previous is not None and (state in ALARM_STATES or previous in ALARM_STATES):
+                return Alert(name, previous, state, reason, reason_id, now)
+            return None
+
+    async def _on_transition(self, name: str, previous: str, state: str, reason: str, reason_id: str,
+                             now: float) -> Alert | None:
+        key = FLAPS_KEY + name
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {f"{now}:{state}": now})
+            pipe.zremrangebyscore(key, 0, now - self.damping.flap_window_s)
+            pipe.zcard(key)
+            pipe.expire(key, int(self.damping.flap_window_s * 2) + 60)
+            _a, _b, transitions, _c = await pipe.execute()
+        if await self.redis.hexists(FLAPPING_KEY, name):
+            return None  # already said once
+        if previous and int(transitions) >= self.damping.flap_threshold:
+            if await self.redis.hsetnx(FLAPPING_KEY, name, now):
+                return Alert(name, previous, FLAPPING, f"flapping: {int(transitions)} state changes in "
+                             f"{self.damping.flap_window_s / 60:.0f} min, now {state} ({reason}); "
+                             "no more alerts until it holds one state",
+                             f"tidak stabil: {int(transitions)} perubahan status dalam "
+                             f"{self.damping.flap_window_s / 60:.0f} menit, kini {state} ({reason_id})", now)
+            return None
+        if state in ALARM_STATES or previous in ALARM_STATES:
+            return Alert(name, previous, state, reason, reason_id, now)
+        return None
+
+    async def _maybe_settled(self, name: str, state: str, reason: str, reason_id: str,
+                             now: float) -> Alert | None:
+        """A flapping component that held one state for a whole window: say where it settled, once."""
+        since = await self.redis.hget(FLAPPING_KEY, name)
+        if since is None:
+            return None
+        newest = await self.redis.zrevrange(FLAPS_KEY + name, 0, 0, withscores=True)
+        last_change = float(newest[0][1]) if newest else float(since)
+        if now - last_change < self.damping.flap_window_s:
+            return None
+        if not await self.redis.hdel(FLAPPING_KEY, name):
+            return None  # another process said it
+        return Alert(name, FLAPPING, state, f"stable again: {reason}", f"stabil kembali: {reason_id}", now)
 
     async def _transition(self, name: str, state: str) -> str | None:
         try:

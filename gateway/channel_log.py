@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from gateway import keys
+from gateway import keys, request_id
 from gateway.logging import scrub
 
 
@@ -32,7 +32,8 @@ class ChannelLog:
     def record(self, channel: str, *, status: int | str, latency_ms: float, method: str = "",
                path: str = "", error: str | None = None, **counts: Any) -> None:
         entry = {"t": round(time.time(), 3), "status": status, "ms": round(latency_ms, 2),
-                 "method": method, "path": scrub(path), "error": scrub(error) if error else None}
+                 "method": method, "path": scrub(path), "error": scrub(error) if error else None,
+                 "request_id": request_id.current.get()}
         entry.update({k: v for k, v in counts.items() if v})
         buf = self._buffer[channel]
         buf.append(orjson.dumps(entry))

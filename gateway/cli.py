@@ -1,4 +1,9 @@
-"""``lapor-gateway serve | worker | status | replay``."""
+"""``lapor-gateway serve | worker | status | replay``.
+
+Exit codes: 0 success (status: everything ok or only degraded); 1 status: a channel is silent;
+2 status: something is failing (or Redis unreachable, or no live worker with ``--worker``);
+3 the configuration is invalid (nothing was started).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,15 @@ from gateway.logging import configure_logging, get_logger
 
 log = get_logger("gateway.cli")
 
+EXIT_OK, EXIT_SILENT, EXIT_FAILING, EXIT_CONFIG = 0, 1, 2, 3
+
 
 def _settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
         print(f"lapor-gateway: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 def _redis_url_for_tools(settings: Settings) -> str:
@@ -46,6 +53,7 @@ async def _serve(settings: Settings, workers: int) -> None:
     env = dict(os.environ, LAPOR_REDIS_URL=url)
     sup = WorkerSupervisor(workers, env)
     runner: web.AppRunner | None = None
+    metrics_runner: web.AppRunner | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -56,12 +64,20 @@ async def _serve(settings: Settings, workers: int) -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port, reuse_port=True, backlog=1024)
         await site.start()
+        if settings.metrics_port is not None:
+            from gateway.app import build_metrics_app
+
+            metrics_runner = web.AppRunner(build_metrics_app(app), access_log=None, handle_signals=False)
+            await metrics_runner.setup()
+            await web.TCPSite(metrics_runner, settings.metrics_host, settings.metrics_port, reuse_port=True).start()
         await sup.start()
         log.info("gateway.serving", host=settings.http_host, port=settings.http_port, workers=workers,
                  embedded_redis=embedded is not None)
         await stop.wait()
         log.info("gateway.stopping")
     finally:
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         if runner is not None:
             await runner.cleanup()
         await sup.stop()
@@ -128,7 +144,35 @@ async def _status(settings: Settings, as_json: bool) -> int:
     else:
         print(format_status(report))
     states = [c.state for c in report.channels] + [report.pipeline.state]
-    return 2 if "failing" in states else 1 if "silent" in states else 0
+    return EXIT_FAILING if "failing" in states else EXIT_SILENT if "silent" in states else EXIT_OK
+
+
+async def _worker_alive(settings: Settings) -> int:
+    """Container healthcheck of ``worker``: a dispatcher on this host sent a heartbeat recently."""
+    import socket
+    import time
+
+    from dispatcher.worker import WORKER_ALIVE_S
+    from gateway import keys
+    from gateway.app import redis_client
+    from gateway.intake import REDIS_ERRORS
+
+    r = redis_client(_redis_url_for_tools(settings))
+    host = socket.gethostname()
+    try:
+        alive = await r.zrangebyscore(keys.WORKERS, time.time() - WORKER_ALIVE_S, "+inf")
+    except REDIS_ERRORS as exc:
+        print(f"worker: redis unreachable ({type(exc).__name__})", file=sys.stderr)
+        return EXIT_FAILING
+    finally:
+        await r.aclose()
+    names = [w.decode() if isinstance(w, bytes) else str(w) for w in alive]
+    mine = [n for n in names if n.startswith(f"{host}-")]
+    if not mine:
+        print(f"worker: no dispatcher on {host} sent a heartbeat in {WORKER_ALIVE_S:.0f}s", file=sys.stderr)
+        return EXIT_FAILING
+    print(f"worker: {len(mine)} dispatcher(s) alive on {host}")
+    return EXIT_OK
 
 
 def format_status(report: Any) -> str:
@@ -187,13 +231,21 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
+    from gateway.version import __version__
+
+    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"lapor-gateway {__version__}")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
     p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
     sub.add_parser("worker", help="dispatcher and outbound workers only")
-    p_status = sub.add_parser("status", help="channel and pipeline health; exit 2 when failing, 1 when silent")
+    status_help = ("health as the running gateways publish it; exit 0 ok/degraded, 1 silent, "
+                   "2 failing or Redis unreachable, 3 invalid configuration")
+    p_status = sub.add_parser("status", help=status_help, description=status_help)
     p_status.add_argument("--json", action="store_true")
+    p_status.add_argument("--worker", action="store_true",
+                          help="only: is a dispatcher worker on this host alive (container healthcheck)")
     p_replay = sub.add_parser("replay", help="re-enqueue dead letters, or re-normalize a stream range")
     p_replay.add_argument("--id", action="append", help="dead-letter id (repeatable); default: all")
     p_replay.add_argument("--list", action="store_true", help="list dead letters instead")
@@ -213,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))
+    elif args.cmd == "status" and args.worker:
+        raise SystemExit(asyncio.run(_worker_alive(settings)))
     elif args.cmd == "status":
         raise SystemExit(asyncio.run(_status(settings, args.json)))
     elif args.cmd == "replay":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -61,22 +62,38 @@ async def readyz(request: web.Request) -> web.Response:
     doc["channels"] = {c.name: c.reason for c in ctx.settings.channel_statuses()}
     doc["status"] = "ready" if not reasons else "not ready"
     doc["reasons"] = reasons
+    if not metrics_authorized(request, ctx.settings.secret(ctx.settings.metrics_token)):
+        doc = {"status": doc["status"]}  # LAPOR_METRICS_TOKEN set: details only for the scraper/operator
     return web.json_response(doc, status=200 if not reasons else 503)
+
+
+def metrics_authorized(request: web.Request, token: str | None) -> bool:
+    """``LAPOR_METRICS_TOKEN`` set ⇒ the scraper must send it as a bearer token."""
+    if not token:
+        return True
+    header = request.headers.get("Authorization", "")
+    return header[:7].lower() == "bearer " and hmac.compare_digest(
+        header[7:].strip().encode("utf-8", "surrogateescape"), token.encode())
 
 
 async def metrics_view(request: web.Request) -> web.Response:
     ctx: GatewayContext = ctx_of(request.app)
+    if not metrics_authorized(request, ctx.settings.secret(ctx.settings.metrics_token)):
+        return web.json_response({"error": "metrics need the bearer LAPOR_METRICS_TOKEN"}, status=401,
+                                 headers={"WWW-Authenticate": 'Bearer realm="lapor-metrics"'})
     try:
         core_r = request.app.get(CORE_REDIS_KEY) or ctx.redis
         nums = await pipeline_numbers(ctx.redis, core_r, ctx.settings.core_queue)
-        for name, value in nums.items():
-            metrics.GAUGES.labels(name).set(value)
-        metrics.GAUGES.labels("redis_up").set(1)
+        from gateway.presence import read_gateways
+
+        nums["gateways_alive"] = len(await read_gateways(ctx.redis))
+        metrics.set_pipeline(nums)
+        metrics.set_pipeline({"redis_up": 1})
         await metrics.refresh(ctx.redis)
         await _service_gauges(ctx)
     except REDIS_ERRORS:
-        metrics.GAUGES.labels("redis_up").set(0)
-    metrics.GAUGES.labels("spool_pending").set(ctx.intake.spool.pending_count())
+        metrics.set_pipeline({"redis_up": 0})
+    metrics.set_pipeline({"spool_pending": ctx.intake.spool.pending_count()})
     body = generate_latest(metrics.REGISTRY)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

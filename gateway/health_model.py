@@ -23,9 +23,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from channels import registry
-from config.settings import Settings
+from config.settings import ChannelStatus, Settings
 from gateway import metrics
 from gateway.intake import REDIS_ERRORS
+from gateway.presence import published_statuses, read_gateways
 from gateway.services import read_states
 
 STATES = ("ok", "degraded", "failing", "silent", "disabled")
@@ -115,6 +116,7 @@ class HealthModel:
         self.core_redis = core_redis or r
         self.spool_pending = spool_pending or (lambda: 0)
         self.clock = clock
+        self._published: list[ChannelStatus] | None = None
 
     # ------------------------------------------------------------------------------------ report
     async def report(self) -> HealthReport:
@@ -122,6 +124,9 @@ class HealthModel:
         try:
             pipeline = await self._pipeline()
             services = await read_states(self.redis)
+            gateways = await read_gateways(self.redis)
+            pipeline.numbers["gateways_alive"] = len(gateways)
+            self._published = published_statuses(gateways)
             channels = [await self._channel(card, enabled, reasons, services, now)
                         for card, (enabled, reasons) in self._cards().items()]
         except REDIS_ERRORS as exc:
@@ -140,7 +145,9 @@ class HealthModel:
     def _cards(self) -> dict[str, tuple[bool, list[str]]]:
         cards: dict[str, tuple[bool, list[str]]] = {}
         status_card = registry.status_cards()
-        for st in self.settings.channel_statuses():
+        # what the running gateways publish (gateway.presence); this process's settings only when none runs
+        statuses = self._published if self._published is not None else self.settings.channel_statuses()
+        for st in statuses:
             card = status_card.get(st.name, st.name)
             enabled, reasons = cards.get(card, (False, []))
             cards[card] = (enabled or st.enabled, [*reasons, st.reason])

@@ -22,7 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable
-from gateway import keys
+from gateway import keys, request_id
 from gateway.logging import get_logger
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.models import InboundMessage
@@ -119,7 +119,10 @@ class Intake:
             return []
         now = datetime.now(UTC)
         entries = []
+        rid = request_id.current.get()
         for m in messages:
+            if rid and "request_id" not in m.meta:
+                m.meta["request_id"] = rid  # links the webhook's log lines to the stored message
             if m.id is None:
                 m.stamp(new_record_id(), now)
             assert m.id is not None

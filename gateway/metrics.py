@@ -17,18 +17,20 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import platform
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, Info, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway import keys
 from gateway.logging import get_logger
+from gateway.version import __version__
 
 log = get_logger("gateway.metrics")
 
@@ -162,9 +164,38 @@ DEAD_LETTERS_HELD = RedisCounter("lapor_dead_letters_held",
 ACKS = RedisCounter("lapor_acks", "Outbound acknowledgements per channel and outcome", ["channel", "outcome"],
                     history=False)
 
-# scrape-time gauges (set by /metrics from Redis; process-local is right for them)
-GAUGES = Gauge("lapor_pipeline", "Pipeline gauges (stream backlog, pending, dead letters, core queue, "
-               "spool, outbound)", ["name"], registry=REGISTRY)
+# scrape-time gauges (set by /metrics from Redis; process-local is right for them), one series per meaning
+PIPELINE_GAUGES: dict[str, Gauge] = {
+    key: Gauge(name, doc, registry=REGISTRY) for key, name, doc in (
+        ("stream_length", "lapor_stream_length", "Entries kept in the inbound stream (acknowledged or not)"),
+        ("stream_backlog", "lapor_stream_backlog", "Inbound entries no dispatcher has read yet"),
+        ("pending", "lapor_stream_pending", "Inbound entries read by a dispatcher and not yet committed"),
+        ("dead_letters", "lapor_dead_letters_waiting", "Entries in lapor:dead waiting for a replay"),
+        ("core_queue_depth", "lapor_core_queue_depth", "Jobs waiting in the LAPOR core RQ queue"),
+        ("outbound_queue", "lapor_outbound_queue", "Acknowledgements waiting to be sent"),
+        ("outbound_retry", "lapor_outbound_retry", "Acknowledgements waiting for a retry"),
+        ("outbound_dead", "lapor_outbound_dead", "Acknowledgements that failed for good"),
+        ("workers_alive", "lapor_workers_alive", "Dispatcher workers with a recent heartbeat"),
+        ("gateways_alive", "lapor_gateways_alive", "Gateway (serve) processes that published their presence"),
+        ("quarantined", "lapor_quarantine_length", "Requests kept in lapor:quarantine (parser failures)"),
+        ("redis_up", "lapor_redis_up", "1 when this gateway reaches its Redis"),
+        ("spool_pending", "lapor_spool_pending", "Messages in this gateway's local spool waiting for Redis"),
+    )
+}
+BUILD_INFO = Info("lapor_build", "Version of the running gateway", registry=REGISTRY)
+BUILD_INFO.info({"version": __version__, "python": platform.python_version()})
+ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, process_resident_memory_bytes, fds, start time
+PlatformCollector(registry=REGISTRY)
+
+
+def set_pipeline(numbers: dict[str, float]) -> None:
+    """Set the pipeline gauges known by name (unknown keys are ignored)."""
+    for key, value in numbers.items():
+        gauge = PIPELINE_GAUGES.get(key)
+        if gauge is not None:
+            gauge.set(value)
+
+
 SERVICE_UP = Gauge("lapor_service_state", "Poller/bind state (1 for the current state)",
                    ["service", "channel", "state"], registry=REGISTRY)
 CHANNEL_STATE = Gauge("lapor_channel_health", "Channel health (1 for the current state)", ["channel", "state"],
@@ -377,6 +408,23 @@ def counter_value(snap: Snapshot, name: str, *labels: str) -> float:
     return snap.counters.get(name, {}).get(_labels_key(labels), 0.0)
 
 
-__all__ = ["ACCEPT_LATENCY", "ACKS", "CHANNEL_STATE", "DEAD_LETTERS", "DEAD_LETTERS_HELD", "DISPATCHED",
-           "E2E_LATENCY", "EVENTS", "GAUGES", "REGISTRY", "SERVICE_UP", "Flusher", "count", "flush", "record_at",
-           "refresh"]
+__all__ = [
+    "ACCEPT_LATENCY",
+    "ACKS",
+    "BUILD_INFO",
+    "CHANNEL_STATE",
+    "DEAD_LETTERS",
+    "DEAD_LETTERS_HELD",
+    "DISPATCHED",
+    "E2E_LATENCY",
+    "EVENTS",
+    "PIPELINE_GAUGES",
+    "REGISTRY",
+    "SERVICE_UP",
+    "Flusher",
+    "count",
+    "flush",
+    "record_at",
+    "refresh",
+    "set_pipeline",
+]

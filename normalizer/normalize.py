@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.version import __version__
 from normalizer import classify, language, markers, pii, region, spam, topics
 from normalizer.models import (
     ComplaintRecord,
@@ -31,7 +32,7 @@ from normalizer.phone import parse_msisdn
 from normalizer.text import cut_at_word, expand, first_sentence, place_tokens, tidy
 
 NORMALIZER_VERSION = "0.2.0"
-GATEWAY_VERSION = "0.1.0"
+GATEWAY_VERSION = __version__  # one source: the package metadata
 
 _MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
 _CHANNEL_NAMES = {

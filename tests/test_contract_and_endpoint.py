@@ -81,7 +81,7 @@ async def test_healthz_readyz_metrics(gateway, r):
     assert status == 200 and "# TYPE" in text
     assert 'lapor_channel_events_total{channel="api",outcome="stored"}' in text
     assert 'lapor_channel_events_total{channel="api",outcome="rejected_auth"}' in text
-    assert 'lapor_pipeline{name="workers_alive"}' in text
+    assert "lapor_workers_alive " in text
 
 
 async def test_channel_log_records_requests_without_secrets_or_bodies(gateway, r):

@@ -70,5 +70,5 @@ def test_cli_refuses_invalid_configuration(monkeypatch, capsys):
     monkeypatch.setenv("LAPOR_HTTP_PORT", "-5")
     with pytest.raises(SystemExit) as exc:
         main(["status"])
-    assert exc.value.code == 2
+    assert exc.value.code == 3  # configuration errors: exit 3, not the "failing" 2
     assert "LAPOR_HTTP_PORT" in capsys.readouterr().err

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from gateway import metrics
 from gateway.admin.auth import AdminAuth
+from gateway.admin.limiter import LoginLimiter
 from gateway.admin.views import ADMIN_KEY, AdminState, routes
-from gateway.alerts import AlertWatcher, sinks_from
+from gateway.alerts import AlertWatcher, Damping, sinks_from
 from gateway.context import ctx_of
 from gateway.health import CORE_REDIS_KEY
 from gateway.health_model import HealthModel
@@ -28,14 +29,15 @@ def setup_admin(app: web.Application) -> None:
         return HealthModel(settings, ctx.redis, core_redis=app.get(CORE_REDIS_KEY) or ctx.redis,
                            spool_pending=ctx.intake.spool.pending_count)
 
-    state = AdminState(auth=AdminAuth(settings), model=model)
+    state = AdminState(auth=AdminAuth(settings, ctx.redis), model=model, limiter=LoginLimiter(ctx.redis))
     app[ADMIN_KEY] = state
     for method, path, handler in routes():
         app.router.add_route(method, path, handler)
 
     async def on_startup(app: web.Application) -> None:
         state.flusher = await metrics.Flusher.acquire(ctx.redis)
-        state.watcher = AlertWatcher(model(), ctx.redis, sinks_from(settings), settings.health_eval_interval_s)
+        state.watcher = AlertWatcher(model(), ctx.redis, sinks_from(settings), settings.health_eval_interval_s,
+                                     damping=Damping.from_settings(settings))
         await state.watcher.start()
 
     async def on_shutdown(app: web.Application) -> None:

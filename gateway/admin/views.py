@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import time
 from collections.abc import Awaitable, Callable
@@ -13,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from dispatcher import dead
-from gateway import keys
-from gateway.admin.auth import COOKIE, AdminAuth, Principal
+from gateway.admin.auth import COOKIE, AdminAuth, Principal, same_origin
+from gateway.admin.limiter import LimiterUnavailable, LoginLimiter
 from gateway.alerts import AlertWatcher, recent_alerts
 from gateway.context import ctx_of
 from gateway.health_model import HealthModel, HealthReport, cards
@@ -35,8 +34,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REPORT_CACHE_S = 1.0
-LOGIN_MAX_FAILURES = 10  # wrong tokens per address per LOGIN_BLOCK_S before the form answers 429
-LOGIN_BLOCK_S = 300
+ADMIN_ACCOUNT = "admin"  # the one account the admin token stands for (the limiter's account part)
 
 
 @dataclass
@@ -45,6 +43,7 @@ class AdminState:
     model: Callable[[], HealthModel]
     flusher: Flusher | None = None
     watcher: AlertWatcher | None = None
+    limiter: LoginLimiter | None = None
     _cache: tuple[float, HealthReport] | None = field(default=None, repr=False)
 
     async def report(self) -> HealthReport:
@@ -95,7 +94,7 @@ def protected(api: bool = True) -> Callable[[Callable[[web.Request, Principal], 
                                              Handler]:
     def deco(fn: Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
-            p = _state(request).auth.principal(request)
+            p = await _state(request).auth.principal(request)
             if p is None:
                 return _refuse(request, api)
             if request.method == "POST":
@@ -129,38 +128,44 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    auth = _state(request).auth
+    state = _state(request)
+    auth = state.auth
     if not auth.enabled:
         return _refuse(request, api=False)
-    origin = request.headers.get("Origin")
-    if origin and origin != f"{request.scheme}://{request.host}":
+    if not same_origin(request):
         return _json({"error": "cross-origin login refused"}, 403)
-    ctx = ctx_of(request.app)
-    limit_key = keys.rate("admin-login", request.remote or "?")
+    client = request.remote or "?"  # the client's address through trusted proxies (gateway.proxy)
+    limiter = state.limiter or LoginLimiter(ctx_of(request.app).redis)
     try:
-        failures = int(await ctx.redis.get(limit_key) or 0)
-    except REDIS_ERRORS:
-        failures = 0
-    if failures >= LOGIN_MAX_FAILURES:
+        allowed = await limiter.attempt(client, ADMIN_ACCOUNT)
+    except LimiterUnavailable:
+        log.warning("admin.login_unavailable", client=client)
+        return _html(_page("login.html", error="Login sementara tidak tersedia / login unavailable"), 503)
+    if not allowed:
         return _html(_page("login.html", error="Terlalu banyak percobaan / too many attempts"), 429)
     form = await request.post()
     token = form.get("token")
     if not isinstance(token, str) or not auth.check_token(token.strip()):
-        log.warning("admin.login_failed", peer=request.remote)
-        with contextlib.suppress(*REDIS_ERRORS):
-            async with ctx.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(limit_key)
-                pipe.expire(limit_key, LOGIN_BLOCK_S)
-                await pipe.execute()
+        log.warning("admin.login_failed", client=client)
         return _html(_page("login.html", error="Token salah / wrong token"), 401)
+    try:
+        value = await auth.new_session()
+    except REDIS_ERRORS:
+        return _html(_page("login.html", error="Login sementara tidak tersedia / login unavailable"), 503)
+    await limiter.succeeded(client, ADMIN_ACCOUNT)
     resp = web.HTTPSeeOther("/admin/")
-    auth.set_cookie(resp, request, auth.new_session())
-    log.info("admin.login", peer=request.remote)
+    auth.set_cookie(resp, request, value)
+    log.info("admin.login", client=client)
     raise resp
 
 
 @protected(api=True)
-async def logout(request: web.Request, _p: Principal) -> web.StreamResponse:
+async def logout(request: web.Request, p: Principal) -> web.StreamResponse:
+    """Ends the session server-side (the cookie stops working everywhere), then clears it."""
+    try:
+        await _state(request).auth.revoke(p)
+    except REDIS_ERRORS:
+        return _json({"error": "redis unreachable: session not revoked"}, 503)
     resp = web.HTTPSeeOther("/admin/login")
     resp.del_cookie(COOKIE, path="/admin")
     raise resp

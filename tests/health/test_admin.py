@@ -12,9 +12,10 @@ import pytest
 
 from channels.core.hooks import Decision
 from tests.support.core import wait_for_records
+from tests.support.fixtures import TOKENS
 
 PATH = "/channels/http/complaints"
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
 AUTH = {"Authorization": "Bearer test-http-token"}
 
 PROTECTED = [("GET", "/admin/"), ("GET", "/admin/api/channels"), ("GET", "/admin/api/health"),
@@ -96,7 +97,8 @@ async def login(gw) -> tuple[aiohttp.ClientSession, str]:
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     async with session.post(gw.url + "/admin/login", data={"token": "wrong"}, allow_redirects=False) as resp:
         assert resp.status == 401
-    async with session.post(gw.url + "/admin/login", data={"token": "test-admin-token"}, allow_redirects=False) as resp:
+    async with session.post(gw.url + "/admin/login", data={"token": TOKENS["admin_token"]},
+                            allow_redirects=False) as resp:
         assert resp.status == 303 and resp.headers["Location"] == "/admin/"
         cookie = resp.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie
@@ -161,7 +163,7 @@ async def test_static_assets_are_packaged_and_confined(gateway):
 async def test_login_is_rate_limited_per_address(gateway):
     for _ in range(10):
         assert (await gateway.post("/admin/login", data={"token": "guess"}))[0] == 401
-    status, body, _h = await gateway.post("/admin/login", data={"token": "test-admin-token"})
+    status, body, _h = await gateway.post("/admin/login", data={"token": "test-admin-token-0123456789"})
     assert status == 429 and b"too many attempts" in body
 
 

@@ -52,7 +52,7 @@ async def test_dashboard_in_chromium(gateway, rsync):
             page.on("pageerror", lambda e: errors.append(str(e)))
             resp = await page.goto(gateway.url + "/admin/")
             assert resp is not None and resp.status == 401  # refused until logged in
-            await page.fill("#token", "test-admin-token")
+            await page.fill("#token", "test-admin-token-0123456789")
             await page.click("#login")
             try:
                 await page.wait_for_selector("#card-api", timeout=15_000)

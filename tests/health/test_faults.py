@@ -19,7 +19,7 @@ from tests.health.history import DAY, HOUR, office_hours, seed
 from tests.support.redis_proc import free_port
 
 PATH = "/channels/http/complaints"
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
 NOON = 1794807000.0  # Monday 2026-11-16 05:30 UTC = 12:30 WIB
 
 

@@ -58,9 +58,9 @@ async def test_traffic_counts_by_outcome_and_latency(gateway, rsync):
     assert val(m, "lapor_accept_latency_seconds_bucket", channel="api", le="+Inf") == 2
     assert val(m, "lapor_dispatched_total", channel="api") == 1
     assert val(m, "lapor_end_to_end_latency_seconds_count", channel="api") == 1
-    assert val(m, "lapor_pipeline", name="workers_alive") == 1
-    assert val(m, "lapor_pipeline", name="core_queue_depth") == 1
-    assert val(m, "lapor_pipeline", name="redis_up") == 1
+    assert val(m, "lapor_workers_alive") == 1
+    assert val(m, "lapor_core_queue_depth") == 1
+    assert val(m, "lapor_redis_up") == 1
 
 
 async def test_counts_from_several_processes_add_up(gateway, redis_url):

@@ -21,7 +21,7 @@ from tests.support.redis_proc import RedisProc
 TOKENS: dict[str, str] = {
     "http_token": "test-http-token",
     "sms_token": "test-sms-token",
-    "admin_token": "test-admin-token",
+    "admin_token": "test-admin-token-0123456789",
     "meta_app_secret": "test-meta-app-secret",
     "meta_verify_token": "test-meta-verify",
     "meta_page_token": "test-meta-page-token",
@@ -69,7 +69,8 @@ def make_settings(redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
         values: dict[str, Any] = dict(TOKENS)
         values.update(redis_url=redis_url, data_dir=tmp_path / "data", claim_idle_ms=300, max_attempts=3,
                       spool_flush_interval_s=0.1, ack_backoff_s=0.05,
-                      twitter_poll=False)  # no X poller calling out of loopback; X tests turn it on
+                      twitter_poll=False,  # no X poller calling out of loopback; X tests turn it on
+                      alert_startup_grace_s=0, alert_hold_s=0)  # alerts at once; damping tests turn it on
         values.update(overrides)
         return Settings(**values)
 

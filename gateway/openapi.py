@@ -1,0 +1,96 @@
+"""``/openapi.json``: the HTTP APIs agencies and the core call, generated from the request models.
+
+The JSON schemas come from the same pydantic models that validate the requests
+(``channels.http.handler.ComplaintIn``), so the document cannot drift from what is enforced.
+Adding an API (e.g. the outbound API) is one more ``Operation`` in ``OPERATIONS``.
+Provider webhooks are not listed: their formats belong to the providers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from gateway.version import __version__
+
+
+class Accepted(BaseModel):
+    """202: stored; 200: the same ``id`` was already stored (``duplicate``)."""
+
+    id: str
+    status: str
+
+
+class Error(BaseModel):
+    error: str
+    details: list[dict[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    request: type[BaseModel] | None
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    security: str = "bearer"
+    tags: tuple[str, ...] = field(default=())
+
+
+def _operations() -> list[Operation]:
+    from channels.http.handler import PATH as COMPLAINTS_PATH
+    from channels.http.handler import ComplaintIn
+
+    common = {400: ("invalid JSON or fields (details name them)", Error),
+              401: ("missing or wrong bearer token (LAPOR_HTTP_TOKEN)", Error),
+              403: ("the channel is disabled", Error),
+              413: ("body over the limit", Error),
+              415: ("not application/json", Error),
+              503: ("storage unavailable, retry after the Retry-After seconds", Error)}
+    return [
+        Operation("post", COMPLAINTS_PATH, "Submit one complaint from an agency's system", ComplaintIn,
+                  {202: ("stored; the answer carries the record id", Accepted),
+                   200: ("this id was stored before; the first record's id", Accepted), **common},
+                  tags=("complaints",)),
+        # the outbound API adds its Operation here
+    ]
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(doc.pop("$defs", {}))
+        schemas[model.__name__] = doc
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    for op in _operations():
+        item: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags), "responses": {}}
+        if op.security:
+            item["security"] = [{op.security: []}]
+        if op.request is not None:
+            item["requestBody"] = {"required": True,
+                                   "content": {"application/json": {"schema": ref(op.request)}}}
+        for status, (desc, model) in sorted(op.responses.items()):
+            resp: dict[str, Any] = {"description": desc}
+            if model is not None:
+                resp["content"] = {"application/json": {"schema": ref(model)}}
+            item["responses"][str(status)] = resp
+        paths.setdefault(op.path, {})[op.method] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "lapor-gateway", "version": __version__,
+                 "description": "HTTP APIs of the SP4N-LAPOR! ingestion gateway for agencies' systems."},
+        "paths": paths,
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+async def openapi_view(_request: web.Request) -> web.Response:
+    return web.json_response(document())
