@@ -1,7 +1,7 @@
 """``/openapi.json``: the HTTP APIs agencies and the core call, generated from the request models.
 
 The JSON schemas come from the same pydantic models that validate the requests
-(``channels.http.handler.ComplaintIn``), so the document cannot drift from what is enforced.
+(``channels.api.inbound.ComplaintIn``), so the document cannot drift from what is enforced.
 Adding an API (e.g. the outbound API) is one more ``Operation`` in ``OPERATIONS``.
 Provider webhooks are not listed: their formats belong to the providers.
 """
@@ -41,8 +41,8 @@ class Operation:
 
 
 def _operations() -> list[Operation]:
-    from channels.http.handler import PATH as COMPLAINTS_PATH
-    from channels.http.handler import ComplaintIn
+    from channels.api.inbound import PATH as COMPLAINTS_PATH
+    from channels.api.inbound import ComplaintIn
 
     common = {400: ("invalid JSON or fields (details name them)", Error),
               401: ("missing or wrong bearer token (LAPOR_HTTP_TOKEN)", Error),
