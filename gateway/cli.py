@@ -26,15 +26,14 @@ def _settings() -> Settings:
 
 
 def _redis_url_for_tools(settings: Settings) -> str:
-    """External Redis, or the socket of the embedded one started by ``serve``."""
-    if settings.redis_url:
-        return settings.redis_url
-    sock = (Path(settings.data_dir) / "redis" / "redis.sock").resolve()
-    return f"unix://{sock}"
+    """External Redis, or the socket of the embedded one started by ``serve`` (not for Sentinel:
+    use ``gateway.redis_clients.connect``)."""
+    from gateway import redis_clients
+    return redis_clients.main_url(settings) or redis_clients.embedded_socket_url(settings)
 
 
 # ---------------------------------------------------------------------------------------------- serve
-async def _serve(settings: Settings, workers: int) -> None:
+async def _serve(settings: Settings, workers: int, http_processes: int) -> None:
     from aiohttp import web
 
     from gateway.app import build_app
@@ -43,11 +42,14 @@ async def _serve(settings: Settings, workers: int) -> None:
 
     embedded: EmbeddedRedis | None = None
     url = settings.redis_url
-    if not url:
+    env = dict(os.environ)
+    if settings.embedded_redis:
         embedded = EmbeddedRedis(Path(settings.data_dir), settings.redis_server_bin)
         url = await asyncio.to_thread(embedded.start)
-    env = dict(os.environ, LAPOR_REDIS_URL=url)
-    sup = WorkerSupervisor(workers, env)
+        env["LAPOR_REDIS_URL"] = url
+    sup = WorkerSupervisor(workers, env, nice=settings.worker_nice)
+    # extra HTTP processes: the same app on the same port (SO_REUSEPORT), without pollers or binds
+    http_sup = WorkerSupervisor(http_processes - 1, env, args=["http"], role="http")
     runner: web.AppRunner | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -60,11 +62,14 @@ async def _serve(settings: Settings, workers: int) -> None:
         site = web.TCPSite(runner, settings.http_host, settings.http_port, reuse_port=True, backlog=1024)
         await site.start()
         await sup.start()
+        await http_sup.start()
         log.info("gateway.serving", host=settings.http_host, port=settings.http_port, workers=workers,
-                 embedded_redis=embedded is not None)
+                 http_processes=http_processes, embedded_redis=embedded is not None,
+                 sentinel=bool(settings.redis_sentinels))
         await stop.wait()
         log.info("gateway.stopping")
     finally:
+        await http_sup.stop()
         if runner is not None:
             await runner.cleanup()
         await sup.stop()
@@ -72,18 +77,36 @@ async def _serve(settings: Settings, workers: int) -> None:
             await asyncio.to_thread(embedded.stop)
 
 
+async def _http(settings: Settings) -> None:
+    """One more HTTP process of ``serve --http-processes N``: routes and intake only."""
+    from aiohttp import web
+
+    from gateway.app import build_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(build_app(settings, services=False), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port, reuse_port=True, backlog=1024).start()
+        log.info("gateway.http_serving", host=settings.http_host, port=settings.http_port, pid=os.getpid())
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 # --------------------------------------------------------------------------------------------- worker
 async def _worker(settings: Settings) -> None:
     from channels import registry
     from dispatcher.outbound import OutboundWorker
     from dispatcher.worker import DispatchWorker
-    from gateway import metrics
-    from gateway.app import redis_client
+    from gateway import metrics, redis_clients
 
-    url = _redis_url_for_tools(settings)
-    r = redis_client(url)
+    r = redis_clients.connect(settings)
     flusher = await metrics.Flusher.acquire(r)  # the worker's counts reach Redis (and /metrics) too
-    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    core_r = redis_clients.connect_core(settings, r)
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
@@ -113,12 +136,12 @@ async def _status(settings: Settings, as_json: bool) -> int:
     """The health model as a table. Exit 0 all well (or only degraded), 1 silent, 2 failing."""
     import orjson
 
-    from gateway.app import redis_client
+    from gateway import redis_clients
     from gateway.health_model import HealthModel
     from gateway.spool import Spool
 
-    r = redis_client(_redis_url_for_tools(settings))
-    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    r = redis_clients.connect(settings)
+    core_r = redis_clients.connect_core(settings, r)
     spool = Spool(Path(settings.data_dir) / "spool")
     try:
         report = await HealthModel(settings, r, core_redis=core_r, spool_pending=spool.pending_count).report()
@@ -163,9 +186,9 @@ def format_status(report: Any) -> str:
 # --------------------------------------------------------------------------------------------- replay
 async def _replay(settings: Settings, args: argparse.Namespace) -> int:
     from dispatcher import dead
-    from gateway.app import redis_client
+    from gateway import redis_clients
 
-    r = redis_client(_redis_url_for_tools(settings))
+    r = redis_clients.connect(settings)
     try:
         if args.range:
             records, requeued = await dead.renormalize_range(r, args.range[0], args.range[1],
@@ -193,7 +216,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
-    p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
+    p_serve.add_argument("--workers", default=None,
+                         help="dispatcher worker processes, a number or auto (LAPOR_WORKERS, default auto)")
+    p_serve.add_argument("--http-processes", type=int, default=None,
+                         help="HTTP processes sharing the port with SO_REUSEPORT (LAPOR_HTTP_PROCESSES, default 1)")
+    sub.add_parser("http", help=argparse.SUPPRESS)  # an extra HTTP process of serve --http-processes
     sub.add_parser("worker", help="dispatcher and outbound workers only")
     p_status = sub.add_parser("status", help="channel and pipeline health; exit 2 when failing, 1 when silent")
     p_status.add_argument("--json", action="store_true")
@@ -210,9 +237,22 @@ def main(argv: list[str] | None = None) -> None:
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     if args.cmd == "serve":
-        workers = settings.workers if args.workers is None else args.workers
+        overrides: dict[str, Any] = {}
+        if args.workers is not None:
+            overrides["workers"] = args.workers
+        if args.http_processes is not None:
+            overrides["http_processes"] = args.http_processes
+        if overrides:
+            try:
+                settings = load_settings(**overrides)
+            except SettingsError as exc:
+                print(f"lapor-gateway: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, workers))
+            asyncio.run(_serve(settings, settings.worker_count, settings.http_processes))
+    elif args.cmd == "http":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_http(settings))
     elif args.cmd == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))

@@ -124,7 +124,9 @@ class SmtpAckSender:
 
     async def _remember(self, mid: str, record_id: str) -> None:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(redis_url_of(self.settings))
+            from gateway import redis_clients  # external Redis, Sentinel's primary or serve's embedded one
+
+            self._redis = redis_clients.connect(self.settings, max_connections=16)
         await self._redis.set(thread_key(mid), record_id, ex=self.settings.email_thread_ttl_s)
 
     async def __call__(self, msg: OutboundMessage) -> None:

@@ -113,9 +113,9 @@ class SmsSender:
     # ------------------------------------------------------------------ SMPP via the bind
     async def _smpp(self, msg: OutboundMessage) -> None:
         if self._redis is None:
-            from gateway.cli import _redis_url_for_tools  # external Redis or serve's embedded one
+            from gateway import redis_clients  # external Redis, Sentinel's primary or serve's embedded one
 
-            self._redis = aioredis.Redis.from_url(_redis_url_for_tools(self.settings))
+            self._redis = redis_clients.connect(self.settings, max_connections=16)
         r = self._redis
         if not await bind_is_up(r):
             raise TransientSendError("no SMPP transceiver bind is up", retry_after=5)

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis.asyncio as aioredis
 import requests
 import tweepy
 
@@ -31,6 +30,7 @@ from channels.twitter.api import user_client
 from channels.twitter.threads import THREAD_TTL_S, ack_key
 from config.settings import Settings
 from dispatcher.outbound import OutboundMessage, PermanentSendError, TransientSendError
+from gateway import redis_clients
 from gateway.logging import get_logger
 
 log = get_logger("channels.twitter.send")
@@ -48,7 +48,8 @@ class TwitterSender:
         self.client = client if client is not None else user_client(settings)
         self.paused_until = 0.0
         self.sent = 0
-        self.redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.redis = (redis_clients.connect(settings, max_connections=16)
+                      if settings.redis_url or settings.redis_sentinels else None)
 
     async def __call__(self, msg: OutboundMessage) -> None:
         if self.client is None:
