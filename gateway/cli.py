@@ -41,7 +41,7 @@ async def _serve(settings: Settings, workers: int, http_processes: int) -> None:
     from gateway.supervisor import WorkerSupervisor
 
     embedded: EmbeddedRedis | None = None
-    url = settings.redis_url
+    url = None if settings.redis_sentinels else settings.redis_url  # Sentinel wins over a URL
     env = dict(os.environ)
     if settings.embedded_redis:
         embedded = EmbeddedRedis(Path(settings.data_dir), settings.redis_server_bin)
