@@ -71,6 +71,17 @@ def _data_password(settings: Settings) -> dict[str, Any]:
     return {"password": password} if password else {}
 
 
+class _SentinelManagedRedis(aioredis.Redis):
+    """The primary's client; closing it also closes the Sentinel clients that found the primary."""
+
+    sentinel_manager: redis.asyncio.sentinel.Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        if self.sentinel_manager is not None:
+            await self.sentinel_manager.aclose()
+
+
 def connect(settings: Settings, url: str | None = None, *, max_connections: int = 1024) -> aioredis.Redis:
     """The asyncio client of the gateway's Redis: ``url`` when given, else Sentinel's primary
     when ``LAPOR_REDIS_SENTINELS`` is set, else ``LAPOR_REDIS_URL`` or the embedded socket.
@@ -81,9 +92,10 @@ def connect(settings: Settings, url: str | None = None, *, max_connections: int 
     if url is None and settings.redis_sentinels:
         sentinel = redis.asyncio.sentinel.Sentinel(settings.sentinel_addresses,
                                                    sentinel_kwargs=_sentinel_kwargs(settings))
-        client: aioredis.Redis = sentinel.master_for(
-            settings.redis_sentinel_service, redis_class=aioredis.Redis, retry=_async_retry(),
+        client: _SentinelManagedRedis = sentinel.master_for(
+            settings.redis_sentinel_service, redis_class=_SentinelManagedRedis, retry=_async_retry(),
             max_connections=max_connections, **_OPTIONS, **_data_password(settings))
+        client.sentinel_manager = sentinel
         return client
     return from_url(url or main_url(settings) or "", max_connections=max_connections)
 
