@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     email_max_body_bytes: int = Field(30 * 1024 * 1024, ge=1024)
 
     # processes
-    workers: int = Field(1, ge=0, le=64)
+    workers: int | str = "auto"  # a number, or auto: chosen from the cores (worker_count)
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
     environment: str = "production"
@@ -223,6 +223,47 @@ class Settings(BaseSettings):
     alert_flap_window_s: float = Field(1800.0, gt=0)  # transitions counted over this window for flapping
     alert_flap_threshold: int = Field(4, ge=2)  # this many transitions in the window = flapping (said once)
 
+    # --- scale-out: Redis Sentinel, replication, processes ---
+    redis_sentinels: str | None = None  # comma-separated host:port of the Sentinels; wins over LAPOR_REDIS_URL
+    redis_sentinel_service: str = "mymaster"
+    redis_password: SecretStr | None = None  # the data nodes' password under Sentinel (a URL carries its own)
+    redis_sentinel_password: SecretStr | None = None
+    redis_wait_replicas: int = Field(0, ge=0, le=16)  # intake answers after WAIT confirms this many replicas
+    redis_wait_timeout_ms: int = Field(500, ge=1, le=4000)  # fewer replicas by then: spooled (< socket timeout)
+    http_processes: int = Field(1, ge=1, le=64)  # HTTP processes sharing the port (SO_REUSEPORT)
+    worker_nice: int = Field(5, ge=0, le=19)  # serve's workers yield the CPU to the HTTP processes
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, v: object) -> int | str:
+        text = str(v).strip().lower()
+        if text == "auto":
+            return "auto"
+        try:
+            n = int(text)
+        except ValueError:
+            raise ValueError("must be a number of processes (0-64) or auto") from None
+        if not 0 <= n <= 64:
+            raise ValueError("must be between 0 and 64, or auto")
+        return n
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, v: str | None) -> str | None:
+        if v is not None and v.strip():
+            parse_hostports(v)  # raises ValueError with the bad item
+            return v.strip()
+        return None
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return parse_hostports(self.redis_sentinels) if self.redis_sentinels else []
+
+    @property
+    def worker_count(self) -> int:
+        """``LAPOR_WORKERS``, with ``auto`` resolved from the cores this process may use."""
+        return self.workers if isinstance(self.workers, int) else auto_workers(self.http_processes)
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, v: str) -> str:
@@ -318,7 +359,7 @@ class Settings(BaseSettings):
 
     @property
     def embedded_redis(self) -> bool:
-        return not self.redis_url
+        return not self.redis_url and not self.redis_sentinels
 
     def channel_statuses(self) -> list[ChannelStatus]:
         """Which channels are enabled, and for the disabled ones which setting is missing.
@@ -328,6 +369,40 @@ class Settings(BaseSettings):
         from channels import registry  # the channels import settings, not the other way round
 
         return registry.statuses(self)
+
+
+def parse_hostports(value: str) -> list[tuple[str, int]]:
+    """``"h1:26379, h2:26379"`` -> ``[("h1", 26379), ("h2", 26379)]``; ``[::1]:26379`` for IPv6."""
+    out: list[tuple[str, int]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{item!r} is not host:port")
+        out.append((host, int(port)))
+    if not out:
+        raise ValueError("no host:port given")
+    return out
+
+
+def auto_workers(http_processes: int = 1) -> int:
+    """Dispatcher workers for ``LAPOR_WORKERS=auto``: one per usable core, minus the cores taken by
+    HTTP processes beyond the first, at least one.
+
+    Why: the dispatcher (full normalizer) costs several times more CPU per record than intake, so
+    end to end is bounded by the workers (bench/RESULTS.md: on 2 cores one worker moved 1,141
+    records/s end to end, two moved 1,692 and cut the accept -> core lag p99 from 3.9 s to 0.8 s
+    at 1,000/s). What a second worker cost was the HTTP side's latency, which ``serve`` avoids by
+    running its workers at a lower CPU priority (``LAPOR_WORKER_NICE``): intake takes the CPU when
+    a request is waiting, the workers take every idle cycle.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - (http_processes - 1))
 
 
 def load_settings(**overrides: Any) -> Settings:

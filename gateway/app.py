@@ -10,6 +10,7 @@ from aiohttp import web
 
 from channels import registry
 from config.settings import Settings
+from gateway import redis_clients
 from gateway.admin import setup_admin
 from gateway.channel_log import ChannelLog
 from gateway.context import CTX_KEY, GatewayContext
@@ -26,27 +27,29 @@ log = get_logger("gateway.app")
 
 
 def redis_client(url: str) -> aioredis.Redis:
-    # a generous pool: intake batches its writes, but pollers, binds and admin pages share this client,
-    # and an exhausted pool would look like "Redis down" to intake (it would spool)
-    return aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=15,
-                                   retry_on_timeout=False, max_connections=1024)
+    """Kept for callers that hold a URL; new code uses ``gateway.redis_clients``."""
+    return redis_clients.from_url(url)
 
 
-def build_app(settings: Settings, redis_url: str) -> web.Application:
-    """Routes and lifecycle; Redis clients and background tasks start with the app."""
+def build_app(settings: Settings, redis_url: str | None = None, *, services: bool = True) -> web.Application:
+    """Routes and lifecycle; Redis clients and background tasks start with the app.
+
+    ``redis_url`` None: the Redis the settings name (Sentinel's primary, ``LAPOR_REDIS_URL``).
+    ``services`` False: no pollers or binds (the extra HTTP processes of ``serve --http-processes``)."""
     biggest = max(settings.max_body_bytes, settings.email_max_body_bytes)
     proxies = TrustedProxies.from_spec(settings.trusted_proxies)
     # outermost first: the client's view through trusted proxies, then a request id for every log line
     app = web.Application(client_max_size=biggest + 1,
                           middlewares=[proxy_middleware(proxies), request_id_middleware(proxies)])
-    r = redis_client(redis_url)
+    r = redis_clients.connect(settings, redis_url)
     intake = Intake(r, Path(settings.data_dir) / "spool", dedupe_ttl_s=settings.dedupe_ttl_s,
-                    flush_interval_s=settings.spool_flush_interval_s)
+                    flush_interval_s=settings.spool_flush_interval_s,
+                    wait_replicas=settings.redis_wait_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms)
     chlog = ChannelLog(r, size=settings.channel_log_size, ttl_s=settings.channel_log_ttl_s)
     ctx = GatewayContext(settings=settings, redis=r, intake=intake, channel_log=chlog)
     app[CTX_KEY] = ctx
     if settings.core_redis_url and settings.core_redis_url != redis_url:
-        app[CORE_REDIS_KEY] = redis_client(settings.core_redis_url)
+        app[CORE_REDIS_KEY] = redis_clients.connect_core(settings, r)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -67,11 +70,11 @@ def build_app(settings: Settings, redis_url: str) -> web.Application:
         await presence.start()
         for status in settings.channel_statuses():
             log.info("channel.status", channel=status.name, enabled=status.enabled, reason=status.reason)
-        services = registry.services(ctx)
-        for svc in services:
+        running = registry.services(ctx) if services else []
+        for svc in running:
             await svc.start()
         yield
-        for svc in services:
+        for svc in running:
             await svc.stop()
         await presence.stop()
         await chlog.close()

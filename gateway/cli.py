@@ -33,12 +33,14 @@ def _settings() -> Settings:
 
 
 def _redis_url_for_tools(settings: Settings) -> str:
-    """External Redis, or the socket of the embedded one started by ``serve``."""
-    return settings.gateway_redis_url
+    """External Redis, or the socket of the embedded one started by ``serve`` (not for Sentinel:
+    use ``gateway.redis_clients.connect``)."""
+    from gateway import redis_clients
+    return redis_clients.main_url(settings) or redis_clients.embedded_socket_url(settings)
 
 
 # ---------------------------------------------------------------------------------------------- serve
-async def _serve(settings: Settings, workers: int) -> None:
+async def _serve(settings: Settings, workers: int, http_processes: int) -> None:
     from aiohttp import web
 
     from gateway.app import build_app
@@ -46,12 +48,15 @@ async def _serve(settings: Settings, workers: int) -> None:
     from gateway.supervisor import WorkerSupervisor
 
     embedded: EmbeddedRedis | None = None
-    url = settings.redis_url
-    if not url:
+    url = None if settings.redis_sentinels else settings.redis_url  # Sentinel wins over a URL
+    env = dict(os.environ)
+    if settings.embedded_redis:
         embedded = EmbeddedRedis(Path(settings.data_dir), settings.redis_server_bin)
         url = await asyncio.to_thread(embedded.start)
-    env = dict(os.environ, LAPOR_REDIS_URL=url)
-    sup = WorkerSupervisor(workers, env)
+        env["LAPOR_REDIS_URL"] = url
+    sup = WorkerSupervisor(workers, env, nice=settings.worker_nice)
+    # extra HTTP processes: the same app on the same port (SO_REUSEPORT), without pollers or binds
+    http_sup = WorkerSupervisor(http_processes - 1, env, args=["http"], role="http")
     runner: web.AppRunner | None = None
     metrics_runner: web.AppRunner | None = None
     stop = asyncio.Event()
@@ -71,13 +76,14 @@ async def _serve(settings: Settings, workers: int) -> None:
             await metrics_runner.setup()
             await web.TCPSite(metrics_runner, settings.metrics_host, settings.metrics_port, reuse_port=True).start()
         await sup.start()
+        await http_sup.start()
         log.info("gateway.serving", host=settings.http_host, port=settings.http_port, workers=workers,
-                 embedded_redis=embedded is not None)
+                 http_processes=http_processes, embedded_redis=embedded is not None,
+                 sentinel=bool(settings.redis_sentinels))
         await stop.wait()
         log.info("gateway.stopping")
     finally:
-        if metrics_runner is not None:
-            await metrics_runner.cleanup()
+        await http_sup.stop()
         if runner is not None:
             await runner.cleanup()
         await sup.stop()
@@ -85,18 +91,36 @@ async def _serve(settings: Settings, workers: int) -> None:
             await asyncio.to_thread(embedded.stop)
 
 
+async def _http(settings: Settings) -> None:
+    """One more HTTP process of ``serve --http-processes N``: routes and intake only."""
+    from aiohttp import web
+
+    from gateway.app import build_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(build_app(settings, services=False), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port, reuse_port=True, backlog=1024).start()
+        log.info("gateway.http_serving", host=settings.http_host, port=settings.http_port, pid=os.getpid())
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 # --------------------------------------------------------------------------------------------- worker
 async def _worker(settings: Settings) -> None:
     from channels import registry
     from dispatcher.outbound import OutboundWorker
     from dispatcher.worker import DispatchWorker
-    from gateway import metrics
-    from gateway.app import redis_client
+    from gateway import metrics, redis_clients
 
-    url = _redis_url_for_tools(settings)
-    r = redis_client(url)
+    r = redis_clients.connect(settings)
     flusher = await metrics.Flusher.acquire(r)  # the worker's counts reach Redis (and /metrics) too
-    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    core_r = redis_clients.connect_core(settings, r)
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
@@ -126,12 +150,12 @@ async def _status(settings: Settings, as_json: bool) -> int:
     """The health model as a table. Exit 0 all well (or only degraded), 1 silent, 2 failing."""
     import orjson
 
-    from gateway.app import redis_client
+    from gateway import redis_clients
     from gateway.health_model import HealthModel
     from gateway.spool import Spool
 
-    r = redis_client(_redis_url_for_tools(settings))
-    core_r = redis_client(settings.core_redis_url) if settings.core_redis_url else r
+    r = redis_clients.connect(settings)
+    core_r = redis_clients.connect_core(settings, r)
     spool = Spool(Path(settings.data_dir) / "spool")
     try:
         report = await HealthModel(settings, r, core_redis=core_r, spool_pending=spool.pending_count).report()
@@ -204,9 +228,9 @@ def format_status(report: Any) -> str:
 # --------------------------------------------------------------------------------------------- replay
 async def _replay(settings: Settings, args: argparse.Namespace) -> int:
     from dispatcher import dead
-    from gateway.app import redis_client
+    from gateway import redis_clients
 
-    r = redis_client(_redis_url_for_tools(settings))
+    r = redis_clients.connect(settings)
     try:
         if args.range:
             records, requeued = await dead.renormalize_range(r, args.range[0], args.range[1],
@@ -238,7 +262,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--version", action="version", version=f"lapor-gateway {__version__}")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_serve = sub.add_parser("serve", help="HTTP, pollers and dispatcher workers in one process group")
-    p_serve.add_argument("--workers", type=int, default=None, help="dispatcher worker processes (LAPOR_WORKERS)")
+    p_serve.add_argument("--workers", default=None,
+                         help="dispatcher worker processes, a number or auto (LAPOR_WORKERS, default auto)")
+    p_serve.add_argument("--http-processes", type=int, default=None,
+                         help="HTTP processes sharing the port with SO_REUSEPORT (LAPOR_HTTP_PROCESSES, default 1)")
+    sub.add_parser("http", help=argparse.SUPPRESS)  # an extra HTTP process of serve --http-processes
     sub.add_parser("worker", help="dispatcher and outbound workers only")
     status_help = ("health as the running gateways publish it; exit 0 ok/degraded, 1 silent, "
                    "2 failing or Redis unreachable, 3 invalid configuration")
@@ -259,9 +287,22 @@ def main(argv: list[str] | None = None) -> None:
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     if args.cmd == "serve":
-        workers = settings.workers if args.workers is None else args.workers
+        overrides: dict[str, Any] = {}
+        if args.workers is not None:
+            overrides["workers"] = args.workers
+        if args.http_processes is not None:
+            overrides["http_processes"] = args.http_processes
+        if overrides:
+            try:
+                settings = load_settings(**overrides)
+            except SettingsError as exc:
+                print(f"lapor-gateway: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, workers))
+            asyncio.run(_serve(settings, settings.worker_count, settings.http_processes))
+    elif args.cmd == "http":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_http(settings))
     elif args.cmd == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))

@@ -4,6 +4,7 @@
 -- ARGV[1]      claim TTL in seconds
 -- ARGV[2k], ARGV[2k+1]  record id and message JSON of the k-th message (k = 1..n-1)
 -- Returns a flat list: status ("new" | "dup"), record id, … per message, in order.
+-- A claim that already holds this message's own record id counts as "new" (a retried call).
 local ttl = tonumber(ARGV[1])
 local out = {}
 for i = 2, #KEYS do
@@ -14,8 +15,10 @@ for i = 2, #KEYS do
     out[#out + 1] = 'new'
     out[#out + 1] = rid
   else
-    out[#out + 1] = 'dup'
-    out[#out + 1] = redis.call('GET', KEYS[i])
+    local got = redis.call('GET', KEYS[i])
+    -- our own record id: this very call, retried after a lost reply (ids are random ULIDs)
+    if got == rid then out[#out + 1] = 'new' else out[#out + 1] = 'dup' end
+    out[#out + 1] = got
   end
 end
 return out

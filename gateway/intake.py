@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable
 from gateway import keys, request_id
@@ -30,6 +31,16 @@ from normalizer.models import InboundMessage
 __all__ = ["REDIS_ERRORS", "Accepted", "Intake", "IntakeUnavailable"]
 
 log = get_logger("gateway.intake")
+
+class NotReplicated(redis.exceptions.RedisError):
+    """The primary took the batch but ``WAIT`` saw fewer replicas than required in time: a
+    failover now could lose it, so it is not durable yet (the spool takes it)."""
+
+    def __init__(self, results: list[Accepted], acked: int) -> None:
+        super().__init__(f"WAIT: {acked} replica(s) acknowledged")
+        self.results = results
+        self.acked = acked
+
 
 _LUA = resources.files("gateway").joinpath("intake.lua").read_text(encoding="utf-8")
 _MAX_LUA_BATCH = 500
@@ -49,6 +60,7 @@ class IntakeStats:
     spooled: int = 0
     flushed: int = 0
     batches: int = 0
+    not_replicated: int = 0
     last_error: str | None = None
     since: float = field(default_factory=time.time)
 
@@ -72,8 +84,10 @@ def serialize(msg: InboundMessage) -> str:
 
 class Intake:
     def __init__(self, r: aioredis.Redis, spool_dir: Path, *, dedupe_ttl_s: int,
-                 flush_interval_s: float = 0.5) -> None:
+                 flush_interval_s: float = 0.5, wait_replicas: int = 0, wait_timeout_ms: int = 500) -> None:
         self.redis = r
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
         self.spool = Spool(spool_dir)
         self.dedupe_ttl_s = dedupe_ttl_s
         self.flush_interval_s = flush_interval_s
@@ -147,6 +161,16 @@ class Intake:
         if not self._spooling:
             try:
                 results = await self._store(entries)
+            except NotReplicated as exc:
+                # in the primary, not yet on enough replicas: spool it under the ids Redis gave, so
+                # that the flush (deduplicated) restores exactly these records if a failover lost them
+                self.stats.not_replicated += len(entries)
+                self.stats.last_error = f"redis: {exc}"
+                log.warning("intake.not_replicated", acked=exc.acked, required=self.wait_replicas,
+                            batch=len(entries))
+                given = iter(exc.results)
+                for p in batch:
+                    p.entries = [SpoolEntry(e.key, next(given).record_id, e.msg) for e in p.entries]
             except REDIS_ERRORS as exc:
                 self.stats.last_error = f"redis: {type(exc).__name__}"
                 log.warning("intake.redis_unavailable", error=type(exc).__name__, batch=len(entries))
@@ -185,21 +209,49 @@ class Intake:
             i += n
 
     async def _store(self, entries: list[SpoolEntry]) -> list[Accepted]:
-        """One EVALSHA per chunk of messages; claim + XADD atomically in Redis."""
-        out: list[Accepted] = []
+        """One EVALSHA per chunk of messages; claim + XADD atomically in Redis. With
+        ``wait_replicas`` the chunks and a ``WAIT`` go in one pipelined round trip; fewer replicas
+        than required raise ``NotReplicated``."""
+        calls: list[tuple[list[str], list[Any]]] = []
         for start in range(0, len(entries), _MAX_LUA_BATCH):
             chunk = entries[start:start + _MAX_LUA_BATCH]
             argv: list[Any] = [self.dedupe_ttl_s]
             for e in chunk:
                 argv += [e.record_id, e.msg]
-            raw = await self._script(keys=[keys.INBOUND_STREAM, *(keys.idem(e.key) for e in chunk)], args=argv)
+            calls.append(([keys.INBOUND_STREAM, *(keys.idem(e.key) for e in chunk)], argv))
+        if self.wait_replicas:
+            raws, acked = await self._store_replicated(calls)
+        else:
+            raws, acked = [await self._script(keys=k, args=a) for k, a in calls], 0
+        out: list[Accepted] = []
+        for raw in raws:
             for j in range(0, len(raw), 2):
                 status, rid = keys.text(raw[j]), keys.text(raw[j + 1])
                 assert rid is not None
                 out.append(Accepted(rid, "new" if status == "new" else "duplicate"))
         self.stats.stored += sum(1 for a in out if a.status == "new")
         self.stats.duplicates += sum(1 for a in out if a.status == "duplicate")
+        if self.wait_replicas and acked < self.wait_replicas:
+            raise NotReplicated(out, acked)
         return out
+
+    async def _store_replicated(self, calls: list[tuple[list[str], list[Any]]]) -> tuple[list[Any], int]:
+        """EVALSHA per chunk + ``WAIT n timeout`` in one round trip; loads the script when the
+        server lacks it (a promoted replica has an empty script cache)."""
+        for attempt in range(2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for k, a in calls:
+                    pipe.evalsha(self._script.sha, len(k), *k, *a)
+                pipe.wait(self.wait_replicas, self.wait_timeout_ms)
+                res: list[Any] = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(x, redis.exceptions.NoScriptError) for x in res):
+                await self.redis.script_load(_LUA)
+                continue
+            for x in res:
+                if isinstance(x, Exception):
+                    raise x
+            return res[:-1], int(res[-1])
+        raise redis.exceptions.NoScriptError("intake script could not be loaded")
 
     # ------------------------------------------------------------------ spool flushing
     async def _flush_loop(self) -> None:

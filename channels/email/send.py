@@ -26,6 +26,7 @@ from channels.core.send import SenderBase
 from channels.email.classify import ACK_HEADER
 from channels.email.hooks import thread_key
 from config.settings import Settings
+from gateway import redis_clients
 from gateway.logging import get_logger
 
 log = get_logger("channels.email.send")
@@ -118,7 +119,7 @@ class EmailSender(SenderBase):
 
     async def _remember(self, mid: str, record_id: str) -> None:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(self.settings.gateway_redis_url)
+            self._redis = redis_clients.connect(self.settings, max_connections=16)  # any deployment
         await self._redis.set(thread_key(mid), record_id, ex=self.settings.email_thread_ttl_s)
 
     async def close(self) -> None:

@@ -32,6 +32,7 @@ from channels.core.send import HttpSender, error_for_status
 from channels.sms.encoding import fits_gsm
 from channels.sms.smpp import OUTBOX, bind_is_up, result_key
 from config.settings import Settings
+from gateway import redis_clients
 
 _JASMIN_ID = re.compile(r'^Success "([^"]+)"')
 
@@ -109,7 +110,7 @@ class SmsSender(HttpSender):
     # ------------------------------------------------------------------ SMPP via the bind
     async def _smpp(self, msg: OutboundMessage) -> SendResult:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(self.settings.gateway_redis_url)  # external or embedded
+            self._redis = redis_clients.connect(self.settings, max_connections=16)  # any deployment
         r = self._redis
         async with self.recorded("sms", "submit_sm", f"smpp://{self.settings.smpp_host}:{self.settings.smpp_port}"
                                  ) as note:

@@ -32,6 +32,7 @@ from channels.core.send import SenderBase
 from channels.twitter.api import user_client
 from channels.twitter.hooks import THREAD_TTL_S, ack_key
 from config.settings import Settings
+from gateway import redis_clients
 from gateway.logging import get_logger
 
 log = get_logger("channels.twitter.send")
@@ -55,7 +56,7 @@ class TwitterSender(SenderBase):
         self.client = client if client is not None else user_client(settings)
         self.paused_until = 0.0
         self.sent = 0
-        self.redis: aioredis.Redis | None = aioredis.Redis.from_url(settings.gateway_redis_url)
+        self.redis: aioredis.Redis | None = redis_clients.connect(settings, max_connections=16)
 
     async def close(self) -> None:
         if self.redis is not None:

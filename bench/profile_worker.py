@@ -1,0 +1,290 @@
+"""Where a dispatcher worker's time goes, per stage, over realistic complaints.
+
+Fills a real redis-server (loopback) with ~280-character Indonesian complaints made by the generic
+JSON adapter (``bench/complaints.py``), then runs the real ``DispatchWorker`` over them in batches
+of ``LAPOR_DISPATCH_BATCH`` (200) with timers wrapped around each stage, and once more under
+cProfile. Prints the breakdown as a Markdown table (share of the worker's wall time) and the top
+functions of the profile.
+
+    .venv/bin/python -m bench.profile_worker --records 4000 [--profile-out bench/out/worker.prof]
+
+Percentages are the point: on a shared machine absolute numbers move with the neighbours' load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import functools
+import io
+import pstats
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from channels.http.handler import ComplaintIn, to_message
+
+from bench.complaints import api_body
+from config.settings import Settings
+from gateway import keys, redis_clients
+from gateway.intake import Intake
+from tests.support.fixtures import TOKENS
+from tests.support.redis_proc import RedisProc
+
+TIMES: dict[str, float] = defaultdict(float)  # wall seconds per stage
+CPU: dict[str, float] = defaultdict(float)  # this thread's CPU seconds per stage (excludes waiting)
+CALLS: dict[str, int] = defaultdict(int)
+
+# (label, module path, attribute) — normalizer stages as normalize() calls them
+NORMALIZE_STAGES = [
+    ("tidy (text clean-up)", "normalizer.normalize", "tidy"),
+    ("markers (Anonim/Rahasia)", "normalizer.markers", "extract"),
+    ("place_tokens (tokenizer)", "normalizer.normalize", "place_tokens"),
+    ("expand (word forms)", "normalizer.normalize", "expand"),
+    ("spam", "normalizer.spam", "is_spam"),
+    ("topics", "normalizer.topics", "classify_topics"),
+    ("pii.mask (public_body, title)", "normalizer.pii", "mask"),
+    ("classification", "normalizer.classify", "classify"),
+    ("language", "normalizer.language", "detect"),
+    ("region", "normalizer.region", "find_region"),
+    ("phone (E.164)", "normalizer.normalize", "parse_msisdn"),
+]
+
+
+def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return fn(*a, **kw)
+        finally:
+            TIMES[label] += time.perf_counter() - t0
+            CPU[label] += time.thread_time() - c0
+            CALLS[label] += 1
+    return wrapper
+
+
+def _atimed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    async def wrapper(*a: Any, **kw: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return await fn(*a, **kw)
+        finally:
+            TIMES[label] += time.perf_counter() - t0
+            CPU[label] += time.thread_time() - c0
+            CALLS[label] += 1
+    return wrapper
+
+
+def instrument() -> None:
+    """Wrap each stage where its caller looks it up (module attributes), nothing else changes."""
+    import importlib
+
+    import rq.serializers
+    from pydantic import BaseModel
+
+    import dispatcher.worker as worker
+    from dispatcher import core_queue
+    from normalizer.models import ComplaintRecord, InboundMessage
+
+    for label, mod, attr in NORMALIZE_STAGES:
+        m = importlib.import_module(mod)
+        setattr(m, attr, _timed(label, getattr(m, attr)))
+    # normalize() itself, the record's construction and its JSON dict
+    worker.normalize = _timed("normalize (total)", worker.normalize)
+    worker.validate_record = _timed("schema validation (fastjsonschema)", worker.validate_record)
+    ComplaintRecord.to_json_dict = _timed("ComplaintRecord -> JSON dict", ComplaintRecord.to_json_dict)
+    orig_validate = InboundMessage.model_validate_json.__func__  # type: ignore[attr-defined]
+
+    def validate_json(cls: type[BaseModel], *a: Any, **kw: Any) -> Any:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return orig_validate(cls, *a, **kw)
+        finally:
+            TIMES["stream entry JSON -> InboundMessage"] += time.perf_counter() - t0
+            CPU["stream entry JSON -> InboundMessage"] += time.thread_time() - c0
+    InboundMessage.model_validate_json = classmethod(validate_json)  # type: ignore[method-assign,assignment]
+    core_queue.CoreQueue.enqueue_commands = _timed("  RQ job building (enqueue_commands)",
+                                                   core_queue.CoreQueue.enqueue_commands)
+    rq.serializers.JSONSerializer.dumps = staticmethod(_timed("    of which json.dumps of the record (RQ)",
+                                                              rq.serializers.JSONSerializer.dumps))
+    core_queue.commit = _atimed("commit: WATCH+MGET, MULTI/EXEC (2 round trips)", core_queue.commit)
+    worker.DispatchWorker._enrich = _atimed("enrich: repeat counter (1 round trip)",  # type: ignore[method-assign]
+                                            worker.DispatchWorker._enrich)
+
+
+async def fill(settings: Settings, n: int, spool: Path) -> None:
+    r = redis_clients.connect(settings)
+    intake = Intake(r, spool, dedupe_ttl_s=3600)
+    await intake.start()
+    try:
+        msgs = []
+        for i in range(n):
+            body = api_body("prof", i)
+            msgs.append(to_message(ComplaintIn.model_validate_json(body), body))
+        for start in range(0, n, 500):
+            await intake.accept(msgs[start:start + 500])
+    finally:
+        await intake.close()
+        await r.aclose()
+
+
+async def drain(settings: Settings, n: int) -> float:
+    """Run the real worker's read → process loop until ``n`` records are in the core; wall seconds."""
+    from dispatcher.worker import DispatchWorker
+
+    r = redis_clients.connect(settings)
+    w = DispatchWorker(r, settings, core_redis=r)
+    await w.ensure_group()
+    t0 = time.perf_counter()
+    try:
+        while w.processed < n:
+            t_read, c_read = time.perf_counter(), time.thread_time()
+            resp: Any = await r.xreadgroup(keys.DISPATCH_GROUP, w.consumer, {keys.INBOUND_STREAM: ">"},
+                                           count=settings.dispatch_batch, block=100)
+            TIMES["XREADGROUP (1 round trip)"] += time.perf_counter() - t_read
+            CPU["XREADGROUP (1 round trip)"] += time.thread_time() - c_read
+            if not resp:
+                break
+            t_dec, c_dec = time.perf_counter(), time.thread_time()
+            entries = [w._decode(eid, f) for _s, es in resp for eid, f in es]
+            TIMES["decode stream entries (total)"] += time.perf_counter() - t_dec
+            CPU["decode stream entries (total)"] += time.thread_time() - c_dec
+            await w.process(entries)
+        return time.perf_counter() - t0
+    finally:
+        await r.aclose()
+
+
+def _gc_timer() -> None:
+    """Time spent in the cyclic garbage collector (it runs inside whatever stage allocates)."""
+    import gc
+    started: list[float] = []
+
+    def cb(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+            started.append(time.thread_time())
+        elif started:
+            CPU["(cyclic GC, inside the stages above)"] += time.thread_time() - started.pop()
+            TIMES["(cyclic GC, inside the stages above)"] += time.perf_counter() - started.pop()
+            CALLS["(cyclic GC, inside the stages above)"] += 1
+    gc.callbacks.append(cb)
+
+
+def run(records: int, profile_out: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rp = RedisProc(Path(tmp) / "redis").start()
+        try:
+            settings = Settings(**TOKENS, redis_url=rp.url, data_dir=Path(tmp) / "data", ack_enabled=False)
+            # warm-up (rules, schema compiled, caches) outside the measurement
+            asyncio.run(fill(settings, 400, Path(tmp) / "spool"))
+            asyncio.run(drain(settings, 400))
+            rp.client().flushall()
+
+            redis_cost(rp, settings, records, Path(tmp) / "spool")
+            rp.client().flushall()
+            instrument()
+            _gc_timer()
+            TIMES.clear()
+            asyncio.run(fill(settings, records, Path(tmp) / "spool"))
+            TIMES.clear()
+            CPU.clear()
+            cpu0 = time.thread_time()
+            wall = asyncio.run(drain(settings, records))
+            cpu = time.thread_time() - cpu0
+            report(records, wall, cpu)
+
+            rp.client().flushall()
+            asyncio.run(fill(settings, records, Path(tmp) / "spool"))
+            prof = cProfile.Profile()
+            prof.enable()
+            asyncio.run(drain(settings, records))
+            prof.disable()
+            if profile_out:
+                profile_out.parent.mkdir(parents=True, exist_ok=True)
+                prof.dump_stats(str(profile_out))
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+            print("\n## cProfile, top 25 by own time\n\n```")
+            print("\n".join(out.getvalue().splitlines()[:60]))
+            print("```")
+        finally:
+            rp.stop()
+
+
+def redis_cost(rp: RedisProc, settings: Settings, records: int, spool: Path) -> None:
+    """Redis server CPU per record, intake and dispatch separately: the capacity of one Redis."""
+    c = rp.client()
+
+    def cpu() -> float:
+        info = c.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+    def usec() -> dict[str, int]:
+        return {k: int(v["usec"]) for k, v in c.info("commandstats").items()}
+
+    c.config_resetstat()
+    c0 = cpu()
+    asyncio.run(fill(settings, records, spool))
+    c1, u1 = cpu(), usec()
+    c.config_resetstat()
+    asyncio.run(drain(settings, records))
+    c2, u2 = cpu(), usec()
+    def top(u: dict[str, int], n: int) -> str:
+        ranked = sorted(u.items(), key=lambda kv: -kv[1])[:n]
+        return ", ".join(f"{k.removeprefix('cmdstat_')} {v / records:.1f}" for k, v in ranked)
+    top1, top2 = top(u1, 3), top(u2, 6)
+    print(f"\nRedis server CPU per record: intake {(c1 - c0) / records * 1e6:.0f} µs (commands: {top1} µs), "
+          f"dispatch {(c2 - c1) / records * 1e6:.0f} µs (commands: {top2} µs); "
+          f"one Redis core therefore carries about {1 / ((c2 - c0) / records):,.0f} records/s end to end")
+
+
+def report(records: int, wall: float, cpu: float) -> None:
+    print(f"\n{records} records in {wall:.2f} s wall ({records / wall:,.0f} records/s), "
+          f"{cpu:.2f} s CPU in the worker's thread ({records / cpu:,.0f} records per CPU second)\n")
+    print("| stage | µs CPU per record | share of worker CPU | share of worker wall time |")
+    print("| --- | ---: | ---: | ---: |")
+    stages = {label for label, _m, _a in NORMALIZE_STAGES}
+    rows = ["XREADGROUP (1 round trip)", "decode stream entries (total)", "stream entry JSON -> InboundMessage",
+            "enrich: repeat counter (1 round trip)", "normalize (total)", *[x for x, _m, _a in NORMALIZE_STAGES],
+            "ComplaintRecord -> JSON dict", "schema validation (fastjsonschema)",
+            "commit: WATCH+MGET, MULTI/EXEC (2 round trips)", "  RQ job building (enqueue_commands)",
+            "    of which json.dumps of the record (RQ)"]
+
+    def row(label: str, c: float, t: float) -> None:
+        print(f"| {label} | {c / records * 1e6:,.1f} | {c / cpu:.1%} | {t / wall:.1%} |")
+
+    for label in rows:
+        row(("  " if label in stages else "") + label, CPU.get(label, 0.0), TIMES.get(label, 0.0))
+    rest_c = CPU["normalize (total)"] - sum(CPU[x] for x in stages)
+    rest_t = TIMES["normalize (total)"] - sum(TIMES[x] for x in stages)
+    row("  normalize: the rest (pydantic record models, title, merge)", rest_c, rest_t)
+    rq_label = "  RQ job building (enqueue_commands)"
+    commit_label = "commit: WATCH+MGET, MULTI/EXEC (2 round trips)"
+    row("  commit: the rest (redis-py packing, replies, the round trips)", CPU[commit_label] - CPU[rq_label],
+        TIMES[commit_label] - TIMES[rq_label])
+    gc_label = "(cyclic GC, inside the stages above)"
+    row(f"{gc_label[:-1]}: {CALLS[gc_label]} collections)", CPU[gc_label], TIMES[gc_label])
+    top = ("XREADGROUP (1 round trip)", "decode stream entries (total)", "enrich: repeat counter (1 round trip)",
+           "normalize (total)", "ComplaintRecord -> JSON dict", "schema validation (fastjsonschema)",
+           "commit: WATCH+MGET, MULTI/EXEC (2 round trips)")
+    row("everything else (loop, metrics, batching)", cpu - sum(CPU[k] for k in top),
+        wall - sum(TIMES[k] for k in top))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--records", type=int, default=4000)
+    ap.add_argument("--profile-out", type=Path, default=None)
+    args = ap.parse_args()
+    run(args.records, args.profile_out)
+
+
+if __name__ == "__main__":
+    main()
