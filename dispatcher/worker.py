@@ -21,7 +21,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from config.settings import Settings
-from dispatcher import core_queue, outbound
+from dispatcher import core_queue, outbound, routes
 from dispatcher.enrich import Enricher, default_enrichers
 from dispatcher.hooks import Decision, Emit, Preprocessor
 from dispatcher.outbound import OutboundMessage
@@ -274,6 +274,8 @@ class DispatchWorker:
 
     async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
         outs = _merge_same_record(outs)
+        for o in outs:  # two-way: the record's route, in the same MULTI as its core job
+            o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
                 ack = outbound.ack_for(o.record)

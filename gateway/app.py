@@ -16,6 +16,7 @@ from gateway.endpoint import wrap
 from gateway.health import CORE_REDIS_KEY, healthz, metrics_view, readyz
 from gateway.intake import Intake
 from gateway.logging import get_logger
+from gateway.outbound_api import setup_outbound
 
 log = get_logger("gateway.app")
 
@@ -47,6 +48,7 @@ def build_app(settings: Settings, redis_url: str) -> web.Application:
         handler = wrap(ep)
         for method in ep.methods:
             app.router.add_route(method, ep.path, handler)
+    setup_outbound(app)  # two-way: the core's messages to citizens (gateway/outbound_api.py)
     try:
         from gateway.admin import setup_admin
     except ModuleNotFoundError as exc:
