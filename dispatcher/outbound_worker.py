@@ -137,9 +137,18 @@ class CoreMessageWorker:
                 await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, entry_id)
                 continue
             jobs.append(_Job(entry_id, _s(oid), msg, orjson.loads(msg["doc"])))
-        jobs.sort(key=lambda j: j.priority)  # questions and answers first
+        jobs.sort(key=lambda j: j.priority)  # questions and answers first (stable: stream order within)
         for prio in sorted({j.priority for j in jobs}):
-            await asyncio.gather(*(self.handle(j) for j in jobs if j.priority == prio))
+            # one record's messages go out one after the other, in stream order; records in parallel
+            by_record: dict[str, list[_Job]] = {}
+            for j in jobs:
+                if j.priority == prio:
+                    by_record.setdefault(j.doc["record_id"], []).append(j)
+            await asyncio.gather(*(self._handle_in_order(group) for group in by_record.values()))
+
+    async def _handle_in_order(self, group: list[_Job]) -> None:
+        for job in group:
+            await self.handle(job)
 
     # ------------------------------------------------------------------ one message
     async def handle(self, job: _Job) -> None:

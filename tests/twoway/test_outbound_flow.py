@@ -4,55 +4,19 @@ redis-server, the dispatcher writing routes, and the loopback fake Kannel ``send
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.sms.tests.conftest import eventually
-from channels.sms.tests.test_kannel import get_url
-from channels.sms.tests.test_outbound import FakeSmsApi, routes
-from dispatcher.outbound_worker import CoreMessageWorker
+from channels.sms.tests.test_outbound import FakeSmsApi
 from dispatcher.reference import reference
 from tests.support.core import wait_for_records
-from tests.twoway.support import AUTH, OUT_TOKEN, outbound, status_jobs
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeSmsApi]:
-    fake = await FakeSmsApi().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def twoway(make_gateway: Callable[..., Any], api: FakeSmsApi) -> AsyncIterator[Any]:
-    """A gateway with the outbound API on, its dispatcher, ack and core-message workers."""
-    gw = await make_gateway(outbound_token=OUT_TOKEN, **routes(api))
-    await gw.start_worker()
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "test-core-sender")
-    task = asyncio.create_task(cw.run())
-    gw.core_worker = cw
-    yield gw
-    cw.stop()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
-    await r.aclose()
-
-
-async def sms_record(gw: Any, rsync: redis.Redis, kid: str = "0f8b7c2e-1111-4d6a-9c1e-0000000000a1") -> str:
-    """A complaint by SMS through the Kannel endpoint, dispatched to the core; its record id."""
-    status, _, _ = await gw.get(get_url(kid=kid, data=b"Jalan+rusak+di+depan+SDN+3+Kab+Bogor"))
-    assert status in (200, 202)
-    recs = await asyncio.to_thread(wait_for_records, rsync, 1)
-    return str(recs[-1]["id"])
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, sms_record, status_jobs
 
 
 def core_texts(api: FakeSmsApi, marker: str) -> list[dict[str, str]]:
@@ -196,5 +160,3 @@ async def test_record_without_reply_to_is_no_route(twoway: Any, rsync: redis.Red
     assert status == 422 and orjson.loads(body)["error"] == "no_route"
 
 
-async def _async(value: Any) -> Any:
-    return value
