@@ -49,7 +49,7 @@ async def test_same_id_five_times_sends_once(twoway: Any, api: FakeSmsApi, rsync
     doc = outbound("msg-dup", rid, text="Satu kali saja dikirim.")
     answers = [await twoway.post("/outbound/messages", json=doc, headers=AUTH) for _ in range(5)]
     assert [a[0] for a in answers] == [202, 200, 200, 200, 200]
-    await eventually(lambda: _async(core_texts(api, "Satu kali")))
+    await eventually(lambda: _async(rsync.hget("lapor:out:msg-dup", "status") == b"sent"))
     # concurrent repeats after sending: still nothing new
     again = await asyncio.gather(*(twoway.post("/outbound/messages", json=doc, headers=AUTH) for _ in range(5)))
     assert {a[0] for a in again} == {200} and {orjson.loads(a[1])["status"] for a in again} == {"sent"}
