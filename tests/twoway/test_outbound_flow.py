@@ -119,6 +119,7 @@ async def test_disabled_without_token(make_gateway: Callable[..., Any], rsync: r
 
 async def test_bad_input_answers_and_sends_nothing(twoway: Any, api: FakeSmsApi, rsync: redis.Redis) -> None:
     rid = await sms_record(twoway, rsync)
+    await eventually(lambda: _async(api.kannel))  # the record's acknowledgement is out
     before = len(api.kannel)
     cases: list[tuple[Any, int]] = [
         (b"{not json", 400),
