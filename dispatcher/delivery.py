@@ -100,11 +100,18 @@ def _s(value: Any) -> str:
 
 @dataclass
 class StatusEngine:
-    """Records statuses in Redis and hands each to the core; one instance per process."""
+    """Records statuses in Redis and hands each to the core; one instance per process.
+
+    ``outbox``: the core queue lives on another Redis (``LAPOR_CORE_REDIS_URL``). Then the
+    atomic step pushes the status onto ``lapor:status:outbox`` instead of running RQ's
+    commands, and :meth:`flush_outbox` moves it to the core's Redis, exactly once thanks to
+    the same markers written there in the same ``MULTI`` as the jobs.
+    """
 
     redis: aioredis.Redis
     queue: CoreQueue
     ttl_s: int
+    outbox: bool = False
 
     def __post_init__(self) -> None:
         self._script = self.redis.register_script(_LUA)
@@ -112,8 +119,33 @@ class StatusEngine:
     def job_commands(self, delivery: dict[str, Any]) -> list[Any]:
         """ARGV tail that enqueues ``delivery`` as the status job (validated first)."""
         validate_delivery(delivery)
+        if self.outbox:
+            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {})])
         job_id = f"{delivery['outbound_id']}-{delivery['status']}"
         return encode_commands(self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]))
+
+    async def flush_outbox(self, core_r: aioredis.Redis, batch: int = 200) -> int:
+        """Move pending statuses to the core's Redis (jobs + markers in one MULTI there, WATCHed
+        like the complaint jobs); a re-run after a crash finds the markers and skips them."""
+        items: Any = await self.redis.lrange(ok.STATUS_OUTBOX, 0, batch - 1)
+        if not items:
+            return 0
+        docs = [orjson.loads(i) for i in items]
+        markers = [ok.status_marker(d["outbound_id"], d["status"]) for d in docs]
+        async with core_r.pipeline(transaction=True) as pipe:
+            await pipe.watch(*markers)
+            found: Any = await pipe.execute_command("MGET", *markers)
+            todo = [(d, m) for d, m, f in zip(docs, markers, found, strict=True) if f is None]
+            pipe.multi()
+            jobs = [(f"{d['outbound_id']}-{d['status']}", d, f"delivery {d['outbound_id']}-{d['status']}")
+                    for d, _m in todo]
+            for args, opts in self.queue.job_commands(jobs) if jobs else []:
+                pipe.execute_command(*args, **opts)
+            for _d, m in todo:
+                pipe.set(m, 1, ex=ok.STATUS_MARKER_TTL_S)
+            await pipe.execute()  # WatchError: someone else moved them; the next round skips them
+        await self.redis.ltrim(ok.STATUS_OUTBOX, len(items), -1)
+        return len(todo)
 
     async def report(self, outbound_id: str, status: str, at: str | None = None, *,
                      error: dict[str, Any] | None = None, part: int | None = None,

@@ -11,6 +11,7 @@ OUTBOUND_STREAM = "lapor:outbound"
 SEND_GROUP = "outbound-senders"  # the core-message worker's consumer group (acks use "senders")
 LATER = "lapor:outbound:later"  # zset: outbound id -> unix time when it may be tried again
 STATUS_MARKER_TTL_S = 30 * 24 * 3600
+STATUS_OUTBOX = "lapor:status:outbox"  # statuses waiting for a core queue on another Redis
 
 
 def message(outbound_id: str) -> str:

@@ -75,13 +75,15 @@ def _s(v: Any) -> str:
 
 class CoreMessageWorker:
     def __init__(self, r: aioredis.Redis, settings: Settings, senders: dict[str, Any], consumer: str, *,
-                 batch: int = 50) -> None:
+                 core_redis: aioredis.Redis | None = None, batch: int = 50) -> None:
         self.redis = r
+        self.core_redis = core_redis if core_redis is not None and core_redis is not r else None
         self.settings = settings
         self.senders = senders
         self.consumer = consumer
         self.batch = batch
-        self.engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400)
+        self.engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
+                                   outbox=self.core_redis is not None)
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -100,6 +102,9 @@ class CoreMessageWorker:
             try:
                 await self.ensure_group()
                 await self.promote_due()
+                if self.core_redis is not None:
+                    while await self.engine.flush_outbox(self.core_redis):
+                        pass
                 entries: Any = []
                 if time.monotonic() - last_claim > 5:
                     last_claim = time.monotonic()

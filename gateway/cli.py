@@ -88,7 +88,7 @@ async def _worker(settings: Settings) -> None:
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
-    cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer)  # two-way: core → citizen
+    cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer, core_redis=core_r)  # two-way
     loop = asyncio.get_running_loop()
 
     def _stop() -> None:

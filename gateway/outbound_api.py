@@ -33,6 +33,7 @@ from dispatcher.delivery import StatusEngine, body_digest, now_iso, status_queue
 from dispatcher.routes import read_route
 from gateway.context import ctx_of
 from gateway.endpoint import read_body
+from gateway.health import CORE_REDIS_KEY
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
@@ -234,7 +235,8 @@ def setup_outbound(app: web.Application) -> None:
 
     ctx = ctx_of(app)
     settings = ctx.settings
-    engine = StatusEngine(ctx.redis, status_queue(settings), settings.route_ttl_days * 86400)
+    engine = StatusEngine(ctx.redis, status_queue(settings), settings.route_ttl_days * 86400,
+                          outbox=CORE_REDIS_KEY in app)  # the core on another Redis: workers move statuses
     api = OutboundApi(settings, engine, set(registry.senders(settings)),
                       Spool(Path(settings.data_dir) / "spool-outbound"))
     api.spooling = api.spool.has_pending()
