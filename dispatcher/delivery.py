@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from dispatcher import outbound_keys as ok
 from dispatcher.core_queue import CoreQueue
@@ -143,7 +144,10 @@ class StatusEngine:
                 pipe.execute_command(*args, **opts)
             for _d, m in todo:
                 pipe.set(m, 1, ex=ok.STATUS_MARKER_TTL_S)
-            await pipe.execute()  # WatchError: someone else moved them; the next round skips them
+            try:
+                await pipe.execute()
+            except redis.exceptions.WatchError:
+                return 0  # another worker moved them meanwhile; the next round skips them by marker
         await self.redis.ltrim(ok.STATUS_OUTBOX, len(items), -1)
         return len(todo)
 
