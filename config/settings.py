@@ -264,6 +264,18 @@ class Settings(BaseSettings):
         """``LAPOR_WORKERS``, with ``auto`` resolved from the cores this process may use."""
         return self.workers if isinstance(self.workers, int) else auto_workers(self.http_processes)
 
+    # --- two-way: the core's messages to citizens and their delivery statuses ---
+    outbound_token: SecretStr | None = None  # bearer of /outbound/messages; unset => disabled (403)
+    route_ttl_days: int = Field(180, ge=1)  # how long a record's route is kept
+    core_status_queue: str = "lapor-core-status"
+    core_status_func: str = "lapor_core.delivery_status"
+    public_url: str | None = None  # default http://<http_host>:<http_port> (dlr-url of each send)
+    sms_max_parts: int = Field(4, ge=1, le=255)
+    public_notice_text: str = "LAPOR! Ada kabar terbaru untuk laporan {ref}. Silakan cek di lapor.go.id."
+    meta_human_agent: bool = False  # Messenger/Instagram: HUMAN_AGENT tag up to 7 days after the window
+    outbound_per_citizen_per_hour: int = Field(5, ge=1)
+    reply_window_h: int = Field(72, ge=1)
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, v: str) -> str:

@@ -47,11 +47,16 @@ class CoreQueue:
 
     def enqueue_commands(self, records: list[dict[str, Any]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """The Redis commands RQ would run to enqueue these records (job id = record id)."""
+        return self.job_commands([(rec["id"], rec, f"complaint {rec['id']}") for rec in records])
+
+    def job_commands(self, jobs: list[tuple[str, Any, str]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """The Redis commands RQ would run to enqueue ``(job id, only argument, description)`` jobs
+        (also used for delivery-status jobs, dispatcher/delivery.py)."""
         pipe = self._recorder.pipeline(transaction=True)
         datas = [
-            Queue.prepare_data(self.func, args=(rec,), job_id=rec["id"], timeout=None, result_ttl=None,
-                               ttl=None, failure_ttl=None, description=f"complaint {rec['id']}")
-            for rec in records
+            Queue.prepare_data(self.func, args=(arg,), job_id=job_id, timeout=None, result_ttl=None,
+                               ttl=None, failure_ttl=None, description=description)
+            for job_id, arg, description in jobs
         ]
         self._queue.enqueue_many(datas, pipeline=pipe)
         return _compact([(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack])

@@ -148,6 +148,9 @@ class OutboundWorker:
                 await pipe.execute()
 
     async def _handle(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+        if b"m" not in fields and b"o" in fields:  # a core message: dispatcher/outbound_worker.py sends it
+            await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
+            return
         try:
             msg = OutboundMessage.loads(fields[b"m"])
         except Exception:

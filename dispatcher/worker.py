@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from channels.core.hooks import Decision, Emit, Preprocessor
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
-from dispatcher import core_queue, dead, outbound
+from dispatcher import core_queue, dead, outbound, routes
 from dispatcher.enrich import Enricher, default_enrichers
 from gateway import keys, metrics
 from gateway.logging import get_logger
@@ -293,6 +293,8 @@ class DispatchWorker:
 
     async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
         outs = _merge_same_record(outs)
+        for o in outs:  # two-way: the record's route, in the same MULTI as its core job
+            o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
                 ack = outbound.ack_for(o.record)

@@ -19,6 +19,7 @@ from gateway.health import CORE_REDIS_KEY, healthz, metrics_view, readyz
 from gateway.intake import Intake
 from gateway.logging import get_logger
 from gateway.openapi import openapi_view
+from gateway.outbound_api import setup_outbound
 from gateway.presence import Presence
 from gateway.proxy import TrustedProxies, proxy_middleware
 from gateway.request_id import request_id_middleware
@@ -60,6 +61,7 @@ def build_app(settings: Settings, redis_url: str | None = None, *, services: boo
         handler = wrap(ep)
         for method in ep.methods:
             app.router.add_route(method, ep.path, handler)
+    setup_outbound(app)  # two-way: the core's messages to citizens (gateway/outbound_api.py)
     setup_admin(app)
 
     presence = Presence(r, settings)

@@ -115,6 +115,7 @@ async def _http(settings: Settings) -> None:
 async def _worker(settings: Settings) -> None:
     from channels import registry
     from dispatcher.outbound import OutboundWorker
+    from dispatcher.outbound_worker import CoreMessageWorker
     from dispatcher.worker import DispatchWorker
     from gateway import metrics, redis_clients
 
@@ -124,16 +125,19 @@ async def _worker(settings: Settings) -> None:
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
+    cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer, core_redis=core_r)  # two-way
     loop = asyncio.get_running_loop()
 
     def _stop() -> None:
         dw.stop()
         ow.stop()
+        cw.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
     log.info("worker.running", consumer=dw.consumer)
     tasks = [asyncio.create_task(dw.run())]
+    tasks.append(asyncio.create_task(cw.run()))
     if settings.ack_enabled:
         tasks.append(asyncio.create_task(ow.run()))
     try:

@@ -1,0 +1,279 @@
+"""Delivery statuses: forward only, kept with their history, each one handed to the core once.
+
+Every status change goes through one Lua call (``delivery.lua``): it drops a status that is
+not forward (queued < sent < delivered < read; failed is terminal), records it on the message
+hash and its history, and — guarded by the marker ``lapor:stq:<id>-<status>`` — runs the Redis
+commands RQ itself built for the core's status job (``CoreQueue.job_commands``, the same
+recording trick as the complaint jobs). So a status reaches ``LAPOR_CORE_STATUS_QUEUE`` exactly
+once, whoever reports it and however often (DLR retries, worker restarts).
+
+Multipart messages (SMS parts, Telegram chunks) keep a status per part; the message is
+delivered when every part is, failed as soon as one part fails. Provider message ids are
+indexed (``<channel>:<provider id>`` → outbound id and part) so that a delivery report, an
+SMPP receipt or a Meta/WhatsApp webhook only needs :func:`report_provider`.
+
+The gateway's own messages report the same way: ``ack-<record id>`` (kind ``ack``) and
+``question-<record id>`` (kind ``question_completeness``) need no registration beyond the
+channel, which :func:`report` takes as an argument when the message hash does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from dispatcher import outbound_keys as ok
+from dispatcher.core_queue import CoreQueue
+from normalizer.twoway_contract import validate_delivery
+
+STATUSES = ("queued", "sent", "delivered", "read", "failed")
+ORDER = {"queued": 1, "sent": 2, "delivered": 3, "read": 4}
+_LUA = resources.files("dispatcher").joinpath("delivery.lua").read_text(encoding="utf-8")
+_MAX_TRIES = 20
+
+
+def status_queue(settings: Any) -> CoreQueue:
+    """The RQ queue statuses go to (``LAPOR_CORE_STATUS_QUEUE`` / ``LAPOR_CORE_STATUS_FUNC``)."""
+    return CoreQueue(settings.core_status_queue, settings.core_status_func)
+
+
+def is_forward(current: str | None, new: str) -> bool:
+    if not current:
+        return True
+    if current == "failed":
+        return False
+    if new == "failed":
+        return True
+    return ORDER.get(new, 0) > ORDER.get(current, 0)
+
+
+def aggregate(part_statuses: dict[str, str], total: int) -> str | None:
+    """The message status the parts add up to, or None while some part has not reported."""
+    if any(s == "failed" for s in part_statuses.values()):
+        return "failed"
+    if len(part_statuses) < total:
+        return None
+    return min(part_statuses.values(), key=lambda s: ORDER.get(s, 5))
+
+
+def own_message_kind(outbound_id: str) -> tuple[str, str] | None:
+    """(kind, record id) of the gateway's own messages: ``ack-<record>``, ``question-<record>``."""
+    if outbound_id.startswith("ack-"):
+        return "ack", outbound_id[4:]
+    if outbound_id.startswith("question-"):
+        return "question_completeness", outbound_id[9:]
+    return None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def encode_commands(commands: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+    """RQ's recorded commands as a flat ARGV tail: count, then (nargs, args…) per command."""
+    out: list[Any] = [len(commands)]
+    for args, _opts in commands:
+        out.append(len(args))
+        out.extend(_arg(a) for a in args)
+    return out
+
+
+def _arg(value: Any) -> bytes | str | int | float:
+    if isinstance(value, bytes | int | float) and not isinstance(value, bool):
+        return value
+    return str(getattr(value, "value", value))
+
+
+def _s(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class StatusEngine:
+    """Records statuses in Redis and hands each to the core; one instance per process.
+
+    ``outbox``: the core queue lives on another Redis (``LAPOR_CORE_REDIS_URL``). Then the
+    atomic step pushes the status onto ``lapor:status:outbox`` instead of running RQ's
+    commands, and :meth:`flush_outbox` moves it to the core's Redis, exactly once thanks to
+    the same markers written there in the same ``MULTI`` as the jobs.
+    """
+
+    redis: aioredis.Redis
+    queue: CoreQueue
+    ttl_s: int
+    outbox: bool = False
+
+    def __post_init__(self) -> None:
+        self._script = self.redis.register_script(_LUA)
+
+    def job_commands(self, delivery: dict[str, Any]) -> list[Any]:
+        """ARGV tail that enqueues ``delivery`` as the status job (validated first)."""
+        validate_delivery(delivery)
+        if self.outbox:
+            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {})])
+        job_id = f"{delivery['outbound_id']}-{delivery['status']}"
+        return encode_commands(self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]))
+
+    async def flush_outbox(self, core_r: aioredis.Redis, batch: int = 200) -> int:
+        """Move pending statuses to the core's Redis (jobs + markers in one MULTI there, WATCHed
+        like the complaint jobs); a re-run after a crash finds the markers and skips them."""
+        items: Any = await self.redis.lrange(ok.STATUS_OUTBOX, 0, batch - 1)
+        if not items:
+            return 0
+        docs = [orjson.loads(i) for i in items]
+        markers = [ok.status_marker(d["outbound_id"], d["status"]) for d in docs]
+        async with core_r.pipeline(transaction=True) as pipe:
+            await pipe.watch(*markers)
+            found: Any = await pipe.execute_command("MGET", *markers)
+            todo = [(d, m) for d, m, f in zip(docs, markers, found, strict=True) if f is None]
+            pipe.multi()
+            jobs = [(f"{d['outbound_id']}-{d['status']}", d, f"delivery {d['outbound_id']}-{d['status']}")
+                    for d, _m in todo]
+            for args, opts in self.queue.job_commands(jobs) if jobs else []:
+                pipe.execute_command(*args, **opts)
+            for _d, m in todo:
+                pipe.set(m, 1, ex=ok.STATUS_MARKER_TTL_S)
+            try:
+                await pipe.execute()
+            except redis.exceptions.WatchError:
+                return 0  # another worker moved them meanwhile; the next round skips them by marker
+        await self.redis.ltrim(ok.STATUS_OUTBOX, len(items), -1)
+        return len(todo)
+
+    async def report(self, outbound_id: str, status: str, at: str | None = None, *,
+                     error: dict[str, Any] | None = None, part: int | None = None,
+                     provider_ids: list[str] | None = None, parts: int | None = None,
+                     truncated: bool | None = None, public_notice: bool | None = None,
+                     channel: str | None = None, record_id: str | None = None,
+                     kind: str | None = None) -> str:
+        """Record one status of a message (or of one of its parts) and enqueue it once.
+
+        Returns ``ok`` (new status, job enqueued), ``stale`` (not forward: dropped) or ``part``
+        (a part recorded, the message itself unchanged). ``provider_ids``/``parts``/… are
+        stored on the message and carried by this and later statuses.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        at = at or now_iso()
+        for _ in range(_MAX_TRIES):
+            raw: Any = await self.redis.hgetall(ok.message(outbound_id))
+            msg = {_s(k): _s(v) for k, v in raw.items()}
+            fields: dict[str, str] = {}
+            own = own_message_kind(outbound_id)
+            for name, given, derived in (("channel", channel, None),
+                                         ("record_id", record_id, own[1] if own else None),
+                                         ("kind", kind, own[0] if own else None)):
+                value = given or msg.get(name) or derived
+                if value is None:
+                    raise LookupError(f"outbound message {outbound_id} unknown and no {name} given")
+                if msg.get(name) != value:
+                    fields[name] = value
+            if provider_ids is not None:
+                fields["provider_ids"] = orjson.dumps(provider_ids).decode()
+            if parts is not None:
+                fields["parts"] = str(parts)
+            for name, flag in (("truncated", truncated), ("public_notice", public_notice)):
+                if flag is not None:
+                    fields[name] = "1" if flag else "0"
+            merged = {**msg, **fields}
+            target, expected, part_status = status, "", ""
+            if part is not None:
+                part_status = status
+                seen: Any = await self.redis.hgetall(ok.part_statuses(outbound_id))
+                states = {_s(k): _s(v) for k, v in seen.items()}
+                if not is_forward(states.get(str(part)), status):
+                    return "stale"
+                states[str(part)] = status
+                agg = aggregate(states, int(merged.get("parts") or 1))
+                expected = agg or ""
+                target = agg or ""
+            commands: list[Any] = [0]
+            entry = {"status": target, "at": at, "error": error}
+            if target:
+                if not is_forward(msg.get("status"), target):
+                    if part is None:
+                        return "stale"
+                    target = ""  # still record the part; the message does not move
+                else:
+                    commands = self.job_commands(self.delivery(outbound_id, merged, target, at, error))
+            flat = [x for kv in fields.items() for x in kv]
+            res = await self._script(
+                keys=[ok.message(outbound_id), ok.history(outbound_id), ok.status_marker(outbound_id, target or "none"),
+                      ok.part_statuses(outbound_id)],
+                args=[target, orjson.dumps(entry), "" if part is None else str(part), part_status, expected,
+                      self.ttl_s, ok.STATUS_MARKER_TTL_S, len(fields), *flat, *commands])
+            result = _s(res)
+            if result != "mismatch":
+                return result
+        raise RuntimeError(f"status of {outbound_id} kept changing under us")
+
+    @staticmethod
+    def delivery(outbound_id: str, msg: dict[str, str], status: str, at: str,
+                 error: dict[str, Any] | None) -> dict[str, Any]:
+        """The ``lapor.delivery/1`` object for this status of this message."""
+        doc: dict[str, Any] = {"schema": "lapor.delivery/1", "outbound_id": outbound_id,
+                               "record_id": msg["record_id"], "kind": msg["kind"], "status": status,
+                               "at": at, "channel": msg["channel"]}
+        if msg.get("provider_ids"):
+            doc["provider_message_ids"] = orjson.loads(msg["provider_ids"])
+        if msg.get("parts"):
+            doc["parts"] = int(msg["parts"])
+        doc["truncated"] = msg.get("truncated") == "1"
+        doc["public_notice"] = msg.get("public_notice") == "1"
+        if error is not None:
+            doc["error"] = error
+        return doc
+
+    # ------------------------------------------------------------------ provider ids
+    def index_provider_ids(self, pipe: Any, outbound_id: str, channel: str, provider_ids: list[str]) -> None:
+        """Queue on ``pipe``: each provider id → ``<outbound id> <part>`` (part = its position)."""
+        for n, pid in enumerate(provider_ids, 1):
+            pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n}", ex=self.ttl_s)
+
+    async def lookup_provider(self, channel: str, provider_id: str) -> tuple[str, int] | None:
+        raw = await self.redis.get(ok.provider_index(channel, provider_id))
+        if raw is None:
+            return None
+        oid, _, part = _s(raw).partition(" ")
+        return oid, int(part or 1)
+
+    async def report_provider(self, channel: str, provider_id: str, status: str, at: str | None = None, *,
+                              error: dict[str, Any] | None = None) -> str:
+        """A status that names the provider's id (DLR, SMPP receipt, Meta/WhatsApp webhook).
+
+        Returns ``unknown`` when the id is not one of ours (another system's message, or expired).
+        """
+        found = await self.lookup_provider(channel, provider_id)
+        if found is None:
+            return "unknown"
+        oid, part = found
+        raw = await self.redis.hget(ok.message(oid), "parts")
+        multipart = raw is not None and int(raw) > 1
+        return await self.report(oid, status, at, error=error, part=part if multipart else None)
+
+    # ------------------------------------------------------------------ reading
+    async def view(self, outbound_id: str) -> dict[str, Any] | None:
+        """What ``GET /outbound/messages/{id}`` shows, or None when unknown."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(ok.message(outbound_id))
+            pipe.lrange(ok.history(outbound_id), 0, -1)
+            raw, hist = await pipe.execute()
+        if not raw:
+            return None
+        msg = {_s(k): _s(v) for k, v in raw.items()}
+        return {"id": outbound_id, "record_id": msg.get("record_id"), "kind": msg.get("kind"),
+                "channel": msg.get("channel"), "status": msg.get("status"),
+                "history": [orjson.loads(h) for h in hist],
+                "parts": int(msg["parts"]) if msg.get("parts") else None,
+                "truncated": msg.get("truncated") == "1", "public_notice": msg.get("public_notice") == "1"}

@@ -1,0 +1,51 @@
+"""Helpers of the two-way tests: the core's status jobs read back with RQ itself."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from channels.sms.tests.test_kannel import get_url
+from normalizer.twoway_contract import validate_delivery
+from tests.support.core import wait_for_records
+
+OUT_TOKEN = "test-outbound-token"
+AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
+
+
+def status_jobs(r: redis.Redis, queue: str = "lapor-core-status",
+                func: str = "lapor_core.delivery_status") -> list[tuple[str, dict[str, Any]]]:
+    """(job id, delivery object) of every status job, in queue order; each checked against the
+    contract and the job-id rule ``<outbound id>-<status>``."""
+    out = []
+    for raw in r.lrange(f"rq:queue:{queue}", 0, -1):  # type: ignore[union-attr]
+        jid = raw.decode()
+        job = Job.fetch(jid, connection=r, serializer=JSONSerializer)
+        assert job.func_name == func
+        assert len(job.args) == 1 and not job.kwargs
+        doc = job.args[0]
+        validate_delivery(doc)
+        assert jid == f"{doc['outbound_id']}-{doc['status']}"
+        out.append((jid, doc))
+    return out
+
+
+def outbound(oid: str, record_id: str, text: str = "Laporan Anda sudah diteruskan ke Dinas PU.",
+             kind: str = "status", **extra: Any) -> dict[str, Any]:
+    return {"schema": "lapor.outbound/1", "id": oid, "record_id": record_id, "kind": kind, "text": text, **extra}
+
+
+async def sms_record(gw: Any, rsync: redis.Redis, kid: str = "0f8b7c2e-1111-4d6a-9c1e-0000000000a1") -> str:
+    """A complaint by SMS through the Kannel endpoint, dispatched to the core; its record id."""
+    status, _, _ = await gw.get(get_url(kid=kid, data=b"Jalan+rusak+di+depan+SDN+3+Kab+Bogor"))
+    assert status in (200, 202)
+    recs = await asyncio.to_thread(wait_for_records, rsync, 1)
+    return str(recs[-1]["id"])
+
+
+async def _async(value: Any) -> Any:
+    return value
