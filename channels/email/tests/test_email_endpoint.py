@@ -29,7 +29,7 @@ def fwd(citizen: str, agency: str, org: str, title: str, body_start: str, cover:
 CASES = [
     Case("citizen plain, QP, RFC 2047 subject, signature", PATH, headers=AUTH, fixture="citizen-plain.eml",
          status=202, response_contains='"accepted"',
-         messages=[{"channel": "email", "provider": "mta", "kind": "email",
+         messages=[{"channel": "email", "provider": "http-mime", "kind": "email",
                     "native_id": lambda n: n.startswith("CAF3xq7Yt9m2Lw@mail.gmail.com#"),
                     "sender.email": "budi.santoso@gmail.com", "sender.display_name": "Budi Santoso",
                     "title": "Jalan rusak di Jl. Merdeka – Bandung", "forwarded_by": None, "flags": [],
