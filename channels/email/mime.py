@@ -471,7 +471,9 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "h
         "raw": raw.decode("utf-8", "replace") if len(raw) <= RAW_INLINE_MAX else None,
     }
     thread_root = references[0] if references else (in_reply_to or message_id)
-    conversation = Conversation(thread_id=thread_root, in_reply_to=in_reply_to) if thread_root else None
+    # conversation.in_reply_to is a record id (set by the threads preprocessor); the mail's parent
+    # Message-ID is the provider's id: parent_message_id
+    conversation = Conversation(thread_id=thread_root) if thread_root else None
     outer_atts, problems = store_attachments(body.leaves, blobs)
 
     # 1. agency forward as attachment(s): each attached mail is a citizen's message
@@ -523,7 +525,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "h
         title=cleaning.title_of(title_src), sent_at=sent_at, attachments=outer_atts + evidence,
         conversation=conversation, forwarded_by=forwarded_by, flags=list(dict.fromkeys(flags)),
         reply_to=ReplyTo(channel="email", address=reply_addr, thread=thread) if reply_addr else None,
-        meta=meta, **common,
+        parent_message_id=in_reply_to, meta=meta, **common,
     )
     return BuildResult([_serializable(m)])
 
@@ -565,8 +567,7 @@ def _from_attached(inner: Message, n: int, many: bool, native: str, outer: _Part
         native_id=f"{native}/{n}" if many else native, sender=_sender(citizen), text=body.text, body=text_body,
         title=cleaning.title_of(header("Subject")) or cleaning.title_of(subject),
         sent_at=_date(header("Date")) or sent_at, attachments=atts + outer_atts,
-        conversation=Conversation(thread_id=normalize_msgid(header("Message-ID")) or base_meta["message_id"],
-                                  in_reply_to=None),
+        conversation=Conversation(thread_id=normalize_msgid(header("Message-ID")) or base_meta["message_id"]),
         forwarded_by=forwarded_by, flags=list(dict.fromkeys(inner_flags)),
         reply_to=ReplyTo(channel="email", address=reply_addr, thread=thread) if reply_addr else None,
         meta=meta, **common,

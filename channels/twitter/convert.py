@@ -319,7 +319,7 @@ def tweet_message(v: TweetView, *, provider: str, handle: str, raw: str | None) 
         sender=Sender(kind="twitter", id=v.author_id, handle=v.username, display_name=v.name),
         recipient="@" + handle, text=html.unescape(v.text), body=clean_body(v.text, v.urls, v.media_links),
         sent_at=v.created_at, attachments=_attachments(v.media), location=location,
-        conversation=Conversation(thread_id=thread, in_reply_to=v.in_reply_to_tweet_id),
+        conversation=Conversation(thread_id=thread), parent_message_id=v.in_reply_to_tweet_id,
         reply_to=reply_to, anonymous=anonymous, confidential=confidential,
         flags=["truncated"] if v.truncated else [],
         meta={"hashtags": v.hashtags, **{k: x for k, x in meta.items() if x and k != "hashtags"}},

@@ -55,8 +55,10 @@ def test_same_long_reply_from_webhook_and_poller():
     a, b = v1_message("aaa-thread-reply.json"), v2_message("1992000000000000102")
     da, db = comparable(a), comparable(b)
     # v1.1 tweets carry no conversation_id: the webhook cannot name a reply's thread root
-    assert da["conversation"] == {"thread_id": None, "in_reply_to": "1992000000000000101"}
-    assert db["conversation"] == {"thread_id": "1992000000000000101", "in_reply_to": "1992000000000000101"}
+    assert da["conversation"] == {"thread_id": None, "in_reply_to": None}
+    assert db["conversation"] == {"thread_id": "1992000000000000101", "in_reply_to": None}
+    # the tweet replied to is X's id: the parent, never conversation.in_reply_to (a record id)
+    assert da["parent_message_id"] == db["parent_message_id"] == "1992000000000000101"
     da.pop("conversation"), db.pop("conversation")
     assert da == db
     assert a.text.endswith("#rahasia #pungli") and "…" not in a.text  # full text, not the truncated one
