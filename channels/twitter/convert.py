@@ -24,7 +24,8 @@ ANONYMOUS_TAGS = frozenset({"anonim"})
 CONFIDENTIAL_TAGS = frozenset({"rahasia"})
 
 # the leading run of @mentions that replies carry ("@LAPOR1708 @warga isi laporan")
-_LEADING_MENTIONS = re.compile(r"^(?:\s*@\w{1,50})+\s*")
+# possessive: the engine keeps no backtracking state per mention (a long run of mentions was super-linear)
+_LEADING_MENTIONS = re.compile(r"^(?:\s*+@\w{1,50}+)++\s*+")
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
