@@ -40,6 +40,7 @@ log = get_logger("channels.email.imap")
 
 FETCH_BATCH = 20
 OVERSIZE_HEADER_BYTES = 64 * 1024  # what is fetched of a mail over imap_max_message_bytes
+QUARANTINE_MEMORY_S = 30 * 24 * 3600  # how long "this UID was quarantined already" is remembered
 SOCKET_TIMEOUT_S = 60.0
 
 
@@ -324,10 +325,14 @@ class ImapPoller(Service):
                 raise  # blob store unavailable: retry the batch later, do not skip
             except Exception as exc:  # a parser bug: keep the raw mail for admins, never loop on it
                 log.exception("imap.parser_failure", uid=uid, error=type(exc).__name__)
-                fields: Any = quarantine_fields(self.channel, f"{type(exc).__name__}: {exc}", raw, "message/rfc822")
-                await self.redis.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
-                counts["quarantined"] += 1
-                metrics.count(self.channel, "quarantined")
+                # once per mail: a batch retried after a storage failure must not quarantine it again
+                once = f"{self.ckpt_key}:quarantined:{uidvalidity}:{uid}"
+                if await self.redis.set(once, 1, nx=True, ex=QUARANTINE_MEMORY_S):
+                    reason = f"{type(exc).__name__}: {exc} (folder {self.folder}, uid {uid})"
+                    fields: Any = quarantine_fields(self.channel, reason, raw, "message/rfc822")
+                    await self.redis.xadd(keys.QUARANTINE_STREAM, fields, maxlen=100_000, approximate=True)
+                    counts["quarantined"] += 1
+                    metrics.count(self.channel, "quarantined")
                 continue
             if result.skipped:
                 counts[f"skipped_{result.skipped}"] += 1

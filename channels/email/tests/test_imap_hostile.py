@@ -110,3 +110,35 @@ async def _count(r: Any, n: int) -> bool:
 
 async def _empty(mailbox: Mailbox) -> bool:
     return not await mailbox.uids(mailbox.folder)
+
+
+async def test_a_failing_mail_is_quarantined_once_when_its_batch_is_retried(
+        make_gateway, r, mailbox, pymap_server, monkeypatch):  # noqa: F811
+    import channels.email.imap as imap_mod
+
+    real_build = imap_mod.build
+
+    def flaky_build(raw: bytes, *a: Any, **kw: Any) -> Any:
+        if b"Jembatan gantung" in raw:
+            raise RuntimeError("parser bug")
+        return real_build(raw, *a, **kw)
+
+    monkeypatch.setattr(imap_mod, "build", flaky_build)
+    await mailbox.append("no-message-id.eml", "citizen-plain.eml")
+    gw = await make_gateway(**mailbox.settings(pymap_server.port))
+    real_accept = gw.ctx.intake.accept
+    failures = []
+
+    async def accept_failing_once(*a: Any, **kw: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise ConnectionError("Redis went away")  # the whole batch is fetched and parsed again
+        return await real_accept(*a, **kw)
+
+    monkeypatch.setattr(gw.ctx.intake, "accept", accept_failing_once)
+    await until(lambda: _count(r, 1), what="the good mail, after the retry")
+    await until(lambda: _empty(mailbox), what="both archived")
+    assert failures == [1]
+    (_id, q), = await r.xrange("lapor:quarantine")
+    assert b"parser bug" in q[b"reason"] and b"uid " in q[b"reason"]
+    assert await r.xlen("lapor:inbound") == 1
