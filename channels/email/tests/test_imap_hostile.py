@@ -127,7 +127,7 @@ async def test_a_failing_mail_is_quarantined_once_when_its_batch_is_retried(
     await mailbox.append("no-message-id.eml", "citizen-plain.eml")
     gw = await make_gateway(**mailbox.settings(pymap_server.port))
     real_accept = gw.ctx.intake.accept
-    failures = []
+    failures: list[int] = []
 
     async def accept_failing_once(*a: Any, **kw: Any) -> Any:
         if not failures:
