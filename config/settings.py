@@ -191,6 +191,8 @@ class Settings(BaseSettings):
     email_own_addresses: str = ""  # comma-separated: our mailboxes (our own acks are not complaints)
     imap_ca_file: Path | None = None  # extra CA bundle for the IMAP server's certificate (private CA)
     imap_backoff_s: float = Field(1.0, gt=0)  # first reconnect delay (doubles up to 60 s)
+    # larger mail is not fetched: a stub record (headers only, flag truncated) says it is in the mailbox
+    imap_max_message_bytes: int = Field(30 * 1024 * 1024, ge=1024)
     smtp_timeout_s: float = Field(30.0, gt=0)
     smtp_ca_file: Path | None = None
     email_thread_ttl_s: int = Field(180 * 24 * 3600, ge=60)  # how long a reply to our ack is linked

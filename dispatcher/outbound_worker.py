@@ -23,12 +23,12 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from channels.core.outbound import OutboundMessage, PermanentSendError
+from channels.core.reference import reference
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
-from dispatcher.outbound import OutboundMessage, PermanentSendError
-from dispatcher.reference import reference
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
 from gateway.logging import get_logger

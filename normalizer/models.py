@@ -8,6 +8,7 @@ rides along for audit and re-normalization. ``ComplaintRecord`` mirrors
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -18,7 +19,8 @@ IdentityKind = Literal["msisdn", "twitter", "facebook", "instagram", "telegram",
 SourceKind = Literal["sms", "mention", "reply", "dm", "post", "comment", "message", "email", "submission"]
 Flag = Literal[
     "multipart_incomplete", "possible_spam", "auto_reply", "empty_text", "truncated",
-    "decode_error", "forwarded", "follow_up", "media_only",
+    "decode_error", "forwarded", "follow_up", "media_only", "incomplete", "sender_unparsable", "edited",
+    "public_confidential_request",
 ]
 AttachmentKind = Literal["image", "video", "audio", "document", "other"]
 Classification = Literal["complaint", "aspiration", "information_request"]
@@ -57,6 +59,9 @@ class GeoPoint(_Model):
 
 
 class Conversation(_Model):
+    """``in_reply_to`` is a gateway record id (set by a preprocessor that linked this message to an
+    earlier record), never a provider's message id: that is ``InboundMessage.parent_message_id``."""
+
     thread_id: str | None = None
     in_reply_to: str | None = None
 
@@ -97,6 +102,7 @@ class InboundMessage(_Model):
     attachments: list[Attachment] = Field(default_factory=list)
     location: GeoPoint | None = None
     conversation: Conversation | None = None
+    parent_message_id: str | None = None  # the provider's id of the message this one replies to
     reply_to: ReplyTo | None = None
     forwarded_by: ForwardedBy | None = None
     anonymous: bool = False
@@ -124,6 +130,7 @@ class SourceInfo(_Model):
     message_ids: list[str] = Field(min_length=1)
     sent_at: str | None
     recipient: str | None = None
+    parent_message_id: str | None = None
 
 
 class Reporter(_Model):
@@ -202,6 +209,13 @@ class ComplaintRecord(_Model):
     def to_json_dict(self) -> dict[str, Any]:
         """The record as the core receives it (contract field names)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+RECORD_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # a ULID: the form of every gateway record id
+
+
+def is_record_id(value: str | None) -> bool:
+    return bool(value) and RECORD_ID.match(value or "") is not None
 
 
 def utc_iso(dt: datetime | None) -> str | None:

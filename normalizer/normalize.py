@@ -26,6 +26,7 @@ from normalizer.models import (
     RecordReplyTo,
     Reporter,
     SourceInfo,
+    is_record_id,
     utc_iso,
 )
 from normalizer.phone import parse_msisdn
@@ -91,6 +92,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
             message_ids=[m.native_id for m in messages],
             sent_at=utc_iso(first.sent_at),
             recipient=first.recipient,
+            parent_message_id=_parent_message_id(first),
         ),
         received_at=utc_iso(first.received_at) or "",
         reporter=_reporter(first),
@@ -166,8 +168,18 @@ def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location |
 
 
 def _conversation(msg: InboundMessage, ctx: NormalizeContext) -> Conversation | None:
+    """``in_reply_to`` is always a record id: the one a preprocessor linked, else the adapter's when
+    it is one (a provider id there, from an entry stored before the contract said so, is dropped)."""
     conv = msg.conversation
     if conv is None and ctx.in_reply_to is None:
         return None
+    linked = ctx.in_reply_to or (conv.in_reply_to if conv else None)
     return Conversation(thread_id=conv.thread_id if conv else None,
-                        in_reply_to=ctx.in_reply_to or (conv.in_reply_to if conv else None))
+                        in_reply_to=linked if is_record_id(linked) else None)
+
+
+def _parent_message_id(msg: InboundMessage) -> str | None:
+    if msg.parent_message_id:
+        return msg.parent_message_id
+    legacy = msg.conversation.in_reply_to if msg.conversation else None  # entries stored before the field
+    return legacy if legacy and not is_record_id(legacy) else None

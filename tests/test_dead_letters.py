@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-from dispatcher.hooks import Emit
 
+from channels.core.hooks import Emit
 from dispatcher import dead
 from dispatcher.worker import DispatchWorker
 from gateway import keys, metrics

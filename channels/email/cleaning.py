@@ -19,7 +19,8 @@ _FOOTERS = re.compile(
     r"get outlook for \w+.*|dapatkan outlook untuk \w+.*|sent via .{1,40}|dikirim melalui .{1,40})\s*$",
     re.I,
 )
-_PREFIX = re.compile(r"^\s*((re|fw|fwd|tr|trs|terusan|bls|balas|aw|wg|sv|rv)\s*(\[\d+\])?\s*:\s*)+", re.I)
+# possessive runs: "Re" + a long run of spaces without a colon must not be re-split (was quadratic)
+_PREFIX = re.compile(r"^\s*+(?:(?:re|fw|fwd|tr|trs|terusan|bls|balas|aw|wg|sv|rv)\s*+(?:\[\d+\]\s*+)?:\s*+)+", re.I)
 _BLANKS = re.compile(r"\n{3,}")
 _OUR_REF = re.compile(r"\bLPR-[0-9A-Z]{5}-[0-9A-Z]{5}\b")
 

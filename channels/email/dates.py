@@ -22,7 +22,9 @@ _ID_WORDS = {
     "desember": "Dec", "agu": "Aug", "agt": "Aug", "okt": "Oct", "des": "Dec",
 }
 _WORD = re.compile(r"[A-Za-z']+")
-_GMT = re.compile(r"\s*(GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
+_GMT = re.compile(r"\s*+(GMT|UTC)\s*+([+-])(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
+_AT = re.compile(r"\s++(?:at|pukul|jam)\s++", re.I)
+_DOT_TIME = re.compile(r"(\d{1,2})\.(\d{2})(?=\D*+$)")
 _FORMATS = (
     "%a, %b %d, %Y %I:%M %p", "%A, %B %d, %Y %I:%M %p", "%A, %b %d, %Y %I:%M %p",
     "%a, %d %b %Y %H:%M", "%A, %d %B %Y %H:%M",
@@ -35,10 +37,20 @@ def _english(text: str) -> str:
     return _WORD.sub(lambda m: _ID_WORDS.get(m.group(0).lower(), m.group(0)), text)
 
 
+MAX_DATE_CHARS = 120  # the longest rendered date is ~60 characters; nothing past this is read
+
+
 def loose_date(value: str | None, default_tz: tzinfo | None) -> datetime | None:
-    if not value or not value.strip():
+    """The datetime a client rendered in ``value``, or None.
+
+    Whitespace runs are folded and the text cut to ``MAX_DATE_CHARS`` before any pattern sees it,
+    so the patterns below work on a bounded string whatever the forward header holds.
+    """
+    if not value:
         return None
-    text = value.strip()
+    text = " ".join(value[:MAX_DATE_CHARS * 64].split())[:MAX_DATE_CHARS]
+    if not text:
+        return None
     try:
         dt = parsedate_to_datetime(text)
         if dt.tzinfo is not None:
@@ -52,9 +64,9 @@ def loose_date(value: str | None, default_tz: tzinfo | None) -> datetime | None:
         tz = timezone(timedelta(minutes=minutes if m.group(2) == "+" else -minutes))
         text = text[:m.start()]
     text = _english(text)
-    text = re.sub(r"\s+(at|pukul|jam)\s+", " ", text, flags=re.I)
-    text = re.sub(r"(\d{1,2})\.(\d{2})(?=\D*$)", r"\1:\2", text)  # 21.10 -> 21:10
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _AT.sub(" ", text)
+    text = _DOT_TIME.sub(r"\1:\2", text)  # 21.10 -> 21:10
+    text = " ".join(text.split())
     if tz is None:
         return None
     for fmt in _FORMATS:

@@ -26,6 +26,8 @@ _LABELS = {
 }
 _LABEL_LINE = re.compile(r"^\*?([A-Za-z][A-Za-z-]{0,14})\*?\s*:\*?\s*(.*)$")
 _MAILTO = re.compile(r"\[mailto:([^\]]+)\]", re.I)
+_UNQUOTE = re.compile(r"^\s?>\s?")
+MAX_LABEL_LINE_CHARS = 4096  # a header line of a forward block; the rest of a longer line is not read
 
 
 @dataclass
@@ -61,33 +63,68 @@ class Forward:
         return self.chain[-1]
 
 
-def _unquote(lines: list[str]) -> list[str]:
-    """Apple Mail quotes the whole forward with ``> ``: remove one level when most lines carry it."""
-    nonblank = [x for x in lines if x.strip()]
-    if nonblank and sum(1 for x in nonblank if x.lstrip().startswith(">")) >= 0.6 * len(nonblank):
-        return [re.sub(r"^\s?>\s?", "", x) for x in lines]
-    return lines
+MAX_CHAIN = 32  # forwards of forwards deeper than this are not a mail client's work: the rest stays body
+MAX_MARKER_CHARS = 200  # a marker line is short; longer lines are never tested against the pattern
 
 
-def _header_block(lines: list[str]) -> tuple[ForwardBlock, int] | None:
-    """Parse ``Label: value`` lines at the top of ``lines``; return the block and the lines it used."""
-    i = 0
-    while i < len(lines) and not lines[i].strip():
+def _is_marker(line: str) -> bool:
+    return len(line) <= MAX_MARKER_CHARS and _MARKER.match(line.lstrip("> ")) is not None
+
+
+def _is_quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _unquote_line(line: str) -> str:
+    return _UNQUOTE.sub("", line, count=1)
+
+
+class _Suffixes:
+    """For every position of ``lines``: does the majority rule of Apple Mail quoting hold for the
+    lines after it? Computed once per chain level (one pass), so each marker costs O(1) to decide."""
+
+    def __init__(self, lines: list[str]) -> None:
+        n = len(lines)
+        self.nonblank = [0] * (n + 1)
+        self.quoted = [0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            line = lines[i]
+            blank = not line.strip()
+            self.nonblank[i] = self.nonblank[i + 1] + (0 if blank else 1)
+            self.quoted[i] = self.quoted[i + 1] + (1 if not blank and _is_quoted(line) else 0)
+
+    def quoted_from(self, i: int) -> bool:
+        """Apple Mail quotes the whole forward with ``> ``: one level goes when most lines carry it."""
+        nonblank = self.nonblank[i]
+        return nonblank > 0 and self.quoted[i] >= 0.6 * nonblank
+
+
+def _header_block(lines: list[str], start: int, unquote: bool) -> tuple[ForwardBlock, int] | None:
+    """Parse ``Label: value`` lines from ``lines[start:]``; return the block and the index after it.
+
+    Reads only the lines it needs (the blank run before the block and at most 14 lines of it), so a
+    marker costs what it looks at, never the rest of the body.
+    """
+    def line_at(k: int) -> str:
+        return _unquote_line(lines[k]) if unquote else lines[k]
+
+    i = start
+    while i < len(lines) and not line_at(i).strip():
         i += 1
     block = ForwardBlock()
     last: str | None = None
-    start = i
-    while i < len(lines) and i - start < 14:
-        line = lines[i].strip()
+    first = i
+    while i < len(lines) and i - first < 14:
+        line = line_at(i).strip()
         if not line:
             break
-        m = _LABEL_LINE.match(line)
+        m = _LABEL_LINE.match(line[:MAX_LABEL_LINE_CHARS])
         key = _LABELS.get(m.group(1).lower()) if m else None
         if m and key:
             block.headers.setdefault(key, m.group(2).strip())
             last = key
         elif last is not None and last in ("to", "cc"):
-            block.headers[last] += " " + line  # wrapped recipient list
+            block.headers[last] += " " + line[:MAX_LABEL_LINE_CHARS]  # wrapped recipient list
         else:
             break
         i += 1
@@ -97,31 +134,38 @@ def _header_block(lines: list[str]) -> tuple[ForwardBlock, int] | None:
 
 
 def find_forward(text: str) -> Forward | None:
-    """The forward chain in ``text``, or None when the text holds no recognisable forward."""
+    """The forward chain in ``text``, or None when the text holds no recognisable forward.
+
+    Linear in the text: each chain level (at most ``MAX_CHAIN``) scans the remaining lines once,
+    continuing after a marker that has no header block instead of starting over.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     chain: list[ForwardBlock] = []
     cover: str | None = None
     rest = lines
-    while True:
-        found = None
+    while len(chain) < MAX_CHAIN:
+        found: tuple[int, ForwardBlock, int, bool] | None = None
+        suffixes = _Suffixes(rest)
         for idx, line in enumerate(rest):
-            if _MARKER.match(line.lstrip("> ")):
-                after = _unquote(rest[idx + 1:])
-                parsed = _header_block(after)
-                if parsed is not None:
-                    found = (idx, parsed, after)
-                    break
-                if not line.strip().startswith("_"):
-                    # a marker without a parseable header block: still a forward, sender unknown
-                    found = (idx, (ForwardBlock(), 0), after)
-                    break
+            if not _is_marker(line):
+                continue
+            unquote = suffixes.quoted_from(idx + 1)
+            parsed = _header_block(rest, idx + 1, unquote)
+            if parsed is not None:
+                found = (idx, parsed[0], parsed[1], unquote)
+                break
+            if not line.strip().startswith("_"):
+                # a marker without a parseable header block: still a forward, sender unknown
+                found = (idx, ForwardBlock(), idx + 1, unquote)
+                break
         if found is None:
             break
-        idx, (block, used), after = found
+        idx, block, end, unquote = found
         if cover is None:
             cover = "\n".join(rest[:idx])
         chain.append(block)
-        rest = after[used:]
+        after = rest[end:]
+        rest = [_unquote_line(x) for x in after] if unquote else after
     if not chain:
         return None
     return Forward(cover_note=(cover or "").strip(), chain=chain, body="\n".join(rest).strip())

@@ -38,6 +38,8 @@ from normalizer.models import InboundMessage
 log = get_logger("channels.email.imap")
 
 FETCH_BATCH = 20
+OVERSIZE_HEADER_BYTES = 64 * 1024  # what is fetched of a mail over imap_max_message_bytes
+QUARANTINE_MEMORY_S = 30 * 24 * 3600  # how long "this UID was quarantined already" is remembered
 SOCKET_TIMEOUT_S = 60.0
 
 
@@ -277,26 +279,56 @@ class ImapPoller(Service):
             self.ctx.ingest.log(self.channel, status=OK, started=t0, method="FETCH", path=self.folder, **log_counts)
         return len(uids)
 
+    def _fetch(self, client: IMAPClient, chunk: list[int]) -> tuple[dict[int, bytes], dict[int, tuple[bytes, int]]]:
+        """The chunk's mail: whole when within ``imap_max_message_bytes`` (RFC822.SIZE asked first),
+        else only the first ``OVERSIZE_HEADER_BYTES`` of the header section, with the size."""
+        cap = self.settings.imap_max_message_bytes
+        sizes = {uid: int(d.get(b"RFC822.SIZE") or 0) for uid, d in client.fetch(chunk, ["RFC822.SIZE"]).items()}
+        small = [u for u in chunk if u in sizes and sizes[u] <= cap]
+        large = [u for u in chunk if u in sizes and sizes[u] > cap]
+        whole: dict[int, bytes] = {}
+        if small:
+            for uid, d in client.fetch(small, ["BODY.PEEK[]"]).items():
+                if d.get(b"BODY[]") is not None:
+                    whole[uid] = d[b"BODY[]"]
+        heads: dict[int, tuple[bytes, int]] = {}
+        if large:
+            for uid, d in client.fetch(large, [f"BODY.PEEK[HEADER]<0.{OVERSIZE_HEADER_BYTES}>"]).items():
+                head = next((v for k, v in d.items() if k.startswith(b"BODY[HEADER]")), None)
+                heads[uid] = (head or b"", sizes[uid])
+        return whole, heads
+
     async def _ingest(self, client: IMAPClient, uidvalidity: int, chunk: list[int], counts: Counter[str]) -> None:
-        fetched = await self._io(client.fetch, chunk, ["BODY.PEEK[]"])
+        whole, heads = await self._io(self._fetch, client, chunk)
         messages: list[InboundMessage] = []
         present: list[int] = []
         for uid in chunk:
-            raw = (fetched.get(uid) or {}).get(b"BODY[]")
-            if raw is None:
+            raw = whole.get(uid)
+            oversize = heads.get(uid)
+            if raw is None and oversize is None:
                 continue  # expunged meanwhile by someone else
             present.append(uid)
             source = {"imap": {"folder": self.folder, "uidvalidity": uidvalidity, "uid": uid}}
+            if oversize is not None:
+                raw = oversize[0]
+                counts["oversize"] += 1
+                metrics.count(self.channel, "oversize")
+                log.warning("imap.oversize", uid=uid, size=oversize[1], limit=self.settings.imap_max_message_bytes)
+            assert raw is not None
             try:
-                result = await asyncio.to_thread(build, raw, self.settings, self.blobs, provider="imap",
-                                                 source_meta=source)
+                result = await asyncio.to_thread(
+                    build, raw, self.settings, self.blobs, provider="imap", source_meta=source,
+                    oversize=(oversize[1], self.settings.imap_max_message_bytes) if oversize else None)
             except OSError:
                 raise  # blob store unavailable: retry the batch later, do not skip
             except Exception as exc:  # a parser bug: keep the raw mail for admins, never loop on it
                 log.exception("imap.parser_failure", uid=uid, error=type(exc).__name__)
-                await self.ctx.ingest.quarantine(self.channel, f"{type(exc).__name__}: {exc}", raw,
-                                                 "message/rfc822")
-                counts["quarantined"] += 1
+                # once per mail: a batch retried after a storage failure must not quarantine it again
+                once = f"{self.ckpt_key}:quarantined:{uidvalidity}:{uid}"
+                if await self.redis.set(once, 1, nx=True, ex=QUARANTINE_MEMORY_S):
+                    reason = f"{type(exc).__name__}: {exc} (folder {self.folder}, uid {uid})"
+                    await self.ctx.ingest.quarantine(self.channel, reason, raw, "message/rfc822")
+                    counts["quarantined"] += 1
                 continue
             if result.skipped:
                 counts[f"skipped_{result.skipped}"] += 1

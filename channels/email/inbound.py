@@ -36,7 +36,7 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
         raise BadRequest("empty message")
     blobs = FileBlobStore(req.settings.blobs_path, req.settings.blob_max_bytes)
     try:
-        result = await asyncio.to_thread(build, req.body, req.settings, blobs, provider="mta")
+        result = await asyncio.to_thread(build, req.body, req.settings, blobs, provider="http-mime")
     except OSError:  # the blob store cannot write (disk full, unmounted): the MTA must retry later
         return ParseOutcome(response=web.json_response({"error": "attachment storage unavailable, retry"},
                                                        status=503, headers={"Retry-After": "60"}))

@@ -41,6 +41,10 @@ from normalizer.models import (
 
 RAW_INLINE_MAX = 512 * 1024  # larger raw messages live only in the blob store (meta.raw_ref)
 LOGO_MAX_BYTES = 32 * 1024  # an inline image smaller than this is a logo/signature, not evidence
+MAX_HEADER_CHARS = 64 * 1024  # what is read of one header value (RFC 5322 lines are <= 998 characters)
+MAX_ENCODED_HEADER_CHARS = 8 * 1024  # longer values keep their RFC 2047 words undecoded (stdlib is quadratic)
+MAX_MIME_STRUCTURES = 64  # multiparts + attached mails in one message; real mail nests a handful
+MAX_MIME_HEADER_BYTES = 8 * 1024  # one Content-Type/-Disposition header (RFC 2231 names fit easily)
 _SEVERE_DEFECTS = (
     email_errors.StartBoundaryNotFoundDefect, email_errors.CloseBoundaryNotFoundDefect,
     email_errors.MultipartInvariantViolationDefect, email_errors.NoBoundaryInMultipartDefect,
@@ -84,8 +88,9 @@ def _header_fn(msg: Message) -> Any:
         value = raw.get(name.lower())
         if value is None:
             return ""
+        value = value[:MAX_HEADER_CHARS]  # RFC 2047 decoding of a megabyte of encoded words is not linear
         value = re.sub(r"\r?\n[ \t]+", " ", value).strip()
-        if "=?" in value:
+        if "=?" in value and len(value) <= MAX_ENCODED_HEADER_CHARS:
             with contextlib.suppress(Exception):  # a broken encoded word: keep it as it came
                 value = str(make_header(decode_header(value)))
         return fix_surrogates(value)
@@ -169,6 +174,60 @@ def parse_bytes(raw: bytes) -> EmailMessage | Message:
         return message_from_bytes(raw, policy=policy.default)
     except Exception:
         return message_from_bytes(raw)  # compat32 is the most forgiving parser
+
+
+def structure_problem(raw: bytes) -> str | None:
+    """Why the MIME structure of ``raw`` is beyond what the standard parser handles in linear time.
+
+    The stdlib parser tests every line against every open multipart boundary (deep nesting costs
+    depth x lines) and parses structured headers (Content-Type parameters) super-linearly. One pass
+    over the lines counts the nested structures and measures every ``Content-*`` header.
+    """
+    structures = 0
+    current = 0  # length so far of the Content-Type/-Disposition header being read (folded lines too)
+    for line in raw.split(b"\n"):
+        if current and line[:1] in (b" ", b"\t"):
+            current += len(line)
+        else:
+            head = line[:24].lower()
+            current = len(line) if head.startswith((b"content-type:", b"content-disposition:")) else 0
+            if head.startswith(b"content-type:"):
+                value = line[:256].lower()
+                structures += b"multipart/" in value or b"message/rfc822" in value
+                if structures > MAX_MIME_STRUCTURES:
+                    return f"more than {MAX_MIME_STRUCTURES} nested multipart/attached-mail parts"
+        if current > MAX_MIME_HEADER_BYTES:
+            return f"a Content-Type/Content-Disposition header longer than {MAX_MIME_HEADER_BYTES} bytes"
+    return None
+
+
+def _header_section(raw: bytes) -> bytes:
+    """The header lines of ``raw`` (a partial fetch may end mid-line or lack the blank line)."""
+    data = raw.replace(b"\r\n", b"\n")
+    end = data.find(b"\n\n")
+    head = data if end < 0 else data[:end]
+    if end < 0 and b"\n" in head and not head.endswith(b"\n"):
+        head = head[:head.rfind(b"\n")]  # cut off mid-line: drop the partial header
+    return head.rstrip(b"\n") + b"\n\n"
+
+
+def _as_plain_text(raw: bytes) -> bytes:
+    """``raw`` with its top-level ``Content-*`` headers dropped: the body becomes one text part that
+    the parser reads without looking at its structure (the fallback for ``structure_problem``)."""
+    data = raw.replace(b"\r\n", b"\n")
+    end = data.find(b"\n\n")
+    head, body = (data, b"") if end < 0 else (data[:end], data[end + 2:])
+    kept: list[bytes] = []
+    dropping = False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = line[:8].lower() == b"content-" or line[:13].lower() == b"mime-version:"
+        if not dropping:
+            kept.append(line)
+    return b"\n".join([*kept, b"Content-Type: text/plain", b"", body])
 
 
 def _walk(part: Message) -> Iterator[Message]:
@@ -357,10 +416,19 @@ def own_addresses(settings: Any) -> set[str]:
     return own
 
 
-def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "mta",
-          source_meta: dict[str, Any] | None = None) -> BuildResult:
-    """Parse one raw message; store its attachments; return the messages (or why none)."""
-    msg = parse_bytes(raw)
+def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "http-mime",
+          source_meta: dict[str, Any] | None = None, oversize: tuple[int, int] | None = None) -> BuildResult:
+    """Parse one raw message; store its attachments; return the messages (or why none).
+
+    A message whose MIME structure the parser cannot take in linear time (``structure_problem``)
+    is read as one text part and flagged ``decode_error`` with ``meta.mime_limited`` saying why.
+    ``oversize=(size, limit)``: ``raw`` is only the header section of a mail too large to fetch;
+    the record is a stub flagged ``truncated`` with ``meta.oversize`` (the mail stays in the mailbox).
+    """
+    if oversize is not None:
+        raw = _header_section(raw)
+    limited = structure_problem(raw)
+    msg = parse_bytes(_as_plain_text(raw) if limited or oversize else raw)
     header = _header_fn(msg)
     own = own_addresses(settings)
     reason = classify(msg, header, own)
@@ -380,8 +448,10 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
     body = extract(msg)
     defects = _defects(msg)
     flags: list[Flag] = []
-    if body.replaced or any(isinstance(d, _SEVERE_DEFECTS) for d in defects):
+    if limited or body.replaced or any(isinstance(d, _SEVERE_DEFECTS) for d in defects):
         flags.append("decode_error")
+    if oversize is not None:
+        flags.append("truncated")
 
     raw_meta: dict[str, Any] = {"size": len(raw), "ref": None}
     if len(raw) > RAW_INLINE_MAX:  # too big to ride along in the stream entry: keep it in the blob store
@@ -391,6 +461,8 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
         "source": provider, "message_id": message_id, "in_reply_to": in_reply_to, "references": references,
         "subject": subject or None, "html_only": body.html_only, "raw": raw_meta,
         "defects": sorted({type(d).__name__ for d in defects}),
+        **({"mime_limited": limited} if limited else {}),
+        **({"oversize": {"size": oversize[0], "limit": oversize[1]}} if oversize else {}),
         **(source_meta or {}),
     }
     common: dict[str, Any] = {
@@ -399,7 +471,9 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
         "raw": raw.decode("utf-8", "replace") if len(raw) <= RAW_INLINE_MAX else None,
     }
     thread_root = references[0] if references else (in_reply_to or message_id)
-    conversation = Conversation(thread_id=thread_root, in_reply_to=in_reply_to) if thread_root else None
+    # conversation.in_reply_to is a record id (set by the threads preprocessor); the mail's parent
+    # Message-ID is the provider's id: parent_message_id
+    conversation = Conversation(thread_id=thread_root) if thread_root else None
     outer_atts, problems = store_attachments(body.leaves, blobs)
 
     # 1. agency forward as attachment(s): each attached mail is a citizen's message
@@ -451,7 +525,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "m
         title=cleaning.title_of(title_src), sent_at=sent_at, attachments=outer_atts + evidence,
         conversation=conversation, forwarded_by=forwarded_by, flags=list(dict.fromkeys(flags)),
         reply_to=ReplyTo(channel="email", address=reply_addr, thread=thread) if reply_addr else None,
-        meta=meta, **common,
+        parent_message_id=in_reply_to, meta=meta, **common,
     )
     return BuildResult([_serializable(m)])
 
@@ -493,8 +567,7 @@ def _from_attached(inner: Message, n: int, many: bool, native: str, outer: _Part
         native_id=f"{native}/{n}" if many else native, sender=_sender(citizen), text=body.text, body=text_body,
         title=cleaning.title_of(header("Subject")) or cleaning.title_of(subject),
         sent_at=_date(header("Date")) or sent_at, attachments=atts + outer_atts,
-        conversation=Conversation(thread_id=normalize_msgid(header("Message-ID")) or base_meta["message_id"],
-                                  in_reply_to=None),
+        conversation=Conversation(thread_id=normalize_msgid(header("Message-ID")) or base_meta["message_id"]),
         forwarded_by=forwarded_by, flags=list(dict.fromkeys(inner_flags)),
         reply_to=ReplyTo(channel="email", address=reply_addr, thread=thread) if reply_addr else None,
         meta=meta, **common,

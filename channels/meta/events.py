@@ -109,9 +109,8 @@ def apply_markers(msg: InboundMessage, public: bool) -> InboundMessage:
     msg.body = found.body
     msg.confidential = msg.confidential or found.confidential
     msg.anonymous = msg.anonymous or found.anonymous
-    if public and found.confidential:
-        # no contract flag says "asked for confidentiality where everyone can read it": keep it in meta
-        msg.meta["confidential_in_public"] = True
+    if public and found.confidential and "public_confidential_request" not in msg.flags:
+        msg.flags.append("public_confidential_request")  # asked where everyone can read it already
     return msg
 
 
@@ -205,7 +204,7 @@ def _dm(ctx: EntryContext, sender_id: str, mid: str, message: dict[str, Any],
         channel=ctx.channel, provider=PROVIDER, kind="dm", native_id=mid,
         sender=Sender(kind=ctx.channel, id=sender_id), recipient=ctx.account_id,
         text=_text(message.get("text")), sent_at=sent_at, attachments=attachments, location=location,
-        conversation=Conversation(thread_id=None, in_reply_to=in_reply_to) if in_reply_to else None,
+        parent_message_id=in_reply_to,
         reply_to=ReplyTo(channel=ctx.channel, address=sender_id, private=True),
         meta=meta, raw=ctx.raw,
     )
@@ -257,7 +256,7 @@ def _feed(ctx: EntryContext, v: dict[str, Any]) -> Result:
     parent = _id(v.get("parent_id"))
     conversation = None
     if item == "comment":
-        conversation = Conversation(thread_id=post_id, in_reply_to=parent if parent and parent != post_id else None)
+        conversation = Conversation(thread_id=post_id)
     # a private reply goes to the comment (thread = its post) or to the visitor post (no thread)
     reply_to = ReplyTo(channel="facebook", address=native, thread=post_id if item == "comment" else None,
                        private=False)
@@ -266,6 +265,7 @@ def _feed(ctx: EntryContext, v: dict[str, Any]) -> Result:
         sender=_public_sender("facebook", from_id, native, name=_text(frm.get("name")) or None),
         recipient=ctx.account_id, text=text, sent_at=sent_at, attachments=attachments,
         conversation=conversation, reply_to=reply_to,
+        parent_message_id=parent if item == "comment" and parent and parent != post_id else None,
         meta={"account_id": ctx.account_id, "item": item, **({"sender_unknown": True} if from_id is None else {})},
         raw=ctx.raw,
     )
@@ -307,7 +307,7 @@ def _ig_comment(ctx: EntryContext, v: dict[str, Any], *, live: bool) -> Result:
         sender=_public_sender("instagram", from_id, cid, handle=_text(frm.get("username")) or None),
         recipient=ctx.account_id, text=_text(v.get("text")),
         sent_at=when(v.get("timestamp")) or when(v.get("created_time")) or ctx.time,
-        conversation=Conversation(thread_id=media_id, in_reply_to=parent),
+        conversation=Conversation(thread_id=media_id), parent_message_id=parent,
         reply_to=ReplyTo(channel="instagram", address=cid, thread=media_id, private=False),
         meta={"account_id": ctx.account_id, "live": live,
               "media_product_type": _text(_dict(v.get("media")).get("media_product_type")) or None},
@@ -338,13 +338,15 @@ def _ig_mention(ctx: EntryContext, v: dict[str, Any]) -> Result:
 def _revision(ctx: EntryContext, what: Literal["edit", "remove"], target: str, sender_id: str | None,
               text: str, sent_at: datetime | None, *, kind: SourceKind, version: str | None = None
               ) -> InboundMessage:
-    """An edit or removal of an earlier message: kept, filed against ``target``, never a complaint."""
+    """An edit (flag ``edited``) or removal of an earlier message, filed against ``target`` by the
+    revision hook; never a new complaint."""
     suffix = version if version is not None else (_digest(text) if what == "edit" else None)
     native = f"{what}:{target}" + (f":{suffix}" if suffix else "")
-    return InboundMessage(
+    msg = InboundMessage(
         channel=ctx.channel, provider=PROVIDER, kind=kind, native_id=native,
         sender=_public_sender(ctx.channel, sender_id, target), recipient=ctx.account_id,
-        text=text, sent_at=sent_at,
+        text=text, sent_at=sent_at, flags=["edited"] if what == "edit" else [],
         meta={"account_id": ctx.account_id, "revision": what, "target": target},
         raw=ctx.raw,
     )
+    return apply_markers(msg, public=kind != "dm") if what == "edit" else msg

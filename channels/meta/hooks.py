@@ -1,11 +1,13 @@
-"""Dispatcher hook: edits and removals of Facebook/Instagram messages are filed, not complained.
+"""Dispatcher hook: edits and removals of Facebook/Instagram messages are filed, never new complaints.
 
 The webhook stores an edit (``verb: edited``, Messenger ``message_edit``) or a removal
 (``verb: remove``, an unsent IG message) as a message of its own with ``meta.revision``. Here it
 is written to ``lapor:meta:rev:<channel>:<target native id>`` (a hash: revision native id →
-JSON with the record id of the original, when we have it) and produces no core record and no
-acknowledgement. The hash write is idempotent, so a redelivery or a worker crash between the
-write and the stream ACK does no harm.
+JSON with the record id of the original, when we have it). An edit of a message whose record we
+know also reaches the core as a record flagged ``edited`` (the latest text) with
+``conversation.in_reply_to`` = that record, and no acknowledgement; anything else produces no
+record. The hash write is idempotent, so a redelivery or a worker crash between the write and the
+stream ACK does no harm (intake already made the edit's own record id idempotent).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import UTC, datetime
 import orjson
 import redis.asyncio as aioredis
 
-from channels.core.hooks import Decision, Preprocessor
+from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
 from normalizer.models import InboundMessage, utc_iso
+from normalizer.normalize import NormalizeContext
 
 REVISION_TTL_S = 30 * 24 * 3600
 
@@ -47,5 +50,9 @@ class RevisionHook(Preprocessor):
             pipe.hset(key, msg.native_id, orjson.dumps(doc))
             pipe.expire(key, REVISION_TTL_S)
             await pipe.execute()
+        record_id = doc["record_id"]
+        if what == "edit" and isinstance(record_id, str) and record_id:
+            msg.reply_to = None  # the citizen was answered for the original already
+            return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=record_id))])
         return Decision(skipped=what)
 

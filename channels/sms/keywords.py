@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_KEYWORD = re.compile(r"\A[\s.,:;\-]*#?(rahasia|anonim)(?![\w])[\s.,:;\-]*", re.IGNORECASE)
+# matched at a position (``match(text, pos)``), separators possessive: one pass over the text however
+# many keywords or separators it starts with
+_KEYWORD = re.compile(r"[\s.,:;\-]*+#?(rahasia|anonim)(?![\w])[\s.,:;\-]*+", re.IGNORECASE)
 
 HELP_TEXT = ("LAPOR! SMS 1708: tulis laporan Anda, mis. 'Jalan rusak di Jl. Merdeka 5, Kota Bandung'. "
              "Awali dengan RAHASIA atau ANONIM bila perlu.")
@@ -24,19 +26,19 @@ class Keywords:
 
 def strip_keywords(text: str) -> Keywords:
     confidential = anonymous = False
-    rest = text
+    pos = 0
     while True:
-        m = _KEYWORD.match(rest)
-        if not m:
+        m = _KEYWORD.match(text, pos)
+        if not m or m.end() == pos:
             break
         if m.group(1).lower() == "rahasia":
             confidential = True
         else:
             anonymous = True
-        rest = rest[m.end():]
+        pos = m.end()
     if not (confidential or anonymous):
         return Keywords(text, False, False)
-    return Keywords(rest, confidential, anonymous)
+    return Keywords(text[pos:], confidential, anonymous)
 
 
 def is_empty(text: str) -> bool:

@@ -49,11 +49,8 @@ def build(*, provider: str, native_id: str, sender: str, recipient: str | None, 
     if extra_meta:
         meta.update(extra_meta)
     msg_flags: list[Flag] = list(flags or [])
-    if not parsable:
-        # no contract flag names this; possible_spam fits best (alphanumeric/shortcode senders are
-        # operator or promotional traffic) and meta says why
-        meta["sender_unparsable"] = True
-        msg_flags.append("possible_spam")
+    if not parsable:  # alphanumeric/shortcode sender: no number to answer or to identify the citizen by
+        msg_flags.append("sender_unparsable")
     msg = InboundMessage(
         channel=CHANNEL, provider=provider, kind="sms", native_id=native_id, sender=snd, body=None,
         recipient=(recipient or "").strip() or None, sent_at=sent_at, flags=msg_flags, meta=meta, raw=raw,

@@ -11,7 +11,7 @@ the dispatcher reads it. What this hook decides is how the records relate:
 - a new text outside an open ``/lapor`` starts a new complaint;
 - a Telegram reply to one of the citizen's earlier complaint messages is a ``follow_up`` of that
   message's record, whenever it comes;
-- an edited message becomes a ``follow_up`` of the record of the message it edits;
+- an edited message (flag ``edited``) becomes a ``follow_up`` of the record of the message it edits;
 - commands never become complaints: they change the state and are answered (``Reply``).
 
 Windows are measured on Telegram's message dates, not on dispatcher time, so a backlog or a
@@ -83,6 +83,11 @@ def _bare_contact(msg: InboundMessage) -> bool:
     return bool(msg.meta.get("contact")) and not (msg.text or msg.attachments or msg.location)
 
 
+def is_edit(msg: InboundMessage) -> bool:
+    """An ``edited_message`` (flag ``edited``; ``meta.edit`` on entries stored before the flag existed)."""
+    return "edited" in msg.flags or bool(msg.meta.get("edit"))
+
+
 def _is_media(msg: InboundMessage) -> bool:
     return bool(msg.attachments or msg.location or msg.meta.get("contact"))
 
@@ -102,7 +107,7 @@ class ConversationPreprocessor(Preprocessor):
 
 
     async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
-        if msg.meta.get("command") and not msg.meta.get("edit"):
+        if msg.meta.get("command") and not is_edit(msg):
             command = msg.meta["command"]
             if not (command == "lapor" and (msg.body or "").strip()):
                 return await self._command(r, msg, command)
@@ -110,7 +115,7 @@ class ConversationPreprocessor(Preprocessor):
             await self._open(r, msg, reset=True)
             msg.text = msg.body or ""
             msg.body = None
-        decision = await (self._edit(r, msg) if msg.meta.get("edit") else self._message(r, msg))
+        decision = await (self._edit(r, msg) if is_edit(msg) else self._message(r, msg))
         if self.fetcher is not None:
             for em in decision.emit:
                 for m in em.messages:

@@ -4,7 +4,7 @@ Identity: an update's ``update_id`` is per *delivery*; the message itself is
 (``chat.id``, ``message_id``), which is what the native id carries (``<chat>:<message>``), so a
 redelivered update — or the same message seen by webhook and by polling — is one record.
 An ``edited_message`` reuses that identity; it gets its own native id
-``<chat>:<message>:edit:<edit_date>`` (each edit once) and ``meta.edit``, and the conversation
+``<chat>:<message>:edit:<edit_date>`` (each edit once) and the flag ``edited``, and the conversation
 preprocessor links it to the record of the original message instead of opening a new complaint.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from telegram import Message, Update
 
-from normalizer.models import Attachment, AttachmentKind, GeoPoint, InboundMessage, ReplyTo, Sender
+from normalizer.models import Attachment, AttachmentKind, Flag, GeoPoint, InboundMessage, ReplyTo, Sender
 from normalizer.phone import parse_msisdn
 
 PROVIDER = "telegram"
@@ -103,15 +103,21 @@ def to_message(update_id: int, msg: Message, *, edited: bool, raw: str) -> Inbou
         return None
     if msg.media_group_id:
         meta["media_group_id"] = msg.media_group_id
+    parent: str | None = None
     if msg.reply_to_message is not None:
         meta["reply_to_message_id"] = msg.reply_to_message.message_id
+        parent = f"{chat_id}:{msg.reply_to_message.message_id}"  # the native id of the message answered
     native_id = f"{chat_id}:{msg.message_id}"
     sent_at = msg.date
     if edited:
         edit_at = msg.edit_date or msg.date
         native_id += f":edit:{int(edit_at.timestamp())}"
-        meta["edit"] = True
         sent_at = edit_at
+    flags: list[Flag] = []
+    if msg.forward_origin is not None:
+        flags.append("forwarded")
+    if edited:
+        flags.append("edited")
     return InboundMessage(
         channel="telegram", provider=PROVIDER, kind="message", native_id=native_id,
         sender=Sender(kind="telegram", id=str(user.id), handle=user.username, display_name=user.full_name or None,
@@ -119,8 +125,7 @@ def to_message(update_id: int, msg: Message, *, edited: bool, raw: str) -> Inbou
         text=text, body=body, sent_at=sent_at, attachments=attachments, location=location,
         reply_to=ReplyTo(channel="telegram", address=str(chat_id), thread=str(msg.message_id),
                          private=msg.chat.type == "private"),
-        flags=["forwarded"] if msg.forward_origin is not None else [],
-        meta=meta, raw=raw,
+        flags=flags, parent_message_id=parent, meta=meta, raw=raw,
     )
 
 

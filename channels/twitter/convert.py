@@ -24,7 +24,8 @@ ANONYMOUS_TAGS = frozenset({"anonim"})
 CONFIDENTIAL_TAGS = frozenset({"rahasia"})
 
 # the leading run of @mentions that replies carry ("@LAPOR1708 @warga isi laporan")
-_LEADING_MENTIONS = re.compile(r"^(?:\s*@\w{1,50})+\s*")
+# possessive: the engine keeps no backtracking state per mention (a long run of mentions was super-linear)
+_LEADING_MENTIONS = re.compile(r"^(?:\s*+@\w{1,50}+)++\s*+")
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -319,7 +320,7 @@ def tweet_message(v: TweetView, *, provider: str, handle: str, raw: str | None) 
         sender=Sender(kind="twitter", id=v.author_id, handle=v.username, display_name=v.name),
         recipient="@" + handle, text=html.unescape(v.text), body=clean_body(v.text, v.urls, v.media_links),
         sent_at=v.created_at, attachments=_attachments(v.media), location=location,
-        conversation=Conversation(thread_id=thread, in_reply_to=v.in_reply_to_tweet_id),
+        conversation=Conversation(thread_id=thread), parent_message_id=v.in_reply_to_tweet_id,
         reply_to=reply_to, anonymous=anonymous, confidential=confidential,
         flags=["truncated"] if v.truncated else [],
         meta={"hashtags": v.hashtags, **{k: x for k, x in meta.items() if x and k != "hashtags"}},

@@ -56,7 +56,7 @@ class ThreadLinker(Preprocessor):
 
     async def _root(self, r: aioredis.Redis, msg: InboundMessage) -> str | None:
         """The first record this tweet continues, if any."""
-        parent = msg.conversation.in_reply_to if msg.conversation else None
+        parent = msg.parent_message_id  # the tweet this one replies to (X's id, not a record id)
         if parent is None:
             return None
         if msg.meta.get("in_reply_to_user_id") == msg.sender.id:  # a self-reply: the citizen's thread

@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 import redis
-from dispatcher.reference import reference
 
+from channels.core.reference import reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_outbound import FakeSmsApi
 from tests.support.core import wait_for_records

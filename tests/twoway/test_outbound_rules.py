@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 import redis
 import redis.asyncio as aioredis
-from dispatcher.reference import reference
 
 from channels import registry
+from channels.core.reference import reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_kannel import get_url
 from channels.sms.tests.test_outbound import FakeSmsApi, routes

@@ -89,6 +89,7 @@ class CuttingProxy:
         self.connections = 0
         self._writers: list[asyncio.StreamWriter] = []
         self.client_bytes = bytearray()  # everything the client sent (to count commands)
+        self.server_bytes = 0  # how many bytes the server sent (to prove a mail was not fetched whole)
         self.hide_capability: bytes | None = None  # e.g. b" IDLE": the client never sees it
 
     def cut_on(self, pattern: bytes, *, from_server: bool = True) -> None:
@@ -118,6 +119,8 @@ class CuttingProxy:
                     data = await reader.read(65536)
                     if not data:
                         break
+                    if from_server:
+                        self.server_bytes += len(data)
                     if not from_server:
                         self.client_bytes += data
                     elif self.hide_capability:

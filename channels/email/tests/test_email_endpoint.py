@@ -29,7 +29,7 @@ def fwd(citizen: str, agency: str, org: str, title: str, body_start: str, cover:
 CASES = [
     Case("citizen plain, QP, RFC 2047 subject, signature", PATH, headers=AUTH, fixture="citizen-plain.eml",
          status=202, response_contains='"accepted"',
-         messages=[{"channel": "email", "provider": "mta", "kind": "email",
+         messages=[{"channel": "email", "provider": "http-mime", "kind": "email",
                     "native_id": lambda n: n.startswith("CAF3xq7Yt9m2Lw@mail.gmail.com#"),
                     "sender.email": "budi.santoso@gmail.com", "sender.display_name": "Budi Santoso",
                     "title": "Jalan rusak di Jl. Merdeka – Bandung", "forwarded_by": None, "flags": [],
@@ -97,7 +97,8 @@ CASES = [
                     "body": "Trotoar di Jl. Diponegoro depan RSUD ambles. Foto dan surat RT terlampir."}]),
     Case("quoted reply: quote removed, thread kept", PATH, headers=AUTH, fixture="quoted-reply.eml", status=202,
          messages=[{"body": "Tambahan: lubangnya sekarang makin besar setelah hujan semalam, mohon\nsegera ditangani.",
-                    "title": None, "conversation.in_reply_to": "ack.01JDAAAAAAAAAAAAAAAAAAAAAA@lapor.go.id",
+                    "title": None, "conversation.in_reply_to": None,  # a record id only, set by the threads hook
+                    "parent_message_id": "ack.01JDAAAAAAAAAAAAAAAAAAAAAA@lapor.go.id",
                     "conversation.thread_id": "CAF3xq7Yt9m2Lw@mail.gmail.com"}]),
     Case("no Message-ID: content hash", PATH, headers=AUTH, fixture="no-message-id.eml", status=202,
          messages=[{"native_id": lambda n: n.startswith("sha256:") and len(n) == 71,

@@ -129,7 +129,7 @@ async def test_throttled_send_is_retried(gw, graph, rsync):
     assert graph.failures == []
 
 
-async def test_edits_and_removals_are_filed_not_sent_to_core(gw, graph, rsync, r):
+async def test_edits_are_linked_records_and_removals_are_filed(gw, graph, rsync, r):
     cid = f"{PAGE}_303099"
     await post(gw, feed_comment(cid, "Jalan berlubang di Jl. Merdeka"))
     (rec,) = await asyncio.to_thread(wait_for_records, rsync, 1, 15.0)
@@ -147,8 +147,13 @@ async def test_edits_and_removals_are_filed_not_sent_to_core(gw, graph, rsync, r
     edit = next(v for k, v in docs.items() if k.startswith("edit:"))
     assert edit["record_id"] == rec["id"] and edit["text"] == "Jalan berlubang di Jl. Merdeka No. 10"
     assert docs[f"remove:{cid}"]["record_id"] == rec["id"]
+    # the edit reaches the core once (the redelivery is a duplicate): flagged, linked to the original
+    first, edited = await asyncio.to_thread(wait_for_records, rsync, 2, 15.0)
+    assert first["id"] == rec["id"]
+    assert edited["flags"] == ["edited"] and edited["conversation"]["in_reply_to"] == rec["id"]
+    assert edited["body"] == "Jalan berlubang di Jl. Merdeka No. 10" and edited["reply_to"] is None
     await asyncio.sleep(0.5)
-    assert rsync.llen("rq:queue:lapor-core") == 1, "an edit or removal is not a new complaint"
+    assert rsync.llen("rq:queue:lapor-core") == 2, "a removal or a redelivered edit is no record"
     calls = await graph.wait_calls(1)
     await asyncio.sleep(0.5)
     assert len(calls) == 1, "only the complaint itself is acknowledged"

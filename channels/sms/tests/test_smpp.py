@@ -38,7 +38,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("invalid UCS-2 flagged", dict(data_coding=8, short_message=b"\x00A\xdc\x00"),
      {"flags": ["decode_error"], "text": "A\ufffd"}),
     ("alphanumeric sender", dict(source_addr_ton=5, source_addr_npi=0, source_addr="INFO", short_message=b"Promo"),
-     {"sender.id": "INFO", "flags": ["possible_spam"], "reply_to": None}),
+     {"sender.id": "INFO", "flags": ["sender_unparsable"], "reply_to": None}),
     ("MO as data_sm with message_payload", dict(command="data_sm", message_payload=b"lewat data sm"),
      {"text": "lewat data sm", "provider": "smpp"}),
     ("delivery receipt", dict(esm_class=0x04, short_message=b"id:abc sub:001 dlvrd:001 submit date:2611220800 "

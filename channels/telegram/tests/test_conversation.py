@@ -151,7 +151,7 @@ async def test_edited_message_is_recorded_as_an_edit(make_gateway, rsync, bot_ap
     orig, edit = await records(rsync, 2)
     assert edit["source"]["message_ids"] == [f"{CHAT}:701:edit:{T0 + 120}"]
     assert edit["idempotency_key"] == f"telegram:{CHAT}:701:edit:{T0 + 120}"
-    assert "follow_up" in edit["flags"]
+    assert "follow_up" in edit["flags"] and "edited" in edit["flags"] and "edited" not in orig["flags"]
     assert edit["conversation"] == {"thread_id": orig["id"], "in_reply_to": orig["id"]}
     assert edit["original_text"] == "Jalan rusak sejak dua bulan."
     await wait_until(lambda: len(bot_api.sent) >= 2, what="2 acks")
@@ -294,5 +294,6 @@ async def test_a_telegram_reply_to_an_earlier_complaint_adds_to_it(make_gateway,
     _a, _b, pic, more = await records(rsync, 4)
     for rec in (pic, more):
         assert "follow_up" in rec["flags"]
-        assert rec["conversation"] == {"thread_id": a["id"], "in_reply_to": a["id"]}
-    assert b["conversation"]["thread_id"] == b["id"]
+        assert rec["conversation"] == {"thread_id": a["id"], "in_reply_to": a["id"]}  # record ids
+        assert rec["source"]["parent_message_id"] == f"{CHAT}:1201"  # Telegram's own id of the message answered
+    assert b["conversation"]["thread_id"] == b["id"] and b["source"].get("parent_message_id") is None

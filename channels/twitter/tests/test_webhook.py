@@ -75,7 +75,7 @@ CASES = [
                     "body": lambda b: b.startswith("Lanjutan: pungutan liar") and b.endswith("#rahasia #pungli"),
                     "flags": [], "meta.hashtags": ["rahasia", "pungli"],
                     "meta.in_reply_to_user_id": "3000000000000001",
-                    "conversation.in_reply_to": "1992000000000000101",
+                    "conversation.in_reply_to": None, "parent_message_id": "1992000000000000101",
                     "reply_to": {"channel": "twitter", "address": "3000000000000001", "thread": None,
                                  "private": True}}]),
     Case("batch: own tweet, retweet and quote skipped, #Anonim kept", PATH, headers=JSON,
