@@ -27,7 +27,8 @@ CASES = [
     ("Prov. Jawa Timur", "35", None, None),
     ("jalan rusak di Jatim", "35", None, None),
     ("warga kec. cibinong kab bogor", "32", "32.01", "Cibinong"),
-    ("di Cibinong", "32", "32.01", "Cibinong"),  # a district name that exists only once
+    ("di Cibinong", "32", None, None),  # Kab. Bogor and Kab. Cianjur both have one: province only
+    ("banjir di Cibinong, Cianjur", "32", "32.03", "Cibinong"),
     ("Kota Banjar", "32", "32.79", None),
 ]
 
