@@ -77,7 +77,9 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
         flags.append("possible_spam")
     rules = topics.active()
-    topic_slugs = topics.classify_topics(body, rules, wds)
+    text_for_class = f"{title_text}\n{body}" if title_text else body
+    feats = classify.message_features(text_for_class, wds)
+    topic_slugs = topics.refine(rules.score(body, wds), feats, rules)
     names = [first.sender.display_name] if first.sender.display_name else []
     public_body = pii.mask(body, names)
     title = _title(first, title_text, public_body, topic_slugs, rules, names)
@@ -97,7 +99,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         forwarded_by=first.forwarded_by,
         anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
         confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
-        classification=classify.classify(f"{title_text}\n{body}" if title_text else body, wds),
+        classification=classify.classify(text_for_class, wds, feats),
         title=title,
         body=body,
         public_body=public_body,
