@@ -84,7 +84,9 @@ def train(xs: list[list[str]], ys: list[str], classes: list[str]) -> dict[str, A
                 wf = w[f]
                 for j in range(k):
                     wf[j] -= lr * (g[j] + L2 * wf[j])
-    weights = {f: [round(v, 4) for v in ws] for f, ws in sorted(w.items()) if max(abs(v) for v in ws) >= PRUNE}
+    # small weights are dropped one by one (the file and the per-message work stay small)
+    weights = {f: [round(v, 3) if abs(v) >= PRUNE else 0 for v in ws] for f, ws in sorted(w.items())
+               if max(abs(v) for v in ws) >= PRUNE}
     return {"classes": classes, "bias": [round(v, 4) for v in b], "weights": weights}
 
 

@@ -116,10 +116,11 @@ def decide(class_scores: dict[str, float]) -> Classification:
     "kapan diperbaiki?" stays a complaint, and a missed complaint costs more than a missed question."""
     comp = class_scores.get("complaint", 0.0)
     best: Classification = "complaint"
-    for cls in ("information_request", "aspiration"):
+    others: tuple[Classification, ...] = ("information_request", "aspiration")
+    for cls in others:
         value = class_scores.get(cls, float("-inf"))
         if value - comp >= COMPLAINT_MARGIN and value > class_scores.get(best, float("-inf")):
-            best = cls  # type: ignore[assignment]
+            best = cls
     return best
 
 

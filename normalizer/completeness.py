@@ -38,28 +38,31 @@ def has_location(record: ComplaintRecord) -> bool:
     return loc is not None and (loc.regency_code is not None or (loc.lat is not None and loc.lon is not None))
 
 
-def _has_time(text: str) -> bool:
+def _has_time(text: str, wds: list[str] | None = None) -> bool:
     if _DATE.search(text):
         return True
-    wds = expand([t for t in place_tokens(text) if t != ","])
+    if wds is None:
+        wds = expand([t for t in place_tokens(text) if t != ","])
     return any(w in _TIME_WORDS for w in wds) or any(
         tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1))
 
 
-def _has_subject(record: ComplaintRecord) -> bool:
+def _has_subject(record: ComplaintRecord, wds: list[str] | None) -> bool:
     if record.topics:
         return True
-    return sum(1 for t in place_tokens(record.body) if t != ",") >= SUBJECT_MIN_WORDS
+    n = len(wds) if wds is not None else sum(1 for t in place_tokens(record.body) if t != ",")
+    return n >= SUBJECT_MIN_WORDS
 
 
-def completeness(record: ComplaintRecord) -> Completeness:
-    """Which slots ``record`` lacks, in ``SLOTS`` order; ``asked``/``answered`` as the record has them."""
+def completeness(record: ComplaintRecord, wds: list[str] | None = None) -> Completeness:
+    """Which slots ``record`` lacks, in ``SLOTS`` order; ``asked``/``answered`` as the record has them.
+    ``wds``: the expanded words of the record's title and body, when the caller has them."""
     missing: list[Slot] = []
     if not has_location(record):
         missing.append("location")
-    if not _has_subject(record):
+    if not _has_subject(record, wds):
         missing.append("subject")
-    if not _has_time(f"{record.title}\n{record.body}"):
+    if not _has_time(f"{record.title}\n{record.body}", wds):
         missing.append("time")
     if not record.attachments:
         missing.append("evidence")

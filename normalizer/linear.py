@@ -3,9 +3,9 @@
 Rules fit the templates they were written with; other people's wording ("kenapa tidak dibangun
 … saja?", a plain question without "mohon info") needs a model that weighs many small cues.
 Features are expanded words, word pairs, the first 5 and last 4 characters of longer words
-(``di-perbaiki``/``perbaikan``/``diperbaikii`` still share cues) and the rule scores; the weights (``data/classifier.json``, trained offline by
-``bench/train_classifier.py``) are loaded once, and scoring one message is a few hundred
-dictionary look-ups.
+(``diperbaiki``/``perbaikan``/``diperbaikii`` still share cues) and the rule scores; the weights
+(``data/classifier.json``, trained offline by ``bench/train_classifier.py``) are loaded once,
+and scoring one message is a few hundred dictionary look-ups.
 """
 
 from __future__ import annotations
@@ -49,17 +49,16 @@ def features(words: list[str], raw: str, extra: list[str] | tuple[str, ...] = ()
 class LinearModel:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
-    weights: dict[str, tuple[float, ...]]
+    weights: dict[str, tuple[tuple[int, float], ...]]  # feature -> its non-zero (class index, weight) pairs
 
     def scores(self, feats: list[str]) -> list[float]:
         out = list(self.bias)
-        n = len(out)
         get = self.weights.get
         for f in feats:
-            w = get(f)
-            if w is not None:
-                for k in range(n):
-                    out[k] += w[k]
+            pairs = get(f)
+            if pairs is not None:
+                for k, w in pairs:
+                    out[k] += w
         return out
 
     def predict(self, feats: list[str]) -> tuple[str, float]:
@@ -77,10 +76,11 @@ class LinearModel:
 def from_dict(data: dict[str, object]) -> LinearModel:
     classes = tuple(str(c) for c in data["classes"])  # type: ignore[attr-defined]
     bias = tuple(float(b) for b in data["bias"])  # type: ignore[attr-defined]
-    weights = {str(f): tuple(float(x) for x in ws) for f, ws in data["weights"].items()}  # type: ignore[attr-defined]
-    if len(bias) != len(classes) or any(len(w) != len(classes) for w in weights.values()):
+    raw = {str(f): [float(x) for x in ws] for f, ws in data["weights"].items()}  # type: ignore[attr-defined]
+    if len(bias) != len(classes) or any(len(w) != len(classes) for w in raw.values()):
         raise ValueError("classifier weights do not match its classes")
-    return LinearModel(classes, bias, weights)
+    weights = {f: tuple((k, w) for k, w in enumerate(ws) if w) for f, ws in raw.items()}
+    return LinearModel(classes, bias, {f: pairs for f, pairs in weights.items() if pairs})
 
 
 @cache

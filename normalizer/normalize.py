@@ -118,7 +118,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         flags=list(dict.fromkeys(flags)),
         gateway=GatewayInfo(version=GATEWAY_VERSION, normalizer=NORMALIZER_VERSION),
     )
-    record.completeness = completeness.completeness(record)
+    record.completeness = completeness.completeness(record, wds)
     return record
 
 

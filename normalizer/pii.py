@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from normalizer import reporter
 from normalizer.region import nik_region_valid
 
-MASKS = {"name": "[NAMA]", "address": "[ALAMAT]","nik": "[NIK]", "kk": "[NO. KK]", "id16": "[NOMOR IDENTITAS]", "phone": "[NOMOR TELEPON]",
+MASKS = {"name": "[NAMA]", "address": "[ALAMAT]",
+         "nik": "[NIK]", "kk": "[NO. KK]", "id16": "[NOMOR IDENTITAS]", "phone": "[NOMOR TELEPON]",
          "email": "[EMAIL]", "account": "[NOMOR REKENING]", "plate": "[NOMOR POLISI]",
          "npwp": "[NPWP]"}
 
@@ -129,13 +130,17 @@ def _merge(spans: list[Span]) -> list[Span]:
     return out
 
 
+def mask_spans(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Span]:
+    """Every span ``mask`` replaces: ``find_pii`` plus the reporter's own name and address."""
+    spans = find_pii(text)
+    own = reporter.find_reporter(text, names)
+    return _merge([*spans, *(Span(a, b, kind) for a, b, kind in own)]) if own else spans
+
+
 def mask(text: str, names: list[str] | tuple[str, ...] = ()) -> str:
     """``text`` with every personal-data span replaced by its label; ``names``: the reporter's display
     name(s) as the channel gave them, masked wherever they occur."""
-    spans = find_pii(text)
-    own = reporter.find_reporter(text, names)
-    if own:
-        spans = _merge([*spans, *(Span(a, b, kind) for a, b, kind in own)])
+    spans = mask_spans(text, names)
     if not spans:
         return text
     parts: list[str] = []

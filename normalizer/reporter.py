@@ -11,42 +11,68 @@ Every pattern has bounded repetition and looks at a bounded window, so the cost 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 Span = tuple[int, int, str]  # start, end, "name" | "address"
 
 # words that follow a cue but are not a name ("saya Warga …", "terima kasih atas perhatiannya")
-_NOT_NAME = frozenset("""
-adalah atas admin bapak ibu pak bu bpk kak kakak mas mbak min mimin lapor tim semua sebelumnya banyak
-perhatian perhatiannya perhatiaannya warga ingin mau sebagai selaku orang pelapor sangat sudah tidak juga
-hanya dari yang di ke dan untuk atas nya ini itu kami kita mereka sekali sekalian mohon tolong sedang
-seorang salah satu masyarakat rakyat pengguna pelanggan penumpang pasien orang tua wali murid siswa
-mahasiswa guru petani nelayan pedagang karyawan buruh pegawai honorer ojol sopir driver kepala camat lurah
-bupati walikota gubernur menteri presiden polisi petugas dinas kantor bank pt jalan jl desa kelurahan
-kecamatan kabupaten kota provinsi rt rw no sekarang tadi kemarin telah akan bisa sudah belum harap berharap
-merasa mengalami melaporkan laporkan ingin mengadukan menyampaikan sampaikan bertanya tanya minta atas
-hormat salam wassalam wr wb warahmatullahi wabarakatuh assalamualaikum pagi siang sore malam selamat
-regards thanks best dear yth lagi ya yah dong deh kok sih nih tuh aja saja sekali banget please tolong
-respon responnya bantuannya kerjasamanya kerja sama tindak lanjut lanjutnya sebesar besarnya
-""".split())
+_NOT_NAME = frozenset([
+    "lebih", "kurang", "jauh", "asli", "pindahan", "berasal", "datang", "pulang", "sekolah", "kerja", "bekerja",
+    "sendiri", "sekeluarga", "pun", "benar", "cuma", "selalu", "dulu", "skrg", "sdh", "udah", "udh", "masih",
+    "pernah", "baru", "sempat", "yg", "sy", "rasa", "bener", "sungguh", "memang", "bukan", "kan", "lah", "tetap",
+    "mewakili", "atas", "nama", "seorang", "salah", "ingin", "hendak", "sekedar", "hanya", "amat", "sekali",
+    "adalah", "atas", "admin", "bapak", "ibu", "pak", "bu", "bpk", "kak", "kakak", "mas", "mbak", "min",
+    "mimin", "lapor", "tim", "semua", "sebelumnya", "banyak", "perhatian", "perhatiannya", "perhatiaannya",
+    "warga", "ingin", "mau", "sebagai", "selaku", "orang", "pelapor", "sangat", "sudah", "tidak", "juga",
+    "hanya", "dari", "yang", "di", "ke", "dan", "untuk", "atas", "nya", "ini", "itu", "kami", "kita", "mereka",
+    "sekali", "sekalian", "mohon", "tolong", "sedang", "seorang", "salah", "satu", "masyarakat", "rakyat",
+    "pengguna", "pelanggan", "penumpang", "pasien", "orang", "tua", "wali", "murid", "siswa", "mahasiswa",
+    "guru", "petani", "nelayan", "pedagang", "karyawan", "buruh", "pegawai", "honorer", "ojol", "sopir",
+    "driver", "kepala", "camat", "lurah", "bupati", "walikota", "gubernur", "menteri", "presiden", "polisi",
+    "petugas", "dinas", "kantor", "bank", "pt", "jalan", "jl", "desa", "kelurahan", "kecamatan", "kabupaten",
+    "kota", "provinsi", "rt", "rw", "no", "sekarang", "tadi", "kemarin", "telah", "akan", "bisa", "sudah",
+    "belum", "harap", "berharap", "merasa", "mengalami", "melaporkan", "laporkan", "ingin", "mengadukan",
+    "menyampaikan", "sampaikan", "bertanya", "tanya", "minta", "atas", "hormat", "salam", "wassalam", "wr",
+    "wb", "warahmatullahi", "wabarakatuh", "assalamualaikum", "pagi", "siang", "sore", "malam", "selamat",
+    "regards", "thanks", "best", "dear", "yth", "lagi", "ya", "yah", "dong", "deh", "kok", "sih", "nih", "tuh",
+    "aja", "saja", "sekali", "banget", "please", "tolong", "respon", "responnya", "bantuannya", "kerjasamanya",
+    "kerja", "sama", "tindak", "lanjut", "lanjutnya", "sebesar", "besarnya",
+])
 _NAME_WORD = r"[A-Za-z][A-Za-z'\-]{1,20}\.?"
 _NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
 # "nama saya Budi Santoso", "perkenalkan, saya Budi", "saya bernama budi"
 _INTRO = re.compile(
     r"\b(?:nama\s+(?:saya|sy|aku|ku)|namaku|nama\s+lengkap\s+saya|(?:saya|sy|aku)\s+bernama|"
     r"perkenalkan[\s,]{0,3}(?:nama\s+)?(?:saya|sy|aku)?|dengan\s+saya)\b[\s:,]{0,3}(?:adalah\s+)?" + _NAME, re.I)
+# "Nama: Fitri Handayani" — a form line at the start of a line
+_FORM_NAME = re.compile(r"^[ \t]*nama(?:[ \t]+lengkap|[ \t]+pelapor)?[ \t]*:[ \t]*" + _NAME, re.I | re.M)
 # "saya Budi dari Cibinong", "Saya Budi Santoso, warga …" (the name must be capitalized here)
-_SAYA_NAME = re.compile(r"\b(?:[Ss]aya|[Ss]y|[Aa]ku)[ \t]+(?P<name>[A-Z][a-z'\-]{1,20}(?:[ \t]+[A-Z][a-z'\-]{1,20}){0,2})"
+_HONORIFIC = r"(?:(?:[Ii]bu|[Bb]u|[Bb]apak|[Pp]ak|[Bb]pk)\.?[ \t]+)?"
+_SAYA_NAME = re.compile(r"\b(?:[Ss]aya|[Ss]y|[Aa]ku)[ \t]+" + _HONORIFIC +
+                        r"(?P<name>[A-Z][a-z'\-]{1,20}(?:[ \t]+[A-Z][a-z'\-]{1,20}){0,2})"
                         r"[ \t]*,?[ \t]*(?=(?:dari|warga|asal|tinggal|selaku|sebagai|yang\s+tinggal|yang\s+beralamat|"
                         r"beralamat|ingin|mau|hendak)\b)")
+# SMS in lower case: "saya joko dari kec. ngawen" — only before dari/warga/asal ("saya hilang, mau …" is no name)
+_SAYA_NAME_LOWER = re.compile(r"\b(?:saya|sy|aku)[ \t]+" + _HONORIFIC +
+                              r"(?P<name>[a-z][a-z'\-]{1,20})"
+                              r"[ \t]*,?[ \t]*(?=(?:dari|dr|warga|asal)\b)")
 # "Terima kasih, Yulia" / "Hormat saya,\nBudi" / "Salam, Rina" — the name ends its line
 _CLOSING = re.compile(
     r"\b(?:terima\s*kasih|terimakasih|makasih|trims|thanks|thx|tks|hormat\s+(?:saya|kami)|salam(?:\s+hormat)?|"
     r"wassalam\w{0,20}|regards|ttd)\b(?P<sep>[ \t]*[,.!:\-]{0,3}[ \t]*(?:\n[ \t]*){0,2})" + _NAME +
     r"[ \t]*[.!]?[ \t]*(?=\n|$)", re.I)
 # home address cues; the window after them is searched for street, number and RT/RW
-_ADDRESS_CUE = re.compile(r"\b(?:alamat\s+(?:saya|sy|rumah\s+saya|kami|rumah)|alamat\s*:|(?:saya|sy|kami|aku)\s+"
+_ADDRESS_CUE = re.compile(r"\b(?:alamat\s+(?:saya|sy|rumah\s+saya|kami|rumah)\b|alamat\s*:|(?:saya|sy|kami|aku)\s+"
                           r"(?:tinggal|berdomisili|beralamat)(?:\s+di)?|yang\s+(?:tinggal|beralamat)(?:\s+di)?|"
-                          r"rumah\s+(?:saya|sy|kami)\s+(?:berada\s+)?di|domisili\s+(?:saya\s+)?(?:di)?)\b", re.I)
+                          r"rumah\s+(?:saya|sy|kami)\s+(?:berada\s+)?di\b|domisili\s+(?:saya\s+)?(?:di\b)?)", re.I)
+_ADDRESS_WORDS = ("alamat", "tinggal", "rumah", "domisili")
+_NAME_RULES: tuple[tuple[re.Pattern[str], bool | None, tuple[str, ...]], ...] = (
+    (_INTRO, False, ("nama", "kenal", "dengan saya")),
+    (_FORM_NAME, False, ("nama",)),
+    (_SAYA_NAME, True, ("saya", "sy", "aku")),
+    (_SAYA_NAME_LOWER, False, ("saya", "sy", "aku")),
+    (_CLOSING, None, ("kasih", "trims", "thanks", "thx", "tks", "hormat", "salam", "regards", "ttd")),
+)
 _WINDOW = 140
 _SENTENCE_END = re.compile(r"\n|[!?]|(?<![A-Za-z]{2}\.)(?<!\b[A-Za-z]\.)(?<!\b(?:jl|no|gg|rt|rw))"
                            r"(?<!\bjln)(?<!\bkec|\bkel|\bkab|\bkom)(?<!\bkomp)\.(?=\s|$)", re.I)
@@ -73,17 +99,21 @@ def _clean_name(text: str, start: int, raw: str, cased: bool) -> tuple[int, int]
     return (start, end) if end > start else None
 
 
-def _display_names(text: str, names: list[str] | tuple[str, ...]) -> list[Span]:
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """The display name and its longer parts as whole words ("Budi Santoso" → budi santoso|santoso|budi)."""
+    full = " ".join(_WORD.findall(name)).lower()
+    if len(full) < 3 or full in _NOT_NAME:
+        return None
+    parts = [full] + [w for w in full.split() if len(w) >= 3 and w not in _NOT_NAME] if " " in full else [full]
+    return re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)")
+
+
+def _display_names(low: str, names: list[str] | tuple[str, ...]) -> list[Span]:
     spans: list[Span] = []
-    low = text.lower()
     for name in names:
-        full = " ".join(_WORD.findall(name or ""))
-        if len(full) < 3 or full.lower() in _NOT_NAME:
-            continue
-        parts = [full] + [w for w in full.split() if len(w) >= 4 and w.lower() not in _NOT_NAME] \
-            if " " in full else [full]
-        for part in parts:
-            rx = re.compile(r"(?<![\w@])" + re.escape(part.lower()) + r"(?!\w)")
+        rx = _name_pattern(name or "")
+        if rx is not None:
             spans.extend((m.start(), m.end(), "name") for m in rx.finditer(low))
     return spans
 
@@ -91,7 +121,10 @@ def _display_names(text: str, names: list[str] | tuple[str, ...]) -> list[Span]:
 def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Span]:
     """Spans of the reporter's own name and home address in ``text`` (may overlap; the caller merges)."""
     spans: list[Span] = []
-    for rx, cased in ((_INTRO, False), (_SAYA_NAME, True), (_CLOSING, None)):
+    low = text.lower()
+    # each pattern runs only when its cue words occur at all (most messages have none of them)
+    wanted = [(rx, cased) for rx, cased, cues in _NAME_RULES if any(c in low for c in cues)]
+    for rx, cased in wanted:
         for m in rx.finditer(text):
             # a closing name written in lower case counts only when set apart (comma, new line)
             must_case = cased if cased is not None else not re.search(r"[,\n:\-]", m.group("sep") or "")
@@ -99,8 +132,9 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
             if got:
                 spans.append((got[0], got[1], "name"))
     if names:
-        spans.extend(_display_names(text, names))
-    for cue in _ADDRESS_CUE.finditer(text):
+        spans.extend(_display_names(low, names))
+    cues = _ADDRESS_CUE.finditer(text) if any(c in low for c in _ADDRESS_WORDS) else ()
+    for cue in cues:
         start = cue.end()
         window = text[start:start + _WINDOW]
         stop = _SENTENCE_END.search(window)

@@ -21,7 +21,7 @@ OUT = HERE / "trainset.jsonl"
 SEED = 1708
 COPIES = 5  # styled variants per core
 
-C, A, I = "complaint", "aspiration", "information_request"
+C, A, I = "complaint", "aspiration", "information_request"  # noqa: E741  (short labels keep the core table readable)
 # (class, topic or None, core)
 CORES: list[tuple[str, str | None, str]] = [
     # ---- roads
