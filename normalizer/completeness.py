@@ -129,10 +129,13 @@ def _merged_location(record: ComplaintRecord, answer: str, pin: GeoPoint | None)
     lat = pin.lat if pin and pin.lat is not None else (old.lat if old else None)
     lon = pin.lon if pin and pin.lon is not None else (old.lon if old else None)
     found = region.find_region(pin.text if pin else None, answer)
-    if found.regency_code is None:
-        both = region.find_region(pin.text if pin else None, answer, record.body)
-        if both.regency_code is not None or not found.found:
-            found = both
+    both = region.find_region(pin.text if pin else None, answer, record.body)
+    # the answer decides; the original text fills in what the answer leaves open (its district,
+    # or the regency when the answer named only a province or nothing)
+    if both.regency_code is not None and found.regency_code in (None, both.regency_code):
+        found = both
+    elif not found.found:
+        found = both
     if not found.found:
         if old is None and lat is None:
             return None

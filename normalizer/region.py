@@ -71,7 +71,7 @@ _REGENCY_ALIASES = {
     "dpk": ["32.76"], "mdn": ["12.71"], "btm": ["21.71"], "jogja": ["34.71"], "yogya": ["34.71"],
     "jogjakarta": ["34.71"], "gunung kidul": ["34.03"], "kulonprogo": ["34.01"], "sidoarjo": ["35.15"],
     "tasik": ["32.06", "32.78"], "cirebon": ["32.09", "32.74"], "purwokerto": ["33.02"],
-    "jember": ["35.09"], "banyuwangi": ["35.10"], "kab bandung": ["32.04"], "pontianak": ["61.71"],
+    "jember": ["35.09"], "banyuwangi": ["35.10"], "pontianak": ["61.71"],
     "balikpapan": ["64.71"], "samarinda": ["64.72"], "denpasar": ["51.71"], "lamongan": ["35.24"],
     "tangkab": ["36.03"],  # SMS routing keyword of Kabupaten Tangerang (lapor-domain.md)
 }
