@@ -76,7 +76,7 @@ def test_patterns_are_linear_in_the_input():
     real = reporter._STREET.finditer
 
     class Counting:
-        def finditer(self, s: str):  # noqa: ANN201
+        def finditer(self, s: str):
             calls.append(len(s))
             return real(s)
 
