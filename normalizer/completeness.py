@@ -132,9 +132,8 @@ def _merged_location(record: ComplaintRecord, answer: str, pin: GeoPoint | None)
     both = region.find_region(pin.text if pin else None, answer, record.body)
     # the answer decides; the original text fills in what the answer leaves open (its district,
     # or the regency when the answer named only a province or nothing)
-    if both.regency_code is not None and found.regency_code in (None, both.regency_code):
-        found = both
-    elif not found.found:
+    fills_in = both.regency_code is not None and found.regency_code in (None, both.regency_code)
+    if fills_in or not found.found:
         found = both
     if not found.found:
         if old is None and lat is None:
