@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-MAX_HEAD_WORDS = 120  # a long email is judged on its opening and its closing
-MAX_TAIL_WORDS = 30
+MAX_HEAD_WORDS = 60  # a long email is judged on its opening and its closing (labelled texts are ≤ 40 words)
+MAX_TAIL_WORDS = 20
 MODEL_FILE = "classifier.json"
 
 
