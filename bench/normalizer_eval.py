@@ -279,8 +279,7 @@ def report(results: dict[str, dict[str, Any]], cv: dict[str, Any] | None, maskin
         " devset rows without a regency label; blind rows marked `has_place: false` (a reader cannot tell the"
         " regency/city). Measured on every row; the flow asks only for complaints.",
         "",
-        f"## Reporter name and address masking (`tests/data/maskset.jsonl`, {masking['messages']} messages, written"
-        " after the masker, not tuned on)",
+        f"## Reporter name and address masking (`tests/data/maskset.jsonl`, {masking['messages']} messages)",
         "",
         "| metric | value |", "|---|---|",
         f"| reporter names masked (recall) | {masking['name_recall']:.3f} ({masking['names']} names) |",
