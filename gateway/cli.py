@@ -259,7 +259,7 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from gateway.version import __version__
+    from config.version import __version__
 
     parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -28,9 +28,9 @@ from prometheus_client import CollectorRegistry, Gauge, Info, PlatformCollector,
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from config.version import __version__
 from gateway import keys
 from gateway.logging import get_logger
-from gateway.version import __version__
 
 log = get_logger("gateway.metrics")
 

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from gateway.version import __version__
+from config.version import __version__
 
 
 class Accepted(BaseModel):

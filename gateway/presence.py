@@ -19,8 +19,8 @@ import orjson
 import redis.asyncio as aioredis
 
 from config.settings import ChannelStatus, Settings
+from config.version import __version__
 from gateway.intake import REDIS_ERRORS
-from gateway.version import __version__
 
 PREFIX = "lapor:gateway:"
 TTL_S = 30

@@ -1,5 +1,8 @@
 """Pengaduan / Aspirasi / Permintaan Informasi from cues as people actually write them.
 
+The decision is the linear model's (``linear.py``), which sees these cue scores as features
+next to words and character n-grams; ``rule_classify`` is the rules alone (kept for comparison).
+
 Cues are matched on expanded words (``gmn`` → bagaimana, ``tdk``/``gk`` → tidak), so chat
 spellings, missing punctuation and letter floods do not matter. Each class sums the weights
 of its cues; a question or a suggestion must outweigh the complaint cues to win, because a
@@ -10,8 +13,9 @@ from __future__ import annotations
 
 import re
 
+from normalizer import linear
 from normalizer.models import Classification
-from normalizer.text import words
+from normalizer.text import expand, place_tokens, words
 
 # (phrase, weight); phrases are matched on whole words after slang expansion
 _INFO = [
@@ -87,7 +91,40 @@ def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
     return out
 
 
-def classify(text: str, toks: list[str] | None = None) -> Classification:
+def message_features(text: str, toks: list[str] | None = None) -> list[str]:
+    """What the linear model sees of ``text`` (``toks``: ``words(text)`` if known): words, n-grams, rule scores."""
+    if toks is None:
+        toks = expand([t for t in place_tokens(text) if t != ","])
+    s = scores(text, toks)
+    cues = [f"r{cls[0]}:{min(v, 6)}" for cls, v in s.items()]
+    return linear.features(toks, text, cues)
+
+
+def classify(text: str, toks: list[str] | None = None, feats: list[str] | None = None) -> Classification:
+    """The model's class for ``text``; ``feats``: ``message_features(text, toks)`` if already computed."""
+    model = linear.models()["classification"]
+    scores_ = dict(zip(model.classes, model.scores(feats if feats is not None else message_features(text, toks)),
+                       strict=True))
+    return decide(scores_)
+
+
+COMPLAINT_MARGIN = 1.0  # a question or suggestion must beat the complaint score by this much
+
+
+def decide(class_scores: dict[str, float]) -> Classification:
+    """Complaint unless another class wins by ``COMPLAINT_MARGIN``: a complaint that asks
+    "kapan diperbaiki?" stays a complaint, and a missed complaint costs more than a missed question."""
+    comp = class_scores.get("complaint", 0.0)
+    best: Classification = "complaint"
+    others: tuple[Classification, ...] = ("information_request", "aspiration")
+    for cls in others:
+        value = class_scores.get(cls, float("-inf"))
+        if value - comp >= COMPLAINT_MARGIN and value > class_scores.get(best, float("-inf")):
+            best = cls
+    return best
+
+
+def rule_classify(text: str, toks: list[str] | None = None) -> Classification:
     """complaint unless a question or a suggestion clearly dominates. ``toks``: ``words(text)`` if known."""
     s = scores(text, toks)
     info, asp, comp = s["information_request"], s["aspiration"], s["complaint"]

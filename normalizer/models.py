@@ -150,6 +150,7 @@ class Location(_Model):
     regency_code: str | None
     regency: str | None
     district: str | None = None
+    district_code: str | None = None
     lat: float | None = None
     lon: float | None = None
 
@@ -169,6 +170,17 @@ class RecordReplyTo(_Model):
     address: str
     thread: str | None = None
     private: bool
+
+
+Slot = Literal["location", "subject", "time", "evidence"]
+
+
+class Completeness(_Model):
+    """What an actionable complaint still lacks, and whether the citizen was asked about it."""
+
+    missing: list[Slot]
+    asked: list[Slot] = Field(default_factory=list)
+    answered: bool | None = None
 
 
 class GatewayInfo(_Model):
@@ -203,6 +215,7 @@ class ComplaintRecord(_Model):
     reply_to: RecordReplyTo | None
     flags: list[Flag]
     gateway: GatewayInfo
+    completeness: Completeness | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.version import __version__
-from normalizer import classify, language, markers, pii, region, spam, topics
+from config.version import __version__
+from normalizer import classify, completeness, language, markers, pii, region, spam, topics
 from normalizer.models import (
     ComplaintRecord,
     Conversation,
@@ -32,7 +32,7 @@ from normalizer.models import (
 from normalizer.phone import parse_msisdn
 from normalizer.text import cut_at_word, expand, first_sentence, place_tokens, tidy
 
-NORMALIZER_VERSION = "0.2.0"
+NORMALIZER_VERSION = "0.3.0"
 GATEWAY_VERSION = __version__  # one source: the package metadata
 
 _MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
@@ -79,10 +79,13 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
         flags.append("possible_spam")
     rules = topics.active()
-    topic_slugs = topics.classify_topics(body, rules, wds)
-    public_body = pii.mask(body)
-    title = _title(first, title_text, public_body, topic_slugs, rules)
-    return ComplaintRecord(
+    text_for_class = f"{title_text}\n{body}" if title_text else body
+    feats = classify.message_features(text_for_class, wds)
+    topic_slugs = topics.refine(rules.score(body, wds), feats, rules)
+    names = [first.sender.display_name] if first.sender.display_name else []
+    public_body = pii.mask(body, names)
+    title = _title(first, title_text, public_body, topic_slugs, rules, names)
+    record = ComplaintRecord(
         id=first.id,
         idempotency_key=first.idempotency_key,
         channel=first.channel,
@@ -99,7 +102,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         forwarded_by=first.forwarded_by,
         anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
         confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
-        classification=classify.classify(f"{title_text}\n{body}" if title_text else body, wds),
+        classification=classify.classify(text_for_class, wds, feats),
         title=title,
         body=body,
         public_body=public_body,
@@ -118,17 +121,19 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         flags=list(dict.fromkeys(flags)),
         gateway=GatewayInfo(version=GATEWAY_VERSION, normalizer=NORMALIZER_VERSION),
     )
+    record.completeness = completeness.completeness(record, wds)
+    return record
 
 
 def _title(msg: InboundMessage, subject: str, public_body: str, topic_slugs: list[str],
-           rules: topics.RuleSet) -> str:
+           rules: topics.RuleSet, names: list[str]) -> str:
     """The subject (email/post title) or the first meaningful sentence; never empty.
 
     Built from the masked body: the title is shown wherever the report is, so it must not
     carry the personal data that ``public_body`` hides.
     """
     if subject:
-        return cut_at_word(pii.mask(subject), 100)
+        return cut_at_word(pii.mask(subject, names), 100)
     sentence = first_sentence(public_body) if public_body else ""
     if _MEANINGFUL.search(sentence):
         return cut_at_word(sentence.replace("\n", " "), 100)
@@ -157,12 +162,18 @@ def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location |
     """Channel coordinates/place name plus the region named in the place name or the text (``toks``)."""
     point = next((m.location for m in messages if m.location is not None), None)
     found = region.find_region(point.text if point else None, tokens=toks)
+    if found.regency_code is None and messages[0].forwarded_by is not None:
+        # an agency forward with no place in the text: the agency's own mailbox says where it is
+        by_domain = region.region_from_email(messages[0].forwarded_by.identity)
+        if by_domain.found and (not found.found or by_domain.province_code == found.province_code):
+            found = by_domain
     if point is None and not found.found:
         return None
     return Location(
         text=point.text if point else None,
         province_code=found.province_code, province=found.province,
         regency_code=found.regency_code, regency=found.regency, district=found.district,
+        district_code=found.district_code,
         lat=point.lat if point else None, lon=point.lon if point else None,
     )
 

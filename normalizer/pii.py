@@ -1,4 +1,5 @@
-"""Personal data masked out of ``public_body``: NIK/KK, phone numbers, emails, bank accounts, plates.
+"""Personal data masked out of ``public_body``: NIK/KK, phone numbers, emails, bank accounts, plates,
+and the reporter's own name and home address (``reporter.py``).
 
 Each detector is a precompiled regex plus a check that keeps dates, money amounts and RT/RW
 numbers readable (``Rp 1.500.000``, ``12-05-2024``, ``RT 003/RW 005`` are never masked).
@@ -10,9 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from normalizer import reporter
 from normalizer.region import nik_region_valid
 
-MASKS = {"nik": "[NIK]", "kk": "[NO. KK]", "id16": "[NOMOR IDENTITAS]", "phone": "[NOMOR TELEPON]",
+MASKS = {"name": "[NAMA]", "address": "[ALAMAT]",
+         "nik": "[NIK]", "kk": "[NO. KK]", "id16": "[NOMOR IDENTITAS]", "phone": "[NOMOR TELEPON]",
          "email": "[EMAIL]", "account": "[NOMOR REKENING]", "plate": "[NOMOR POLISI]",
          "npwp": "[NPWP]"}
 
@@ -127,9 +130,17 @@ def _merge(spans: list[Span]) -> list[Span]:
     return out
 
 
-def mask(text: str) -> str:
-    """``text`` with every personal-data span replaced by its label."""
+def mask_spans(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Span]:
+    """Every span ``mask`` replaces: ``find_pii`` plus the reporter's own name and address."""
     spans = find_pii(text)
+    own = reporter.find_reporter(text, names)
+    return _merge([*spans, *(Span(a, b, kind) for a, b, kind in own)]) if own else spans
+
+
+def mask(text: str, names: list[str] | tuple[str, ...] = ()) -> str:
+    """``text`` with every personal-data span replaced by its label; ``names``: the reporter's display
+    name(s) as the channel gave them, masked wherever they occur."""
+    spans = mask_spans(text, names)
     if not spans:
         return text
     parts: list[str] = []

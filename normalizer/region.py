@@ -36,6 +36,7 @@ class RegionMatch:
     regency_code: str | None = None
     regency: str | None = None
     district: str | None = None
+    district_code: str | None = None
 
     @property
     def found(self) -> bool:
@@ -70,7 +71,7 @@ _REGENCY_ALIASES = {
     "dpk": ["32.76"], "mdn": ["12.71"], "btm": ["21.71"], "jogja": ["34.71"], "yogya": ["34.71"],
     "jogjakarta": ["34.71"], "gunung kidul": ["34.03"], "kulonprogo": ["34.01"], "sidoarjo": ["35.15"],
     "tasik": ["32.06", "32.78"], "cirebon": ["32.09", "32.74"], "purwokerto": ["33.02"],
-    "jember": ["35.09"], "banyuwangi": ["35.10"], "kab bandung": ["32.04"], "pontianak": ["61.71"],
+    "jember": ["35.09"], "banyuwangi": ["35.10"], "pontianak": ["61.71"],
     "balikpapan": ["64.71"], "samarinda": ["64.72"], "denpasar": ["51.71"], "lamongan": ["35.24"],
     "tangkab": ["36.03"],  # SMS routing keyword of Kabupaten Tangerang (lapor-domain.md)
 }
@@ -222,9 +223,21 @@ def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
         return provs
     if regs:
         return regs if cued or name not in _COMMON_NAMES else []
-    if dists and cued and len(dists) == 1 and len(name) >= 5 and not all(t in _COMMON_WORDS for t in name.split()):
-        return dists
+    if not dists or len(name) < 5 or all(t in _COMMON_WORDS for t in name.split()):
+        return []
+    if cued and len({d.province_code for d in dists}) == 1:
+        return dists  # "di Cibinong": Kab. Bogor or Kab. Cianjur, Jawa Barat either way
+    if len(dists) == 1 and _city_district(name, dists[0]):
+        return dists  # "Medan Sunggal", "Palu Barat": the city's name plus a quarter, no cue needed
     return []
+
+
+def _city_district(name: str, dist: Place) -> bool:
+    """A district named after its own regency plus a second word ("Medan Sunggal" in Kota Medan):
+    unmistakable even without a cue, while "medan" alone (= field) still needs one."""
+    first, _, rest = name.partition(" ")
+    reg = REGENCIES[dist.regency_code or ""]
+    return bool(rest) and _base(reg.name)[0].lower() == first
 
 
 def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMatch:
@@ -276,6 +289,8 @@ def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMa
                 district = narrowed[0]
                 regency = REGENCIES[district.regency_code or ""]
                 break
+            if ambiguous_prov is None and len({d.province_code for d in narrowed}) == 1:
+                ambiguous_prov = narrowed[0].province_code
     elif dist_mentions:
         district = next((d for c in dist_mentions for d in c if d.regency_code == regency.code), None)
     if regency is not None:
@@ -292,7 +307,7 @@ def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMa
     return RegionMatch(
         province_code=prov.code, province=prov.name,
         regency_code=regency.code if regency else None, regency=regency.name if regency else None,
-        district=district.name if district else None,
+        district=district.name if district else None, district_code=district.code if district else None,
     )
 
 
@@ -306,6 +321,59 @@ def _narrow(cands: list[Place], dist_regs: set[str | None], prov_named: list[str
     if len(by_prov) == 1:
         return by_prov[0]
     return None
+
+
+_PROVINCE_DOMAINS: dict[str, str] = {}  # "jabar" -> "32" (jabarprov.go.id)
+_REGENCY_DOMAINS: dict[str, str] = {}  # "bogorkab" -> "32.01", "surabaya"/"surabayakota" -> "35.78"
+
+
+def _compact(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def _load_domains() -> None:
+    for code, p in PROVINCES.items():
+        _PROVINCE_DOMAINS[_compact(p.name)] = code
+        for alias in _PROVINCE_ALIASES.get(code, []):
+            _PROVINCE_DOMAINS.setdefault(_compact(alias), code)
+    _PROVINCE_DOMAINS["kalteng"] = "62"
+    bare: dict[str, list[str]] = {}
+    for code, r in REGENCIES.items():
+        base = _compact(_base(r.name)[0])
+        _REGENCY_DOMAINS[base + r.kind] = code
+        bare.setdefault(base, []).append(code)
+    for base, codes in bare.items():  # "surabaya.go.id": the only place of that name, or the city
+        cities = [c for c in codes if REGENCIES[c].kind == "kota"]
+        if len(codes) == 1 or len(cities) == 1:
+            _REGENCY_DOMAINS.setdefault(base, codes[0] if len(codes) == 1 else cities[0])
+
+
+_load_domains()
+
+
+def region_from_email(address: str | None) -> RegionMatch:
+    """The local government an official mailbox belongs to, from its ``.go.id`` domain.
+
+    ``bogorkab.go.id`` → Kabupaten Bogor, ``bogorkota.go.id`` → Kota Bogor, ``surabaya.go.id`` →
+    Kota Surabaya, ``jabarprov.go.id`` → Jawa Barat, ``jakarta.go.id`` → DKI Jakarta; subdomains
+    (``dinkes.bogorkab.go.id``) count. Ministries and other domains give nothing.
+    """
+    if not address:
+        return RegionMatch()
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    if not domain.endswith(".go.id"):
+        return RegionMatch()
+    label = domain[: -len(".go.id")].rpartition(".")[2]
+    reg_code = _REGENCY_DOMAINS.get(label)
+    if reg_code is not None:
+        reg = REGENCIES[reg_code]
+        prov = PROVINCES[reg.province_code]
+        return RegionMatch(province_code=prov.code, province=prov.name, regency_code=reg.code, regency=reg.name)
+    prov_code = _PROVINCE_DOMAINS.get(label[:-4] if label.endswith("prov") else label)
+    if prov_code is not None:
+        prov = PROVINCES[prov_code]
+        return RegionMatch(province_code=prov.code, province=prov.name)
+    return RegionMatch()
 
 
 def nik_region_valid(prefix6: str) -> bool:

@@ -192,6 +192,31 @@ def classify_topics(text: str, rules: RuleSet | None = None, toks: list[str] | N
     return [slug for slug, _ in (rules or active()).score(text, toks)]
 
 
+def topic_features(feats: list[str], ranked: list[tuple[str, int]]) -> list[str]:
+    """The message features plus what the rules found (best rule topic, every matched topic)."""
+    extra = [f"rt:{ranked[0][0]}"] if ranked else ["rt:_none"]
+    extra += [f"rs:{slug}" for slug, _ in ranked[:3]]
+    return [*feats, *extra]
+
+
+def refine(ranked: list[tuple[str, int]], feats: list[str], rules: RuleSet | None = None) -> list[str]:
+    """Rule topics, best first, with the linear model's pick put first when the rule file knows it.
+
+    The model learned from many wordings; the rules know the admin's current topic list. A topic
+    the model names that the rule file no longer has is ignored.
+    """
+    from normalizer import linear
+
+    slugs = [slug for slug, _ in ranked]
+    model = linear.models().get("topic")
+    if model is None:
+        return slugs
+    top, _ = model.predict(topic_features(feats, ranked))
+    if top == "_none" or (rules or active()).by_slug(top) is None:
+        return slugs
+    return [top, *(s for s in slugs if s != top)]
+
+
 def agency_for(slugs: Sequence[str], rules: RuleSet | None = None) -> str | None:
     if not slugs:
         return None

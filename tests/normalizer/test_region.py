@@ -27,7 +27,8 @@ CASES = [
     ("Prov. Jawa Timur", "35", None, None),
     ("jalan rusak di Jatim", "35", None, None),
     ("warga kec. cibinong kab bogor", "32", "32.01", "Cibinong"),
-    ("di Cibinong", "32", "32.01", "Cibinong"),  # a district name that exists only once
+    ("di Cibinong", "32", None, None),  # Kab. Bogor and Kab. Cianjur both have one: province only
+    ("banjir di Cibinong, Cianjur", "32", "32.03", "Cibinong"),
     ("Kota Banjar", "32", "32.79", None),
 ]
 
@@ -122,3 +123,65 @@ def test_regency_name_that_is_a_district_of_the_named_regency():
     m = find_region("jalan rusak di Depok, Sleman")
     assert (m.province_code, m.regency_code, m.district) == ("34", "34.04", "Depok")
     assert find_region("jalan rusak di Depok").regency_code == "32.76"
+
+
+def test_gazetteer_spelling_corrections():
+    from normalizer.region import DISTRICTS
+
+    assert DISTRICTS["32.03.20"].name == "Cibinong"
+    assert DISTRICTS["32.03.06"].name == "Bojongpicung"
+    assert DISTRICTS["32.03.18"].name == "Pagelaran"
+    assert DISTRICTS["32.09.22"].name == "Kapetakan" and DISTRICTS["16.06.13"].name == "Lawang Wetan"
+    names = {d.name for d in DISTRICTS.values()}
+    assert not names & {"Cubinong", "Bonjogpicung", "Pagelarang", "Kepetakan", "Lawan Wetan"}
+    assert find_region("jalan rusak di kec. bojongpicung").regency_code == "32.03"
+
+
+@pytest.mark.parametrize(("text", "prov", "reg"), [
+    ("banjir di Cibinong", "32", None),  # Kab. Bogor and Kab. Cianjur: both Jawa Barat
+    ("warga Cibinong, Kab. Cianjur", "32", "32.03"),
+    ("lampu jalan mati di Pagelaran", None, None),  # Cianjur, Malang, Pandeglang, Pringsewu: several provinces
+])
+def test_ambiguous_name_in_one_province_sets_the_province(text, prov, reg):
+    m = find_region(text)
+    assert (m.province_code, m.regency_code) == (prov, reg)
+
+
+def test_city_district_names_without_a_cue_and_medan_as_a_word():
+    m = find_region("jalan berlubang Medan Sunggal dekat pasar")
+    assert (m.regency_code, m.district, m.district_code) == ("12.71", "Medan Sunggal", "12.71.02")
+    assert not find_region("medan jalannya berat sekali, banyak tanjakan").found
+    assert find_region("warga medan mengeluh").regency_code == "12.71"
+
+
+@pytest.mark.parametrize(("address", "prov", "reg"), [
+    ("pengaduan@bogorkab.go.id", "32", "32.01"),
+    ("dinkes@bogorkota.go.id", "32", "32.71"),
+    ("humas@dinkes.bogorkab.go.id", "32", "32.01"),
+    ("admin@surabaya.go.id", "35", "35.78"),
+    ("lapor@slemankab.go.id", "34", "34.04"),
+    ("ppid@jakarta.go.id", "31", None),
+    ("set@jabarprov.go.id", "32", None),
+    ("info@kemkes.go.id", None, None),
+    ("warga@gmail.com", None, None),
+    (None, None, None),
+])
+def test_region_from_agency_email(address, prov, reg):
+    from normalizer.region import region_from_email
+
+    m = region_from_email(address)
+    assert (m.province_code, m.regency_code) == (prov, reg)
+
+
+def test_forward_without_a_place_takes_the_agency_domain():
+    from normalizer.models import ForwardedBy
+    from normalizer.normalize import normalize
+    from tests.normalizer.helpers import msg
+
+    fwd = ForwardedBy(identity="pengaduan@bogorkab.go.id", organization="bogorkab.go.id")
+    rec = normalize([msg("jalan rusak parah sudah setahun", channel="email", forwarded_by=fwd)])
+    assert rec.location is not None and rec.location.regency_code == "32.01"
+    named = normalize([msg("jalan rusak parah di kota bandung", channel="email", forwarded_by=fwd)])
+    assert named.location.regency_code == "32.73"  # the text's place wins
+    plain = normalize([msg("jalan rusak parah sudah setahun", channel="email")])
+    assert plain.location is None

@@ -6,8 +6,8 @@ import aiohttp
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from config.version import __version__
 from gateway.app import build_metrics_app
-from gateway.version import __version__
 
 
 def samples(text: str) -> dict[str, dict[tuple, float]]:

@@ -64,7 +64,7 @@ async def test_worker_healthcheck_tells_the_truth(gateway, redis_url, tmp_path):
 
 
 async def test_exit_codes_and_version(redis_url, tmp_path):
-    from gateway.version import __version__
+    from config.version import __version__
 
     code, out = await run_cli(redis_url, tmp_path, "--version")
     assert code == 0 and out.strip() == f"lapor-gateway {__version__}"
