@@ -25,3 +25,16 @@ async def stored(r: Any) -> dict[str, int]:
         kind = kind.decode() if isinstance(kind, bytes) else kind
         out[key] = int(await r.execute_command(_SIZE[kind], key)) if kind in _SIZE else -1
     return out
+
+
+def stored_sync(r: Any) -> dict[str, int]:
+    """``stored`` for a synchronous client."""
+    out: dict[str, int] = {}
+    for raw in r.scan_iter(count=1000):
+        key = raw.decode() if isinstance(raw, bytes) else raw
+        if key.startswith(BOOKKEEPING):
+            continue
+        kind = r.type(key)
+        kind = kind.decode() if isinstance(kind, bytes) else kind
+        out[key] = int(r.execute_command(_SIZE[kind], key)) if kind in _SIZE else -1
+    return out
