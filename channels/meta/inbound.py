@@ -1,8 +1,8 @@
 """``GET/POST /channels/meta/webhook``: Meta's handshake, the signature, and the batch split.
 
 The signature is checked over the raw body bytes, in constant time, before anything is parsed
-(channels.md §1.2). A delivery may carry many entries and events: they become one intake batch,
-and one bad event is skipped and counted without failing the others (§0, §1.3).
+(docs/channels.md, Meta). A delivery may carry many entries and events: they become one intake batch,
+and one bad event is skipped and counted without failing the others.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Own splitter rather than ``smpplib.gsm.make_parts``: smpplib's GSM table maps characters
 differently from the ``gsm0338`` codec we decode with, and it cuts an escape pair (``€``, ``{``…)
-or a UTF-16 surrogate pair (emoji) in two at a part boundary. Sizes per channels.md §4.4: one
+or a UTF-16 surrogate pair (emoji) in two at a part boundary. Sizes (GSM 03.38 and UCS-2): one
 SMS holds 160 GSM septets / 70 UCS-2 units; with the 6-octet 8-bit-reference UDH, 153 / 67.
 """
 

@@ -1,4 +1,4 @@
-"""SMPP 3.4 receiver/transceiver bind to the operator's SMSC (channels.md §4.3, §4.5).
+"""SMPP 3.4 receiver/transceiver bind to the operator's SMSC (docs/channels.md, SMS).
 
 Own asyncio session on smpplib's PDU classes rather than smpplib's blocking ``Client`` in a
 thread: the ack rule needs ``deliver_sm_resp`` to wait for an *async* intake call, and the
