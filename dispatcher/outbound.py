@@ -26,6 +26,7 @@ from channels.core.reference import ack_text, reference
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
 from gateway.logging import get_logger, scrub
+from gateway.redis_clients import ensure_group
 
 log = get_logger("dispatcher.outbound")
 
@@ -82,11 +83,7 @@ class OutboundWorker:
         self._stop.set()
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, id="0", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await ensure_group(self.redis, keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP)
 
     def _managed(self) -> list[ManagedSender]:
         """Each sender once (one object may serve several channels, e.g. facebook and instagram)."""

@@ -32,6 +32,7 @@ from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
 from gateway.logging import get_logger
+from gateway.redis_clients import ensure_group
 
 log = get_logger("dispatcher.outbound_worker")
 
@@ -90,11 +91,7 @@ class CoreMessageWorker:
         self._stop.set()
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(ok.OUTBOUND_STREAM, ok.SEND_GROUP, id="0", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await ensure_group(self.redis, ok.OUTBOUND_STREAM, ok.SEND_GROUP)
 
     async def run(self) -> None:
         last_claim = 0.0

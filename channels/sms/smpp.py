@@ -27,7 +27,6 @@ import time
 from typing import Any
 
 import orjson
-import redis.exceptions
 from smpplib.command import Command
 from ulid import ULID
 
@@ -38,6 +37,7 @@ from channels.sms.encoding import split
 from channels.sms.redelivery import RedeliveryFilter
 from gateway import keys
 from gateway.logging import get_logger
+from gateway.redis_clients import ensure_group
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.sms.smpp")
@@ -310,8 +310,7 @@ class SmppService(Service):
         while not self._session_over.is_set():
             try:
                 if not group_ready:
-                    with contextlib.suppress(redis.exceptions.ResponseError):  # BUSYGROUP
-                        await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
+                    await ensure_group(self.redis, OUTBOX, OUTBOX_GROUP)
                     group_ready = True
                 resp: Any = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
                                                    count=20, block=None if backlog else 500)
