@@ -20,6 +20,7 @@ from channels import registry
 from tests.support.fixtures import TOKENS
 from tests.support.keyspace import stored
 from tests.support.rawhttp import exchange, raw_request
+from tests.test_inbound_hostile import _port
 
 OUT_TOKEN = "test-outbound-token-0123"
 ADMIN = TOKENS["admin_token"].encode()
@@ -27,10 +28,6 @@ BAD = [("non-ASCII", "é".encode()), ("non-UTF-8", b"\xff\xfe\x80"), ("huge", b"
        ("empty", b"")]
 JSON = [(b"Content-Type", b"application/json")]
 FORM = [(b"Content-Type", b"application/x-www-form-urlencoded")]
-
-
-def _port(gw: Any) -> int:
-    return int(gw.url.rsplit(":", 1)[1])
 
 
 @pytest.fixture
