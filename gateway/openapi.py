@@ -45,8 +45,8 @@ def _operations() -> list[Operation]:
     from channels.api.inbound import ComplaintIn
 
     common = {400: ("invalid JSON or fields (details name them)", Error),
-              401: ("missing or wrong bearer token (LAPOR_HTTP_TOKEN)", Error),
-              403: ("the channel is disabled", Error),
+              401: ("missing bearer token (LAPOR_HTTP_TOKEN)", Error),
+              403: ("wrong bearer token, or the channel is disabled", Error),
               413: ("body over the limit", Error),
               415: ("not application/json", Error),
               503: ("storage unavailable, retry after the Retry-After seconds", Error)}
