@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from channels.http.handler import ComplaintIn, to_message
+from channels.api.inbound import ComplaintIn, to_message
 
 from bench.complaints import api_body
 from config.settings import Settings

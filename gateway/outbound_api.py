@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from channels.base import PayloadTooLarge
+from channels.core.inbound import PayloadTooLarge
 
 from channels import registry
 from config.settings import Settings
