@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from channels.email.hooks import thread_key
-
 from channels.meta.tests.test_flow import feed_comment
 from channels.meta.tests.test_flow import post as meta_post
 from channels.sms.tests.test_kannel import get_url
