@@ -31,6 +31,10 @@ TOKENS: dict[str, str] = {
     "telegram_bot_token": "123456:TEST-telegram-token",
     "telegram_secret": "test-telegram-secret",
     "email_token": "test-email-token",
+    "whatsapp_app_secret": "test-whatsapp-app-secret",
+    "whatsapp_verify_token": "test-whatsapp-verify",
+    "whatsapp_token": "test-whatsapp-token",
+    "whatsapp_phone_number_id": "106540352242922",
 }
 
 
