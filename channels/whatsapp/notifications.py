@@ -130,7 +130,9 @@ def _media(m: dict[str, Any], kind: str) -> tuple[str, list[Attachment], dict[st
         raise InvalidMessage(f"{kind} without a media id")
     att = Attachment(kind=MEDIA_KINDS[kind], mime=_str(obj.get("mime_type")), filename=_str(obj.get("filename")),
                      url=media_id)  # the media id until the dispatcher has fetched the bytes
-    info = {"id": media_id, "sha256": _str(obj.get("sha256"))}
+    info: dict[str, Any] = {"id": media_id, "sha256": _str(obj.get("sha256"))}
+    if kind == "voice" or obj.get("voice") is True:
+        info["voice"] = True  # a voice note, not a shared audio file
     return str(obj.get("caption") or ""), [att], info
 
 
