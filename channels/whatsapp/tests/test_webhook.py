@@ -32,7 +32,7 @@ def fx(name: str, status: int = 200, messages: list[dict] | None = None, **kw) -
                 messages=messages or [], **kw)
 
 
-def media(kind: str, media_id: str, mime: str, text: str = "", **more: object) -> dict:
+def media(kind: str, media_id: str, mime: str, text: str = "", /, **more: object) -> dict:
     return {"text": text, "attachments.0.kind": kind, "attachments.0.url": media_id, "attachments.0.mime": mime,
             "attachments.0.ref": None, "attachments": lambda a: len(a) == 1, "meta.media.0.id": media_id, **more}
 
