@@ -29,6 +29,8 @@ import orjson
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from channels.core.inbound import DeliveryReport
+from channels.core.outbound import WATERMARK_PREFIX
 from dispatcher import outbound_keys as ok
 from dispatcher.core_queue import CoreQueue
 from normalizer.twoway_contract import validate_delivery
@@ -37,6 +39,7 @@ STATUSES = ("queued", "sent", "delivered", "read", "failed")
 ORDER = {"queued": 1, "sent": 2, "delivered": 3, "read": 4}
 _LUA = resources.files("dispatcher").joinpath("delivery.lua").read_text(encoding="utf-8")
 _MAX_TRIES = 20
+WATERMARK_BATCH = 500  # messages one watermark may settle at most (older ones expire with their keys)
 
 
 def status_queue(settings: Any) -> CoreQueue:
@@ -70,6 +73,37 @@ def own_message_kind(outbound_id: str) -> tuple[str, str] | None:
     if outbound_id.startswith("question-"):
         return "question_completeness", outbound_id[9:]
     return None
+
+
+def epoch_of(at: str | None) -> float | None:
+    """Unix time of an ISO 8601 instant, None when absent or unreadable."""
+    if not at:
+        return None
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def iso_at(at: str | None) -> str | None:
+    """A provider's time as the contract's ``date-time`` (UTC, ``Z``); None when absent or unreadable."""
+    t = epoch_of(at)
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def report_error(rep: DeliveryReport) -> dict[str, Any] | None:
+    """The ``error`` object of a failed report (``undeliverable`` when the provider named none)."""
+    if rep.status != "failed":
+        return None
+    error: dict[str, Any] = {"code": rep.error_code or "undeliverable"}
+    if rep.error_detail:
+        error["detail"] = rep.error_detail[:500]
+    return error
 
 
 def now_iso() -> str:
@@ -261,6 +295,57 @@ class StatusEngine:
         raw = await self.redis.hget(ok.message(oid), "parts")
         multipart = raw is not None and int(raw) > 1
         return await self.report(oid, status, at, error=error, part=part if multipart else None)
+
+    def index_recipient(self, pipe: Any, channel: str, address: str, provider_ids: list[str],
+                        sent_at: float) -> None:
+        """Queue on ``pipe``: these ids were sent to ``address`` at ``sent_at`` (watermark receipts)."""
+        if not provider_ids:
+            return
+        key = ok.sent_to(channel, address)
+        pipe.zadd(key, dict.fromkeys(provider_ids, sent_at))
+        pipe.expire(key, self.ttl_s)
+
+    async def report_watermark(self, channel: str, address: str, status: str, at: str | None) -> list[str]:
+        """Every message sent to ``address`` up to ``at`` reached ``status`` (Messenger watermarks).
+
+        After ``read`` the settled ids leave the recipient's index: nothing later can move them.
+        """
+        limit = epoch_of(at)
+        if limit is None:
+            return ["invalid"]
+        key = ok.sent_to(channel, address)
+        ids: Any = await self.redis.zrangebyscore(key, "-inf", limit, start=0, num=WATERMARK_BATCH)
+        outcomes = [await self.report_provider(channel, _s(pid), status, at) for pid in ids]
+        if status == "read" and ids:
+            await self.redis.zrem(key, *ids)
+        return outcomes or ["unknown"]
+
+    async def apply(self, rep: DeliveryReport) -> list[str]:
+        """Record one provider report; one outcome per message it touched.
+
+        ``ok``/``part``/``stale`` as :meth:`report`; ``unknown`` when the id is not ours (another
+        system's message, or expired); ``invalid`` when the report names no message at all.
+        """
+        error = report_error(rep)
+        at = iso_at(rep.at)
+        if rep.provider_id and rep.provider_id.startswith(WATERMARK_PREFIX):
+            return await self.report_watermark(rep.channel, rep.provider_id[len(WATERMARK_PREFIX):],
+                                               rep.status, rep.at)
+        if rep.outbound_id:
+            raw: Any = await self.redis.hget(ok.message(rep.outbound_id), "parts")
+            if raw is None and own_message_kind(rep.outbound_id) is None \
+                    and not await self.redis.exists(ok.message(rep.outbound_id)):
+                return ["unknown"]
+            multipart = raw is not None and int(raw) > 1
+            part = rep.part if multipart and rep.part else None
+            try:
+                return [await self.report(rep.outbound_id, rep.status, at, error=error, part=part,
+                                          channel=rep.channel)]
+            except LookupError:
+                return ["unknown"]
+        if rep.provider_id:
+            return [await self.report_provider(rep.channel, rep.provider_id, rep.status, at, error=error)]
+        return ["invalid"]
 
     # ------------------------------------------------------------------ reading
     async def view(self, outbound_id: str) -> dict[str, Any] | None:
