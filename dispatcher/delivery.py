@@ -151,13 +151,14 @@ class StatusEngine:
     def __post_init__(self) -> None:
         self._script = self.redis.register_script(_LUA)
 
-    def job_commands(self, delivery: dict[str, Any]) -> list[Any]:
-        """ARGV tail that enqueues ``delivery`` as the status job (validated first)."""
+    def job_commands(self, delivery: dict[str, Any], also: list[tuple[Any, ...]] | None = None) -> list[Any]:
+        """ARGV tail that enqueues ``delivery`` as the status job (validated first), then runs ``also``."""
         validate_delivery(delivery)
+        extra: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(c), {}) for c in also or []]
         if self.outbox:
-            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {})])
+            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {}), *extra])
         job_id = f"{delivery['outbound_id']}-{delivery['status']}"
-        return encode_commands(self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]))
+        return encode_commands([*self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]), *extra])
 
     async def flush_outbox(self, core_r: aioredis.Redis, batch: int = 200) -> int:
         """Move pending statuses to the core's Redis (jobs + markers in one MULTI there, WATCHed
@@ -190,12 +191,14 @@ class StatusEngine:
                      provider_ids: list[str] | None = None, parts: int | None = None,
                      truncated: bool | None = None, public_notice: bool | None = None,
                      channel: str | None = None, record_id: str | None = None,
-                     kind: str | None = None) -> str:
+                     kind: str | None = None, also: list[tuple[Any, ...]] | None = None) -> str:
         """Record one status of a message (or of one of its parts) and enqueue it once.
 
         Returns ``ok`` (new status, job enqueued), ``stale`` (not forward: dropped) or ``part``
         (a part recorded, the message itself unchanged). ``provider_ids``/``parts``/… are
-        stored on the message and carried by this and later statuses.
+        stored on the message and carried by this and later statuses. ``also``: Redis commands
+        run in the same atomic step as the job, when it is enqueued (the provider-id index that
+        goes with ``sent``: :meth:`provider_index_commands`).
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
@@ -240,7 +243,7 @@ class StatusEngine:
                         return "stale"
                     target = ""  # still record the part; the message does not move
                 else:
-                    commands = self.job_commands(self.delivery(outbound_id, merged, target, at, error))
+                    commands = self.job_commands(self.delivery(outbound_id, merged, target, at, error), also)
             flat = [x for kv in fields.items() for x in kv]
             res = await self._script(
                 keys=[ok.message(outbound_id), ok.history(outbound_id), ok.status_marker(outbound_id, target or "none"),
@@ -274,6 +277,20 @@ class StatusEngine:
         """Queue on ``pipe``: each provider id → ``<outbound id> <part>`` (part = its position)."""
         for n, pid in enumerate(provider_ids, 1):
             pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n}", ex=self.ttl_s)
+
+    def provider_index_commands(self, outbound_id: str, channel: str, provider_ids: list[str], *,
+                                address: str | None = None, sent_at: float | None = None) -> list[tuple[Any, ...]]:
+        """The commands of :meth:`index_provider_ids` (and of the recipient index when ``address``
+        is given) for :meth:`report`'s ``also``: indexed in the same step that records ``sent``."""
+        cmds: list[tuple[Any, ...]] = [("SET", ok.provider_index(channel, pid), f"{outbound_id} {n}", "EX", self.ttl_s)
+                                       for n, pid in enumerate(provider_ids, 1)]
+        if address and provider_ids:
+            key = ok.sent_to(channel, address)
+            when = sent_at if sent_at is not None else datetime.now(UTC).timestamp()
+            for pid in provider_ids:
+                cmds.append(("ZADD", key, when, pid))
+            cmds.append(("EXPIRE", key, self.ttl_s))
+        return cmds
 
     async def lookup_provider(self, channel: str, provider_id: str) -> tuple[str, int] | None:
         raw = await self.redis.get(ok.provider_index(channel, provider_id))
