@@ -51,3 +51,8 @@ def last_seen(channel: str, address: str) -> str:
 
 def citizen_cap(channel: str, address: str, hour: int) -> str:
     return f"lapor:outcap:{channel}:{address}:{hour}"
+
+
+def sent_to(channel: str, address: str) -> str:
+    """Zset provider message id -> unix time it was sent, per recipient: read/delivered watermarks."""
+    return f"lapor:out:to:{channel}:{address}"
