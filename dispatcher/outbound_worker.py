@@ -161,7 +161,7 @@ class CoreMessageWorker:
         except Failed as exc:
             await self._fail(job, exc.code, exc.detail, dead=False)
         except PermanentSendError as exc:
-            await self._fail(job, "rejected", str(exc)[:500], dead=True)
+            await self._fail(job, exc.delivery_code, str(exc)[:500], dead=True)
         except _Later:
             pass
         except Exception as exc:
