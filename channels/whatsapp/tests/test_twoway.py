@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from channels import registry
 from channels.whatsapp.inbound import PATH, sign
@@ -20,11 +22,34 @@ from channels.whatsapp.tests.fake_graph import FakeCloudAPI
 from channels.whatsapp.tests.test_flow import RINA, notification, post
 from dispatcher import outbound_keys as ok
 from dispatcher.outbound_worker import CoreMessageWorker
+from normalizer.twoway_contract import validate_delivery
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
-from tests.twoway.support import AUTH, OUT_TOKEN, outbound, status_jobs
 
 PHONE_ID = TOKENS["whatsapp_phone_number_id"]
+OUT_TOKEN = "test-outbound-token"
+AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
+
+
+def outbound(oid: str, record_id: str) -> dict[str, Any]:
+    return {"schema": "lapor.outbound/1", "id": oid, "record_id": record_id, "kind": "status",
+            "text": "Laporan Anda sudah diteruskan ke Dinas PU.\nTerima kasih."}
+
+
+def status_jobs(r: Any, *, own: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """(job id, delivery object) of the core's status jobs, read with RQ, each checked against the
+    contract and the job-id rule; ``own`` includes the gateway's own (``ack-…``)."""
+    out = []
+    for raw in r.lrange("rq:queue:lapor-core-status", 0, -1):
+        jid = raw.decode()
+        if not own and jid.startswith(("ack-", "question-")):
+            continue
+        job = Job.fetch(jid, connection=r, serializer=JSONSerializer)
+        doc = job.args[0]
+        validate_delivery(doc)
+        assert job.func_name == "lapor_core.delivery_status" and jid == f"{doc['outbound_id']}-{doc['status']}"
+        out.append((jid, doc))
+    return out
 
 
 @pytest.fixture
@@ -116,7 +141,8 @@ async def test_core_message_text_in_the_window_template_outside(make_wa, api, rs
     assert status == 202
     calls = await api.wait_calls(3)
     assert calls[2]["type"] == "template" and calls[2]["template"]["name"] == "lapor_kabar"
-    assert [p["text"] for p in calls[2]["template"]["components"][0]["parameters"]][1].startswith("Laporan Anda")
+    assert calls[2]["template"]["components"][0]["parameters"][1]["text"] == (
+        "Laporan Anda sudah diteruskan ke Dinas PU. Terima kasih.")
     jobs = dict(await wait_jobs(rsync, 4))
     assert set(jobs) == {"msg-open-queued", "msg-open-sent", "msg-closed-queued", "msg-closed-sent"}
     assert api.rejected == []
