@@ -251,7 +251,10 @@ def status_of(st: dict[str, Any]) -> DeliveryReport | str:
 
 def _raw(entry: dict[str, Any], change: dict[str, Any], value: dict[str, Any], m: dict[str, Any]) -> str:
     """One message with its envelope (the whole delivery stays identified by ``body_sha256``)."""
-    one = {k: v for k, v in value.items() if k not in ("messages", "statuses")}
+    one = {k: v for k, v in value.items() if k not in ("messages", "statuses", "contacts")}
+    own = _contact_for(_list(value.get("contacts")), _str(m.get("from")), _str(m.get("from_user_id")))
+    if own:  # only the author's contact: a batch of n messages must not cost n² in raw copies
+        one["contacts"] = [own]
     one["messages"] = [m]
     return orjson.dumps({"object": OBJECT, "entry": [{"id": entry.get("id"), "changes": [
         {"field": change.get("field"), "value": one}]}]}).decode()

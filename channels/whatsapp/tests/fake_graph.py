@@ -35,6 +35,7 @@ class FakeCloudAPI(LoopbackServer):
         self.closed: set[str] = set()  # recipients whose 24-hour window is closed
         self.media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime)
         self.media_gets: list[tuple[str, bool]] = []  # (path, authorized)
+        self.lookups: list[str] = []  # media ids asked for (GET /{media-id})
         self.urls: dict[str, str] = {}  # media id -> the download URL to announce instead of ours
         self.root = ""
 
@@ -138,6 +139,7 @@ class FakeCloudAPI(LoopbackServer):
 
     async def media_info(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
+        self.lookups.append(media_id)
         if not self._authorized(request):
             return self._error(401, 190, "Invalid OAuth access token")
         if media_id not in self.media:

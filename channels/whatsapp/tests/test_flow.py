@@ -97,6 +97,7 @@ async def test_media_is_fetched_at_once_into_the_blob_store(wa, api, rsync):
     assert att["ref"] == f"sha256:{att['sha256']}" and att["mime"] == "image/jpeg"
     blobs = FileBlobStore(wa.settings.blobs_path, wa.settings.blob_max_bytes)
     assert await blobs.get(att["ref"]) == JPEG
+    assert api.lookups == ["7710001"]
     assert api.media_gets == [("/media/7710001", True)]  # the download carried the token
 
 
@@ -126,3 +127,10 @@ async def test_media_url_outside_metas_hosts_is_not_fetched(wa, api, rsync):
     (rec,) = await records(rsync, 1)
     assert rec["attachments"][0]["url"] == "7710003" and rec["attachments"][0]["ref"] is None
     assert api.media_gets == []
+
+
+async def test_a_media_id_that_is_not_one_is_never_requested(wa, api, rsync):
+    await post(wa, notification("wamid.FLOW0008", "image", {"id": "../../me/messages", "mime_type": "image/jpeg"}))
+    (rec,) = await records(rsync, 1)
+    assert rec["attachments"][0]["url"] == "../../me/messages" and rec["attachments"][0]["ref"] is None
+    assert api.lookups == [] and api.media_gets == []

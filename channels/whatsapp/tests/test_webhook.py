@@ -196,3 +196,24 @@ def test_failed_status_codes_map_to_the_contract():
     assert {c: failed(c) for c in (131047, 131026, 130429, 131051, 190, 999999)} == {
         131047: "window_closed", 131026: "undeliverable", 130429: "rate_limited", 131051: "rejected",
         190: "channel_disabled", 999999: "provider_error"}
+
+
+def test_batch_parsing_is_linear_in_the_raw_it_keeps():
+    """Each message keeps its own envelope with only its author's contact: 4x the messages ⇒ < 6x raw."""
+    def notification(n: int) -> bytes:
+        value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1"},
+                 "contacts": [{"profile": {"name": f"W{i}"}, "wa_id": f"62812{i:07d}"} for i in range(n)],
+                 "messages": [{"from": f"62812{i:07d}", "id": f"wamid.L{i}", "timestamp": "1764990000",
+                               "type": "text", "text": {"body": "Jalan rusak"}} for i in range(n)]}
+        return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+            {"field": "messages", "value": value}]}]}).encode()
+
+    def raw_chars(n: int) -> int:
+        body = notification(n)
+        parsed = parse_notification(json.loads(body), body)
+        assert len(parsed.messages) == n
+        assert all(len(json.loads(m.raw or "")["entry"][0]["changes"][0]["value"]["contacts"]) == 1
+                   for m in parsed.messages)
+        return sum(len(m.raw or "") for m in parsed.messages)
+
+    assert raw_chars(200) < 6 * raw_chars(50)
