@@ -160,7 +160,7 @@ class CoreMessageWorker:
             await self._send(job)
         except Failed as exc:
             await self._fail(job, exc.code, exc.detail, dead=False)
-        except PermanentSendError as exc:
+        except PermanentSendError as exc:  # the sender's code: window_closed, no_private_route, undeliverable…
             await self._fail(job, exc.delivery_code, str(exc)[:500], dead=True)
         except _Later:
             pass
