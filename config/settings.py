@@ -183,6 +183,18 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None  # public https URL of /channels/telegram/webhook (setWebhook, monitor)
     telegram_webhook_check_s: float = Field(60.0, gt=0)  # getWebhookInfo interval for health
 
+    # --- whatsapp (Cloud API) ---
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template: str | None = None  # approved template for messages outside the 24-hour window
+    whatsapp_template_language: str = "id"
+    whatsapp_send_per_s: float = Field(80.0, gt=0)  # Cloud API default throughput per business number
+    whatsapp_send_per_recipient_per_min: float = Field(10.0, gt=0)  # about one message per 6 s per citizen
+    whatsapp_fetch_media: bool = True  # media URLs live 5 minutes: fetch them when the message is dispatched
+
     # --- email ---
     imap_processed_folder: str = "LAPOR/Processed"
     imap_idle_timeout_s: float = Field(25 * 60, gt=0)  # re-issue IDLE before servers drop it (29 min)

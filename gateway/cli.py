@@ -123,9 +123,10 @@ async def _worker(settings: Settings) -> None:
     flusher = await metrics.Flusher.acquire(r)  # the worker's counts reach Redis (and /metrics) too
     core_r = redis_clients.connect_core(settings, r)
     dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
-    ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
-                        backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute)
     cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer, core_redis=core_r)  # two-way
+    ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
+                        backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute,
+                        engine=cw.engine)  # acknowledgements report ack-<record id> statuses
     loop = asyncio.get_running_loop()
 
     def _stop() -> None:

@@ -94,6 +94,13 @@ def wrap(endpoint: Endpoint) -> Any:
                 return outcome.response
             ingest.skipped(channel, outcome.skipped)
             counts.update({f"skipped_{reason}": n for reason, n in outcome.skipped.items()})
+            if outcome.statuses:  # delivery reports: recorded before the provider hears 2xx
+                try:
+                    counts.update(await ingest.statuses(channel, outcome.statuses))
+                except IntakeUnavailable as exc:
+                    status, error = 503, str(exc)
+                    return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
+                                             headers={"Retry-After": "5"})
             results: list[Accepted] = []
             if outcome.messages:
                 try:

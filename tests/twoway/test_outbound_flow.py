@@ -127,7 +127,7 @@ async def test_bad_input_answers_and_sends_nothing(twoway: Any, api: FakeSmsApi,
         (orjson.dumps({"schema": "lapor.outbound/1", "id": "bad id!", "record_id": rid, "kind": "gossip",
                        "text": ""}), 400),
         (orjson.dumps(outbound("msg-404", "01JDUNKNOWN000000000000000")), 404),
-        (orjson.dumps(outbound("msg-422", rid, reply_to={"channel": "whatsapp", "address": "62812",
+        (orjson.dumps(outbound("msg-422", rid, reply_to={"channel": "line", "address": "62812",
                                                           "private": True})), 422),
     ]
     for body, expected in cases:
