@@ -7,6 +7,8 @@ core messages are entries with the field ``o`` (the outbound id), acknowledgemen
 
 from __future__ import annotations
 
+from gateway import keys
+
 OUTBOUND_STREAM = "lapor:outbound"
 SEND_GROUP = "outbound-senders"  # the core-message worker's consumer group (acks use "senders")
 LATER = "lapor:outbound:later"  # zset: outbound id -> unix time when it may be tried again
@@ -35,8 +37,8 @@ def status_marker(outbound_id: str, status: str) -> str:
 
 
 def provider_index(channel: str, provider_id: str) -> str:
-    """``<channel>:<provider message id>`` -> ``<outbound id> <part>``: DLRs, receipts, webhooks."""
-    return f"lapor:out:pid:{channel}:{provider_id}"
+    """``<channel>:<provider message id>`` -> ``<outbound id> <part> <ids>``: DLRs, receipts, webhooks."""
+    return keys.outbound_provider(channel, provider_id)
 
 
 def route(record_id: str) -> str:

@@ -81,3 +81,9 @@ def sms_multipart(gid: str, done: bool = False) -> str:
 def text(value: bytes | str | None) -> str | None:
     """A Redis reply as str (the shared client returns bytes: intake and the spool need them raw)."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def outbound_provider(channel: str, provider_id: str) -> str:
+    """A provider's message id -> ``<outbound id> <part> <ids>``: delivery reports find our message
+    (written by the status engine; the SMPP bind reads it to match a receipt's id forms)."""
+    return f"lapor:out:pid:{channel}:{provider_id}"

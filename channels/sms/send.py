@@ -148,8 +148,9 @@ class SmsSender(HttpSender):
             result = res[1].decode()
             kind, _, why = result.partition(":")
             note.status = kind
-            if result == "ok":
-                return SendResult()
+            if kind == "ok":  # "ok:<JSON list of submit_sm_resp message ids>" (bare "ok" from older binds)
+                ids = tuple(str(i) for i in orjson.loads(why)) if why else ()
+                return SendResult(provider_message_ids=ids, parts=len(ids) or None)
             if kind == "perm":
                 raise PermanentSendError(f"submit_sm refused: {why}")
             raise TransientSendError(f"submit_sm failed: {why}")
