@@ -160,8 +160,8 @@ class CoreMessageWorker:
             await self._send(job)
         except Failed as exc:
             await self._fail(job, exc.code, exc.detail, dead=False)
-        except PermanentSendError as exc:
-            await self._fail(job, "rejected", str(exc)[:500], dead=True)
+        except PermanentSendError as exc:  # the sender's code: window_closed, no_private_route, undeliverable…
+            await self._fail(job, exc.delivery_code, str(exc)[:500], dead=True)
         except _Later:
             pass
         except Exception as exc:
@@ -184,7 +184,7 @@ class CoreMessageWorker:
         ref = reference(doc["record_id"])
         decision = policy.privacy(private_route=bool(reply_to.get("private")),
                                   confidential=bool(route and route.confidential),
-                                  anonymous=bool(route and route.anonymous))
+                                  anonymous=bool(route and route.anonymous), channel=channel)
         if decision.error:
             raise Failed(decision.error, "the record is confidential/anonymous and its route is public")
         text = doc["text"] if decision.send_text else policy.public_notice_text(
@@ -210,6 +210,8 @@ class CoreMessageWorker:
             if i < done:
                 continue
             out = self._message(doc, route, reply_to, chunk, ref, win)
+            if decision.to_author:  # never in public: the sender writes to the author privately or fails
+                out.meta["dm_author"] = True
             result = await call_sender(sender, out)
             provider_ids += [str(p) for p in result.provider_message_ids]
             said["parts"] = said.get("parts", 0) + (result.parts or 0)
