@@ -29,6 +29,7 @@ from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
+from dispatcher.pacing import ChannelPace
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
 from gateway.logging import get_logger
@@ -83,6 +84,7 @@ class CoreMessageWorker:
         self.batch = batch
         self.engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
                                    outbox=self.core_redis is not None)
+        self.pace = ChannelPace(settings)
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -212,6 +214,7 @@ class CoreMessageWorker:
             out = self._message(doc, route, reply_to, chunk, ref, win)
             if decision.to_author:  # never in public: the sender writes to the author privately or fails
                 out.meta["dm_author"] = True
+            await self.pace.wait(channel)  # LAPOR_OUTBOUND_RATES
             result = await call_sender(sender, out)
             provider_ids += [str(p) for p in result.provider_message_ids]
             said["parts"] = said.get("parts", 0) + (result.parts or 0)
