@@ -133,3 +133,21 @@ async def test_jasmin_receipts_by_our_id_and_by_jasmins_id(twoway: Any, api: Fak
     assert (status, body) == (200, b"ACK/Jasmin")
     await eventually(lambda: _async(ids(rsync, "j-2-") == ["j-2-queued", "j-2-sent", "j-2-failed"]))
     assert dict(status_jobs(rsync))["j-2-failed"]["error"]["code"] == "undeliverable"
+
+
+async def test_redis_down_dlr_gets_503_and_its_retry_is_recorded(twoway: Any, api: FakeSmsApi, rsync: redis.Redis,
+                                                                 redis_proc: Any) -> None:
+    rid = await sms_record(twoway, rsync)
+    assert (await twoway.post("/outbound/messages", json=outbound("k-down", rid), headers=AUTH))[0] == 202
+    (q,) = await eventually(lambda: _async(dlr_parts(api.kannel, "k-down")))
+    await eventually(lambda: _async(len(ids(rsync, "k-down-")) == 2))
+    rsync.save()  # the test Redis runs without AOF: keep the data over the restart
+    redis_proc.stop()
+    try:
+        status, _, headers = await twoway.get(dlr_path(q, 1))
+        assert status == 503 and headers.get("Retry-After")  # Kannel retries the report later
+    finally:
+        redis_proc.start()
+    status, _, _ = await twoway.get(dlr_path(q, 1))  # the retry, with Redis back
+    assert status == 200
+    await eventually(lambda: _async(ids(rsync, "k-down-") == ["k-down-queued", "k-down-sent", "k-down-delivered"]))
