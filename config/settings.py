@@ -65,6 +65,23 @@ class _YamlSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
+
+def parse_rates(spec: str) -> dict[str, float]:
+    """``"sms=50, email=10"`` → {"sms": 50.0, "email": 10.0}; a bad entry raises ValueError."""
+    rates: dict[str, float] = {}
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not sep or not name.strip() or not rate > 0:
+            raise ValueError(f"{item!r}: expected <channel>=<sends per second above 0>")
+        rates[name.strip()] = rate
+    return rates
+
 class Settings(BaseSettings):
     """All gateway settings. Field ``x`` is read from ``LAPOR_X``."""
 
@@ -289,6 +306,8 @@ class Settings(BaseSettings):
     meta_human_agent: bool = False  # Messenger/Instagram: HUMAN_AGENT tag up to 7 days after the window
     outbound_per_citizen_per_hour: int = Field(5, ge=1)
     reply_window_h: int = Field(72, ge=1)
+    # sends per second per channel and worker process, "sms=50,email=10,twitter=0.5"; unlisted: unpaced
+    outbound_rates: str = ""
 
     @field_validator("log_format")
     @classmethod
@@ -338,6 +357,16 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"{part!r} is not an IP address or CIDR") from None
         return v
+
+    @field_validator("outbound_rates")
+    @classmethod
+    def _outbound_rates(cls, v: str) -> str:
+        parse_rates(v)
+        return v
+
+    def outbound_rate(self, channel: str) -> float | None:
+        """``LAPOR_OUTBOUND_RATES``' sends per second for ``channel`` (reply_to channel), None: unpaced."""
+        return parse_rates(self.outbound_rates).get(channel)
 
     @field_validator("imap_tls")
     @classmethod

@@ -276,14 +276,15 @@ class StatusEngine:
     def index_provider_ids(self, pipe: Any, outbound_id: str, channel: str, provider_ids: list[str]) -> None:
         """Queue on ``pipe``: each provider id → ``<outbound id> <part>`` (part = its position)."""
         for n, pid in enumerate(provider_ids, 1):
-            pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n}", ex=self.ttl_s)
+            pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n} {len(provider_ids)}", ex=self.ttl_s)
 
     def provider_index_commands(self, outbound_id: str, channel: str, provider_ids: list[str], *,
                                 address: str | None = None, sent_at: float | None = None) -> list[tuple[Any, ...]]:
         """The commands of :meth:`index_provider_ids` (and of the recipient index when ``address``
         is given) for :meth:`report`'s ``also``: indexed in the same step that records ``sent``."""
-        cmds: list[tuple[Any, ...]] = [("SET", ok.provider_index(channel, pid), f"{outbound_id} {n}", "EX", self.ttl_s)
-                                       for n, pid in enumerate(provider_ids, 1)]
+        total = len(provider_ids)
+        cmds: list[tuple[Any, ...]] = [("SET", ok.provider_index(channel, pid), f"{outbound_id} {n} {total}",
+                                        "EX", self.ttl_s) for n, pid in enumerate(provider_ids, 1)]
         if address and provider_ids:
             key = ok.sent_to(channel, address)
             when = sent_at if sent_at is not None else datetime.now(UTC).timestamp()
@@ -293,11 +294,16 @@ class StatusEngine:
         return cmds
 
     async def lookup_provider(self, channel: str, provider_id: str) -> tuple[str, int] | None:
+        found = await self.lookup_provider_part(channel, provider_id)
+        return None if found is None else found[:2]
+
+    async def lookup_provider_part(self, channel: str, provider_id: str) -> tuple[str, int, int | None] | None:
+        """(outbound id, part, how many provider ids the message has — None in older entries)."""
         raw = await self.redis.get(ok.provider_index(channel, provider_id))
         if raw is None:
             return None
-        oid, _, part = _s(raw).partition(" ")
-        return oid, int(part or 1)
+        oid, part, *total = _s(raw).split(" ")
+        return oid, int(part or 1), int(total[0]) if total else None
 
     async def report_provider(self, channel: str, provider_id: str, status: str, at: str | None = None, *,
                               error: dict[str, Any] | None = None) -> str:
@@ -305,12 +311,14 @@ class StatusEngine:
 
         Returns ``unknown`` when the id is not one of ours (another system's message, or expired).
         """
-        found = await self.lookup_provider(channel, provider_id)
+        found = await self.lookup_provider_part(channel, provider_id)
         if found is None:
             return "unknown"
-        oid, part = found
+        oid, part, total = found
         raw = await self.redis.hget(ok.message(oid), "parts")
-        multipart = raw is not None and int(raw) > 1
+        # per-part reports only when each part has its own id (SMPP, Telegram chunks); one id for a
+        # long message (Jasmin splits it itself) reports the whole message
+        multipart = raw is not None and int(raw) > 1 and (total is None or total > 1)
         return await self.report(oid, status, at, error=error, part=part if multipart else None)
 
     def index_recipient(self, pipe: Any, channel: str, address: str, provider_ids: list[str],

@@ -25,6 +25,7 @@ from channels.core.outbound import (
 )
 from channels.core.reference import ack_text, reference
 from dispatcher.delivery import StatusEngine, now_iso
+from dispatcher.pacing import ChannelPace
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
 from gateway.logging import get_logger, scrub
@@ -68,10 +69,12 @@ class OutboundWorker:
 
     def __init__(self, r: aioredis.Redis, senders: dict[str, Sender], consumer: str, *,
                  max_attempts: int = 8, backoff_s: float = 5.0, rate_per_minute: int = 6,
-                 call_log: CallRecorder | None = None, engine: StatusEngine | None = None) -> None:
+                 call_log: CallRecorder | None = None, engine: StatusEngine | None = None,
+                 pace: ChannelPace | None = None) -> None:
         self.redis = r
         # where the acknowledgements' statuses go (``ack-<record id>``); None: not reported
         self.engine = engine
+        self.pace = pace  # LAPOR_OUTBOUND_RATES (the core-message worker's, shared in one process)
         self.senders = senders
         # the gateway's channel log, flushed by this worker unless the caller brings its own recorder
         self._own_log: ChannelLog | None = None
@@ -167,6 +170,8 @@ class OutboundWorker:
             await self._status(msg, "failed", error={"code": "rate_limited", "detail": "acknowledgement suppressed"})
             await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
             return
+        if self.pace is not None:
+            await self.pace.wait(msg.channel)
         try:
             result = await sender(msg) or SendResult()
         except PermanentSendError as exc:

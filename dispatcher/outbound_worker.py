@@ -29,6 +29,7 @@ from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
+from dispatcher.pacing import ChannelPace
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
 from gateway.logging import get_logger
@@ -84,6 +85,7 @@ class CoreMessageWorker:
         self.batch = batch
         self.engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
                                    outbox=self.core_redis is not None)
+        self.pace = ChannelPace(settings)
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -181,7 +183,7 @@ class CoreMessageWorker:
         ref = reference(doc["record_id"])
         decision = policy.privacy(private_route=bool(reply_to.get("private")),
                                   confidential=bool(route and route.confidential),
-                                  anonymous=bool(route and route.anonymous))
+                                  anonymous=bool(route and route.anonymous), channel=channel)
         if decision.error:
             raise Failed(decision.error, "the record is confidential/anonymous and its route is public")
         text = doc["text"] if decision.send_text else policy.public_notice_text(
@@ -207,6 +209,9 @@ class CoreMessageWorker:
             if i < done:
                 continue
             out = self._message(doc, route, reply_to, chunk, ref, win)
+            if decision.to_author:  # never in public: the sender writes to the author privately or fails
+                out.meta["dm_author"] = True
+            await self.pace.wait(channel)  # LAPOR_OUTBOUND_RATES
             result = await call_sender(sender, out)
             provider_ids += [str(p) for p in result.provider_message_ids]
             said["parts"] = said.get("parts", 0) + (result.parts or 0)

@@ -126,7 +126,7 @@ async def _worker(settings: Settings) -> None:
     cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer, core_redis=core_r)  # two-way
     ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute,
-                        engine=cw.engine)  # acknowledgements report ack-<record id> statuses
+                        engine=cw.engine, pace=cw.pace)  # ack-<record id> statuses; one pace per channel
     loop = asyncio.get_running_loop()
 
     def _stop() -> None:

@@ -334,6 +334,8 @@ class ImapPoller(Service):
                 counts[f"skipped_{result.skipped}"] += 1
                 self.ctx.ingest.skipped(self.channel, {result.skipped: 1})
                 self.state["skipped"] += 1
+            if result.statuses:  # a bounce of our mail; Redis down ⇒ the batch is retried, no checkpoint
+                counts.update(await self.ctx.ingest.statuses(self.channel, result.statuses))
             messages.extend(result.messages)
         if messages:
             accepted = await self.ctx.ingest.store(self.channel, messages, allow_spool=False)
