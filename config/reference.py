@@ -170,14 +170,6 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "email_own_addresses": "Comma-separated own mailboxes (mail from them is not a complaint).",
         "email_thread_ttl_s": "How long a reply to an acknowledgement is linked to its report.",
     },
-    "Two-way sending": {
-        "public_url": "Base URL at which providers reach this gateway (the dlr-url of Kannel/Jasmin sends). "
-                      "Default: http://LAPOR_HTTP_HOST:LAPOR_HTTP_PORT.",
-        "meta_human_agent": "Messenger/Instagram: after the 24 h window, send with the HUMAN_AGENT tag (up to 7 "
-                            "days after the citizen's last message) instead of failing window_closed.",
-        "outbound_rates": "Sends per second per channel and worker process, e.g. `sms=50,email=10,twitter=0.5` "
-                          "(acknowledgements and the core's messages); unlisted channels are not paced.",
-    },
     "Normalizer": {
         "rules_file": "Topic/agency rule file (default: the shipped config/topics.yaml).",
         "spam_window_s": "Window for the repeated-message spam flag.",
@@ -216,6 +208,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "meta_human_agent": "Messenger/Instagram: send with the HUMAN_AGENT tag up to 7 days after the citizen's last "
                             "message (else failed window_closed after 24 h).",
         "outbound_per_citizen_per_hour": "Most messages to one citizen per hour; later ones wait, none is dropped.",
+        "outbound_rates": "Sends per second per channel and worker process, e.g. `sms=50,email=10,twitter=0.5` "
+                          "(acknowledgements and the core's messages); unlisted channels are not paced.",
         "reply_window_h": "Hours after an outbound message expecting a reply during which the citizen's next message "
                           "is linked to the record.",
     },
