@@ -1,7 +1,7 @@
 """What a request stored: every Redis key and its size, minus the gateway's own bookkeeping.
 
-Counters, the channel log, alerts, presence heartbeats and the admin login limiter are written
-for every request by design (a refused request is counted and logged); anything else that
+Counters, the channel log, alerts, presence heartbeats, services' health states and the admin
+login limiter are written for every request (or all the time) by design (a refused request is counted and logged); anything else that
 appears or grows after an unauthenticated request is a write that must not happen.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-BOOKKEEPING = ("lapor:metrics:", "lapor:chlog:", "lapor:alert:", "lapor:gateway:", "lapor:rate:admin-login:")
+BOOKKEEPING = ("lapor:metrics:", "lapor:chlog:", "lapor:alert:", "lapor:gateway:", "lapor:rate:admin-login:",
+               "lapor:state:service:")  # background services publish their health state on their own
 
 _SIZE = {"stream": "XLEN", "list": "LLEN", "hash": "HLEN", "set": "SCARD", "zset": "ZCARD", "string": "STRLEN"}
 
