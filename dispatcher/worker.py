@@ -25,6 +25,7 @@ from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
 from dispatcher.enrich import Enricher, default_enrichers
+from dispatcher.heartbeat import HEARTBEAT_S, WORKER_ALIVE_S
 from gateway import keys, metrics
 from gateway.logging import get_logger
 from normalizer.contract import validate_record
@@ -33,8 +34,7 @@ from normalizer.normalize import normalize
 
 log = get_logger("dispatcher.worker")
 
-HEARTBEAT_S = 2.0
-WORKER_ALIVE_S = 15.0
+__all__ = ["HEARTBEAT_S", "WORKER_ALIVE_S", "DispatchWorker", "consumer_name"]
 
 
 def consumer_name() -> str:

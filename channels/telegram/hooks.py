@@ -36,8 +36,8 @@ from channels.telegram.files import FileFetcher
 from config.settings import Settings
 from gateway import keys
 from gateway.logging import get_logger
+from normalizer.context import NormalizeContext
 from normalizer.models import Conversation, InboundMessage
-from normalizer.normalize import NormalizeContext
 
 log = get_logger("channels.telegram.hooks")
 
