@@ -338,7 +338,7 @@ class DispatchWorker:
 
 def _merge_same_record(outs: list[core_queue.Outgoing]) -> list[core_queue.Outgoing]:
     """One Outgoing per record id: a record produced twice in one batch (e.g. a redelivered part
-    and its set's completion) would make RQ's enqueue_many refuse the whole batch."""
+    and its set's completion) would otherwise be pushed onto the core queue twice."""
     merged: dict[str, core_queue.Outgoing] = {}
     for o in outs:
         first = merged.get(o.record["id"])
