@@ -3,9 +3,22 @@
 from typing import Any
 
 from channels.core.spec import ChannelSpec, Enablement
-from channels.telegram.inbound import endpoints
-from channels.telegram.service import services
 from config.settings import Settings
+
+# Every part imports its module on first use: the Telegram SDK (~23 MB per process) is loaded by
+# the HTTP process (webhook parsing, polling) and by a worker only when it sends or fetches files.
+
+
+def endpoints() -> list[Any]:
+    from channels.telegram.inbound import endpoints as make
+
+    return list(make())
+
+
+def services(ctx: Any) -> list[Any]:
+    from channels.telegram.service import services as make
+
+    return list(make(ctx))
 
 
 def senders(settings: Settings) -> dict[str, Any]:
