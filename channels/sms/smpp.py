@@ -127,6 +127,7 @@ class SmppService(Service):
         self._session_over = asyncio.Event()
         self.lease = Lease(ctx.redis, BIND_LEASE_KEY, BIND_LEASE_MS)
         self.standby_s = 2.0
+        self._was_active = False  # held the lease at least once
         self.stats = {"delivered": 0, "receipts": 0, "refused": 0, "duplicates": 0, "submitted": 0}
         self.state.update(mode=self.settings.smpp_bind_mode, host=self.settings.smpp_host,
                           port=self.settings.smpp_port, stats=self.stats)
@@ -139,6 +140,7 @@ class SmppService(Service):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.standby_s)
             return
+        self._was_active = True
         self.set_state("connecting")
         reader, writer = await asyncio.wait_for(asyncio.open_connection(s.smpp_host, s.smpp_port), 10)
         self._writer = writer
@@ -188,6 +190,12 @@ class SmppService(Service):
             writer.close()
             if self.state.get("state") == "bound":
                 self.set_state("disconnected")
+
+    async def publish(self) -> None:
+        # several processes share lapor:state:service:smpp: only the one that held the bind speaks
+        # (a standby's state would make bind_is_up() false and the SMS sender refuse replies)
+        if self.state.get("state") != "standby" and self._was_active:
+            await super().publish()
 
     async def close(self) -> None:
         if self._writer is not None:  # normally already closed by run_once's cleanup
