@@ -27,6 +27,7 @@ from typing import Any
 
 import redis
 
+from bench.complaints import api_body
 from bench.loadgen import LoadResult, Target, run_load
 from tests.support.procs import Proc, cli, gateway_env, wait_ready
 from tests.support.redis_proc import RedisProc, free_port
@@ -34,13 +35,31 @@ from tests.support.redis_proc import RedisProc, free_port
 TOKEN = "test-http-token"
 
 
+GATEWAY_ROOT: Path | None = None  # another checkout's gateway (its own .venv), e.g. main before a change
+PAYLOAD = "complaints"  # complaints: ~280-char complaints with name and phone (bench/complaints.py); short: issue 2's
+
+
 def api_target(port: int, prefix: str) -> Target:
     def body(i: int) -> bytes:
+        if PAYLOAD == "complaints":
+            return api_body(prefix, i)
         return json.dumps({"id": f"{prefix}-{i}", "text": f"Lampu jalan di gang {i} mati sudah seminggu, mohon "
                            "segera diperbaiki.", "reporter": {"phone": "081234567890"}}).encode()
 
     return Target(port=port, path="/channels/http/complaints", body=body,
                   headers=lambda _b: {"Authorization": f"Bearer {TOKEN}"})
+
+
+def _rss_now(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[pid] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            continue
+    return out
 
 
 def peak_rss_mb(pids: list[int]) -> dict[int, float]:
@@ -51,6 +70,19 @@ def peak_rss_mb(pids: list[int]) -> dict[int, float]:
                 if line.startswith("VmHWM:"):
                     out[pid] = round(int(line.split()[1]) / 1024, 1)
         except OSError:
+            continue
+    return out
+
+
+def cpu_s(pids: list[int]) -> dict[int, float]:
+    """utime + stime of each process so far (seconds): CPU per record is what a shared machine cannot blur."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = round((int(f[11]) + int(f[12])) / tick, 2)
+        except (OSError, IndexError, ValueError):
             continue
     return out
 
@@ -114,12 +146,17 @@ def wait_drained(r: redis.Redis, expected: int, timeout: float = 120) -> float:
     return time.monotonic() - t0
 
 
-def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, workers: int,
+def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, workers: int | None,
                      connections: int) -> dict[str, Any]:
     rp = RedisProc(tmp / f"redis-{name}", aof=True).start()
     port = free_port()
     env = gateway_env(rp.url, tmp / f"data-{name}", port, LAPOR_ACK_ENABLED="false", LAPOR_LOG_LEVEL="warning")
-    gw = Proc(cli("serve", "--workers", str(workers)), env, tmp / f"{name}.log")
+    args = ("serve",) if workers is None else ("serve", "--workers", str(workers))  # None: the defaults
+    if GATEWAY_ROOT is None:
+        gw = Proc(cli(*args), env, tmp / f"{name}.log")
+    else:
+        gw = Proc([str(GATEWAY_ROOT / ".venv/bin/python"), "-m", "gateway.cli", *args], env, tmp / f"{name}.log",
+                  cwd=GATEWAY_ROOT)
     try:
         wait_ready(port, 30, gw)
         r = rp.client()
@@ -132,6 +169,8 @@ def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, 
         lat = e2e_latencies(r)
         pids = [gw.pid, *children(gw.pid)]
         rss = peak_rss_mb(pids)
+        cpu = cpu_s(pids)
+        now_rss = {p: v for p, v in _rss_now(pids).items()}
         in_core = r.llen("rq:queue:lapor-core")
         backlog_max = max(sampler.samples) if sampler.samples else 0
         e2e_rate = in_core / (res.duration_s + drain_s)
@@ -143,7 +182,13 @@ def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, 
                     "p99_ms": round(pct(lat, 99) * 1000, 1)},
             "backlog_max_msgs": backlog_max,
             "backlog_max_s_of_msgs": round(backlog_max / rate, 3) if rate else None,
-            "peak_rss_mb": {"gateway": rss.get(gw.pid), "workers": [rss[p] for p in pids[1:] if p in rss]},
+            "peak_rss_mb": {"gateway": rss.get(gw.pid), "workers": [rss[p] for p in pids[1:] if p in rss],
+                            "total": round(sum(rss.values()), 1)},
+            "rss_after_mb": {"gateway": now_rss.get(gw.pid), "workers": [now_rss[p] for p in pids[1:] if p in now_rss]},
+            "cpu_s": {"gateway": cpu.get(gw.pid), "workers": [cpu[p] for p in pids[1:] if p in cpu]},
+            "worker_cpu_us_per_record": round(sum(cpu[p] for p in pids[1:] if p in cpu) / max(in_core, 1) * 1e6, 1),
+            "http_cpu_us_per_request": round((cpu.get(gw.pid) or 0) / max(res.ok, 1) * 1e6, 1),
+            "load_average": os.getloadavg(),
         }
     finally:
         gw.terminate()
@@ -176,11 +221,18 @@ def scenario_bare(tmp: Path, duration: float, connections: int) -> dict[str, Any
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=60)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None, help="default: serve's own default (LAPOR_WORKERS=auto)")
+    ap.add_argument("--gateway-root", type=Path, default=None,
+                    help="run the gateway from another checkout (with its .venv), e.g. main before a change")
+    ap.add_argument("--payload", choices=["complaints", "short"], default="complaints")
+    ap.add_argument("--rate", type=float, default=2000, help="offered rate of the 'offered' scenario")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--only", nargs="*", default=["bare", "max", "offered", "light"])
     ap.add_argument("--out", default="bench/out/pipeline.json")
     args = ap.parse_args()
+    global PAYLOAD, GATEWAY_ROOT
+    PAYLOAD = args.payload
+    GATEWAY_ROOT = args.gateway_root.resolve() if args.gateway_root else None
     results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                            "platform": platform.platform()},
                                "command": " ".join(sys.argv), "duration_s": args.duration}
@@ -193,7 +245,7 @@ def main() -> None:
             results["max"] = scenario_gateway(tmp, "max", args.duration, None, args.workers, args.connections)
             print(json.dumps(results["max"]), flush=True)
         if "offered" in args.only:
-            results["offered"] = scenario_gateway(tmp, "offered", args.duration, 2000, args.workers, 32)
+            results["offered"] = scenario_gateway(tmp, "offered", args.duration, args.rate, args.workers, 32)
             print(json.dumps(results["offered"]), flush=True)
         if "light" in args.only:
             results["light"] = scenario_gateway(tmp, "light", args.duration, 1000, args.workers, 16)

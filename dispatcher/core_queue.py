@@ -1,22 +1,25 @@
 """Exactly-once enqueue into the national core RQ queue.
 
-RQ's own code builds the job (so the hash is exactly what RQ workers expect), but it writes
-into a *recording* pipeline that is never executed; its commands are replayed inside our own
-``MULTI`` together with the exactly-once marker ``lapor:enq:<id>`` and the stream ``XACK``.
+The job hash is built here, field for field as RQ 2/3's ``Queue.enqueue_many`` writes it
+(``data`` = zlib of the JSON call ``[func, null, [record], {}]``; RQ itself is not imported, so
+the HTTP process does not carry it and a batch costs no ``Job`` objects; tests/test_core_worker.py
+runs a real ``rq worker`` on the result). The commands run inside our own ``MULTI`` together with
+the exactly-once marker ``lapor:enq:<id>`` and the stream ``XACK``.
 Before the transaction we ``WATCH`` the markers: a record another worker already enqueued is
 only acknowledged, and a concurrent attempt aborts the transaction instead of enqueuing twice.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis
 import redis.asyncio as aioredis
-from rq import Queue
-from rq.serializers import JSONSerializer
 
 from gateway import keys
 
@@ -32,56 +35,43 @@ class Outgoing:
     extra: list[Callable[[Any], None]] = field(default_factory=list)  # pipe -> None, run in the MULTI
 
 
+RQ_QUEUES = "rq:queues"  # RQ's registry of queue keys
+RQ_DEFAULT_TIMEOUT = 180  # RQ's default job timeout, written into every job hash as RQ does
+
+
+def rq_time(t: datetime) -> str:
+    """RQ's ``utcformat``."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class CoreQueue:
     def __init__(self, name: str, func: str) -> None:
         self.name = name
         self.func = func
-        # never connected: RQ only needs a client object to build commands on
-        self._recorder = redis.Redis(host="127.0.0.1", port=1)
-        self._queue = Queue(name, connection=self._recorder, serializer=JSONSerializer)
-        self._queue.redis_server_version = (7, 0, 0)
-
-    @property
-    def key(self) -> str:
-        return self._queue.key
+        self.key = f"rq:queue:{name}"
+        self._func_json = orjson.dumps(func)
 
     def enqueue_commands(self, records: list[dict[str, Any]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-        """The Redis commands RQ would run to enqueue these records (job id = record id)."""
+        """The Redis commands that enqueue these records as RQ jobs (job id = record id)."""
         return self.job_commands([(rec["id"], rec, f"complaint {rec['id']}") for rec in records])
 
     def job_commands(self, jobs: list[tuple[str, Any, str]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-        """The Redis commands RQ would run to enqueue ``(job id, only argument, description)`` jobs
+        """The Redis commands that enqueue ``(job id, only argument, description)`` jobs the way
+        RQ's ``enqueue_many`` does: the queue in ``rq:queues``, one job hash each (no empty
+        fields: RQ reads a missing field as empty), one RPUSH of all ids
         (also used for delivery-status jobs, dispatcher/delivery.py)."""
-        pipe = self._recorder.pipeline(transaction=True)
-        datas = [
-            Queue.prepare_data(self.func, args=(arg,), job_id=job_id, timeout=None, result_ttl=None,
-                               ttl=None, failure_ttl=None, description=description)
-            for job_id, arg, description in jobs
-        ]
-        self._queue.enqueue_many(datas, pipeline=pipe)
-        return _compact([(tuple(_plain(a) for a in args), opts) for args, opts in pipe.command_stack])
-
-
-def _compact(commands: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """Same effect, fewer commands: RQ sets ``status`` once alone and again in the full job hash,
-    and pushes each job id separately; drop the first and push all ids of a queue at once."""
-    out: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    pushes: dict[Any, list[Any]] = {}
-    for args, opts in commands:
-        name = str(args[0]).upper()
-        if name == "HSET" and len(args) == 4 and args[2] == "status":
-            continue  # the HSET of the whole job that follows carries the same status
-        if name == "RPUSH" and not opts:
-            pushes.setdefault(args[1], []).extend(args[2:])
-            continue
-        out.append((args, opts))
-    out.extend((("RPUSH", key, *ids), {}) for key, ids in pushes.items())
-    return out
-
-
-def _plain(value: Any) -> Any:
-    # RQ passes enum members (JobStatus) as values; give redis-py their string value
-    return getattr(value, "value", value) if not isinstance(value, str | bytes | int | float) else value
+        if not jobs:
+            return []
+        now = rq_time(datetime.now(UTC))
+        head = b'[' + self._func_json + b',null,['
+        out: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(("SADD", RQ_QUEUES, self.key), {})]
+        for job_id, arg, description in jobs:
+            data = zlib.compress(head + orjson.dumps(arg) + b'],{}]', 1)
+            out.append((("HSET", f"rq:job:{job_id}", "created_at", now, "data", data, "origin", self.name,
+                         "description", description, "enqueued_at", now, "timeout", RQ_DEFAULT_TIMEOUT,
+                         "status", "queued"), {}))
+        out.append((("RPUSH", self.key, *(j[0] for j in jobs)), {}))
+        return out
 
 
 async def commit(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, stream: str,

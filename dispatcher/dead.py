@@ -19,7 +19,6 @@ import redis.asyncio as aioredis
 from gateway import keys
 from gateway.logging import scrub
 from normalizer.models import InboundMessage
-from normalizer.normalize import normalize
 
 # XADD to lapor:dead, XACK on lapor:inbound and forget the attempt count, all or nothing, and only
 # while lapor:dead holds fewer than ARGV[1] entries (checked in the same script: no race).
@@ -91,6 +90,8 @@ async def renormalize_range(r: aioredis.Redis, start: str = "-", end: str = "+",
     entries whose record never reached the core were put back on the stream. Records already in
     the core are never sent twice.
     """
+    from normalizer.normalize import normalize  # here, not at import: the HTTP process never loads the models
+
     records: list[dict[str, Any]] = []
     requeued = 0
     rows: Any = await r.xrange(keys.INBOUND_STREAM, min=start, max=end)

@@ -25,6 +25,7 @@ from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
 from dispatcher.enrich import Enricher, default_enrichers
+from dispatcher.heartbeat import HEARTBEAT_S, WORKER_ALIVE_S
 from gateway import keys, metrics
 from gateway.logging import get_logger
 from gateway.redis_clients import ensure_group
@@ -34,8 +35,7 @@ from normalizer.normalize import normalize
 
 log = get_logger("dispatcher.worker")
 
-HEARTBEAT_S = 2.0
-WORKER_ALIVE_S = 15.0
+__all__ = ["HEARTBEAT_S", "WORKER_ALIVE_S", "DispatchWorker", "consumer_name"]
 
 
 def consumer_name() -> str:
@@ -335,7 +335,7 @@ class DispatchWorker:
 
 def _merge_same_record(outs: list[core_queue.Outgoing]) -> list[core_queue.Outgoing]:
     """One Outgoing per record id: a record produced twice in one batch (e.g. a redelivered part
-    and its set's completion) would make RQ's enqueue_many refuse the whole batch."""
+    and its set's completion) would otherwise be pushed onto the core queue twice."""
     merged: dict[str, core_queue.Outgoing] = {}
     for o in outs:
         first = merged.get(o.record["id"])

@@ -11,7 +11,7 @@ from aiohttp import web
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from dispatcher.worker import WORKER_ALIVE_S
+from dispatcher.heartbeat import WORKER_ALIVE_S
 from gateway import keys, metrics
 from gateway.context import GatewayContext, ctx_of
 from gateway.intake import REDIS_ERRORS

@@ -19,6 +19,8 @@ MIN_WORDS = 3
 _LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 _identifier.set_languages(_LANGS)
+# the full 142-language table (27 MB) is only needed to call set_languages again: drop it
+_identifier._full_model = None
 _ALIASES = {"ms": "id"}
 _SUNDA = frozenset({
     "teu", "henteu", "abdi", "punten", "nuhun", "hatur", "kumaha", "naon", "atuh", "mah", "urang", "sareng",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from config.version import __version__
 from normalizer import classify, completeness, language, markers, pii, region, spam, topics
+from normalizer.context import NormalizeContext
 from normalizer.models import (
     ComplaintRecord,
     Conversation,
@@ -40,16 +40,6 @@ _CHANNEL_NAMES = {
     "sms": "SMS 1708", "twitter": "X @LAPOR1708", "facebook": "Facebook", "instagram": "Instagram",
     "telegram": "Telegram", "email": "email", "api": "sistem instansi", "whatsapp": "WhatsApp",
 }
-
-
-@dataclass
-class NormalizeContext:
-    """What the dispatcher knows beyond the messages (decided elsewhere, passed in)."""
-
-    repeat_count: int = 0  # same text from the same sender in the recent window
-    repeat_threshold: int = spam.REPEAT_THRESHOLD  # settings.spam_repeat_threshold, set by the enricher
-    extra_flags: list[str] = field(default_factory=list)
-    in_reply_to: str | None = None  # record id this message follows up
 
 
 def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None = None) -> ComplaintRecord:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from normalizer.context import REPEAT_THRESHOLD  # the default of settings.spam_repeat_threshold
 from normalizer.text import raw_tokens
 
-REPEAT_THRESHOLD = 3  # the default of settings.spam_repeat_threshold
 SPAM_SCORE = 4
 
 _CUES: list[tuple[re.Pattern[str], int]] = [(re.compile(p, re.I), w) for p, w in [

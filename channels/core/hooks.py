@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
+from normalizer.context import NormalizeContext
 from normalizer.models import InboundMessage
-from normalizer.normalize import NormalizeContext
 
 
 @dataclass

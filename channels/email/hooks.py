@@ -13,8 +13,8 @@ import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
+from normalizer.context import NormalizeContext
 from normalizer.models import InboundMessage
-from normalizer.normalize import NormalizeContext
 
 
 def thread_key(message_id: str) -> str:

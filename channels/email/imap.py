@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import select
 import ssl
 import threading
@@ -27,6 +26,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import LoginError
 
 from channels.core.ingest import OK
+from channels.core.lease import Lease
 from channels.core.service import PollError, Service, ServiceContext
 from channels.email.mime import build
 from config.settings import Settings
@@ -45,16 +45,6 @@ SOCKET_TIMEOUT_S = 60.0
 
 LEASE_MS = 30_000
 STANDBY_RETRY_S = 2.0
-_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class ImapAuthError(PollError):
     error_kind = "auth"
 
@@ -81,7 +71,7 @@ class ImapPoller(Service):
         self.ckpt_key = checkpoint_key(ctx.settings)
         # several gateway processes may run with the same settings: one polls, the others stand by
         self.lease_key = self.ckpt_key + ":lease"
-        self._token = f"{os.getpid()}-{os.urandom(6).hex()}"
+        self.lease = Lease(ctx.redis, self.lease_key, LEASE_MS)  # channels.core.lease
         self._halt = threading.Event()  # tells a thread blocked in IDLE to finish
         self._inflight: asyncio.Future[Any] | None = None
         self.backoff_initial_s = ctx.settings.imap_backoff_s
@@ -108,11 +98,10 @@ class ImapPoller(Service):
 
     # ------------------------------------------------------------------ one poller per mailbox
     async def _acquire(self) -> bool:
-        ok = await self.redis.set(self.lease_key, self._token, nx=True, px=LEASE_MS)
-        return bool(ok) or await self._renew()
+        return await self.lease.hold()
 
     async def _renew(self) -> bool:
-        return bool(await self.redis.eval(_RENEW_LUA, 1, self.lease_key, self._token, LEASE_MS))
+        return await self.lease.hold()
 
     async def _hold_lease(self) -> None:
         """Renew the lease while connected; losing it (Redis gone, another owner) ends this session."""
@@ -145,7 +134,7 @@ class ImapPoller(Service):
             with contextlib.suppress(BaseException):
                 await lease
             with contextlib.suppress(Exception):
-                await self.redis.eval(_RELEASE_LUA, 1, self.lease_key, self._token)
+                await self.lease.release()
 
     async def _session(self, lease: asyncio.Task[None]) -> None:
         if not self.stopping:

@@ -19,8 +19,8 @@ import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
+from normalizer.context import NormalizeContext
 from normalizer.models import InboundMessage, utc_iso
-from normalizer.normalize import NormalizeContext
 
 REVISION_TTL_S = 30 * 24 * 3600
 

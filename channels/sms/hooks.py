@@ -28,8 +28,8 @@ from channels.sms import message
 from channels.sms.keywords import HELP_TEXT, is_empty
 from config.settings import Settings
 from gateway import keys
+from normalizer.context import NormalizeContext
 from normalizer.models import InboundMessage
-from normalizer.normalize import NormalizeContext
 
 DUE = keys.SMS_MULTIPART_DUE  # zset: group key -> time its timeout expires
 

@@ -32,6 +32,7 @@ from smpplib.command import Command
 from ulid import ULID
 
 from channels.core.ingest import OK, REDIS_ERRORS, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
+from channels.core.lease import Lease
 from channels.core.service import PollError, Service, ServiceContext
 from channels.sms import decoding, message, pdu, receipts
 from channels.sms.encoding import split
@@ -52,6 +53,8 @@ UDHI = 0x40
 # submit_sm_resp statuses that will never succeed for this message
 PERMANENT = {0x01, 0x02, 0x0A, 0x0B, 0x0C, 0x33, 0x40, 0x42, 0x43, 0x44, 0x45, 0x48, 0x49, 0x50, 0x51}
 AUTH_FAILURES = {0x0D, 0x0E, 0x0F}  # bind failed, invalid password, invalid system_id
+BIND_LEASE_KEY = keys.state("sms:smpp-bind-lease")  # one bind per deployment (channels.core.lease)
+BIND_LEASE_MS = 15_000
 
 
 def result_key(rid: str) -> str:
@@ -123,6 +126,9 @@ class SmppService(Service):
         self._limit = asyncio.Semaphore(500)
         self._seen = RedeliveryFilter(ctx.redis, ctx.settings.smpp_redelivery_window_s)
         self._session_over = asyncio.Event()
+        self.lease = Lease(ctx.redis, BIND_LEASE_KEY, BIND_LEASE_MS)
+        self.standby_s = 2.0
+        self._was_active = False  # held the lease at least once
         self.stats = {"delivered": 0, "receipts": 0, "refused": 0, "duplicates": 0, "submitted": 0}
         self.state.update(mode=self.settings.smpp_bind_mode, host=self.settings.smpp_host,
                           port=self.settings.smpp_port, stats=self.stats)
@@ -130,6 +136,12 @@ class SmppService(Service):
     # ------------------------------------------------------------------ session
     async def run_once(self) -> None:
         s = self.settings
+        if not await self.lease.hold():  # another gateway process holds the bind: stand by
+            self.set_state("standby", detail="another gateway process holds the SMPP bind")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.standby_s)
+            return
+        self._was_active = True
         self.set_state("connecting")
         reader, writer = await asyncio.wait_for(asyncio.open_connection(s.smpp_host, s.smpp_port), 10)
         self._writer = writer
@@ -144,7 +156,8 @@ class SmppService(Service):
             with contextlib.suppress(*REDIS_ERRORS):
                 await self.publish()  # health sees the bind now, not at the next 2 s tick
             tasks = [asyncio.create_task(self._read_loop(reader), name="smpp-read"),
-                     asyncio.create_task(self._enquire_loop(), name="smpp-enquire")]
+                     asyncio.create_task(self._enquire_loop(), name="smpp-enquire"),
+                     asyncio.create_task(self.lease.keep(), name="smpp-lease")]
             if s.smpp_bind_mode == "transceiver":
                 tasks.append(asyncio.create_task(self._outbox_loop(), name="smpp-outbox"))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -179,9 +192,17 @@ class SmppService(Service):
             if self.state.get("state") == "bound":
                 self.set_state("disconnected")
 
+    async def publish(self) -> None:
+        # several processes share lapor:state:service:smpp: only the one that held the bind speaks
+        # (a standby's state would make bind_is_up() false and the SMS sender refuse replies)
+        if self.state.get("state") != "standby" and self._was_active:
+            await super().publish()
+
     async def close(self) -> None:
         if self._writer is not None:  # normally already closed by run_once's cleanup
             self._writer.close()
+        with contextlib.suppress(*REDIS_ERRORS):
+            await self.lease.release()  # a standby process binds at once
 
     async def _bind(self, reader: asyncio.StreamReader) -> None:
         s = self.settings

@@ -25,19 +25,21 @@ from __future__ import annotations
 
 import time
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Emit, Preprocessor, Reply
 from channels.core.reference import reference
 from channels.telegram import texts
-from channels.telegram.files import FileFetcher
 from config.settings import Settings
 from gateway import keys
 from gateway.logging import get_logger
+from normalizer.context import NormalizeContext
 from normalizer.models import Conversation, InboundMessage
-from normalizer.normalize import NormalizeContext
+
+if TYPE_CHECKING:
+    from channels.telegram.files import FileFetcher
 
 log = get_logger("channels.telegram.hooks")
 
@@ -95,8 +97,11 @@ class ConversationPreprocessor(Preprocessor):
         self.report_idle_s = settings.telegram_report_idle_s
         self.state_ttl_s = max(self.window_s, self.report_idle_s) + 3600
         self._script: Any = None  # registered on first use, called with the dispatcher's client
-        self.fetcher = fetcher if fetcher is not None else (
-            FileFetcher(settings) if settings.telegram_fetch_files else None)
+        if fetcher is None and settings.telegram_fetch_files:
+            from channels.telegram.files import FileFetcher as make  # the Telegram SDK, only when used
+
+            fetcher = make(settings)
+        self.fetcher = fetcher
 
     def applies(self, msg: InboundMessage) -> bool:
         return msg.channel == "telegram" and "chat_id" in msg.meta

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 import warnings
 from collections import Counter
@@ -24,6 +23,7 @@ from telegram import Bot
 from telegram import error as tg_error
 
 from channels.core.ingest import OK
+from channels.core.lease import Lease
 from channels.core.service import PollError, Service
 from channels.telegram.api import make_bot
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
@@ -37,13 +37,6 @@ CHANNEL = "telegram"
 
 OFFSET_KEY = keys.state("telegram:offset")
 LEADER_KEY = keys.state("telegram:poller")
-# renew the leadership only while we still hold it (another process may have taken over)
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-
-
 class TelegramPoller(Service):
     name = "telegram-polling"
     channel = "telegram"
@@ -54,10 +47,9 @@ class TelegramPoller(Service):
         self.settings = ctx.settings
         self.timeout_s = self.settings.telegram_poll_timeout_s
         self.lease_ms = int((self.timeout_s + 30) * 1000)
-        self.token = os.urandom(8).hex()
+        self.lease = Lease(self.redis, LEADER_KEY, self.lease_ms)  # channels.core.lease
         self.standby_s = 5.0
         self._bot = bot
-        self._renew_script: Any = None
 
     @property
     def bot(self) -> Bot:
@@ -67,21 +59,14 @@ class TelegramPoller(Service):
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self._renew(1)  # hand over at once
+            await self.lease.release()  # hand over at once
         if self._bot is not None:
             with contextlib.suppress(Exception):
                 await self._bot.shutdown()
 
-    async def _renew(self, ttl_ms: int) -> int:
-        if self._renew_script is None:
-            self._renew_script = self.redis.register_script(_RENEW)
-        return int(await self._renew_script(keys=[LEADER_KEY], args=[self.token, ttl_ms]))
-
     async def lead(self) -> bool:
         """Only one gateway process may long-poll a bot (Telegram answers 409 to a second one)."""
-        if await self.redis.set(LEADER_KEY, self.token, nx=True, px=self.lease_ms):
-            return True
-        return bool(await self._renew(self.lease_ms))
+        return await self.lease.hold()
 
     async def run_once(self) -> None:
         while not self.stopping:

@@ -18,8 +18,8 @@ import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Emit, Preprocessor
 from gateway import keys
+from normalizer.context import NormalizeContext
 from normalizer.models import InboundMessage
-from normalizer.normalize import NormalizeContext
 
 THREAD_TTL_S = 30 * 24 * 3600
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ import requests
 import tweepy
 
 from channels.core.ingest import OK, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
+from channels.core.lease import Lease
 from channels.core.service import PollError, Service, ServiceContext
 from channels.twitter.api import MENTION_PARAMS, app_client
 from channels.twitter.convert import PROVIDER_POLL, InvalidEvent, tweet_message, view_from_v2
@@ -40,10 +40,6 @@ log = get_logger("channels.twitter.poller")
 CHECKPOINT_KEY = keys.state("twitter:since_id")
 USER_ID_KEY = keys.state("twitter:user_id")
 LEASE_KEY = keys.state("twitter:poller-lease")
-_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0"""
-_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0"""
 PAGE_SIZE = 100
 REACHABLE = 800  # X serves only the latest 800 mentions
 STORE_CHUNK = 200
@@ -86,7 +82,7 @@ class MentionsPoller(Service):
         self.max_rate_sleep_s = 16 * 60.0
         self.min_interval_s = 0.0  # raised from x-rate-limit-limit (15 min window / limit)
         self.polls = 0
-        self.token = os.urandom(8).hex()
+        self.lease = Lease(self.redis, LEASE_KEY, 30_000)  # channels.core.lease, ttl set per round
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -113,12 +109,11 @@ class MentionsPoller(Service):
         lease is a courtesy to the rate limit, not a correctness lock.
         """
         ttl_ms = int(max(self.interval_s, self.min_interval_s) * 3000) + 30_000
-        if await self.redis.set(LEASE_KEY, self.token, nx=True, px=ttl_ms):
-            return True
-        return bool(await self.redis.eval(_RENEW, 1, LEASE_KEY, self.token, ttl_ms))
+        self.lease.ttl_ms = ttl_ms
+        return await self.lease.hold()
 
     async def close(self) -> None:
-        await self.redis.eval(_RELEASE, 1, LEASE_KEY, self.token)
+        await self.lease.release()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -170,3 +170,26 @@ async def test_unknown_command_gets_generic_nack_and_session_goes_on(smpp_gatewa
 async def test_shutdown_unbinds(smpp_gateway, smsc):
     await smpp_gateway.stop()
     assert smsc.unbinds == 1
+
+
+async def test_one_bind_per_deployment_and_the_standby_takes_over(make_gateway, smsc, r):
+    """Two gateway processes with the same SMSC settings on one Redis: one binds (lease), the other
+    stands by without overwriting the bind state, and binds once the first stops."""
+    from channels.sms.smpp import BIND_LEASE_KEY, bind_is_up
+
+    first = await make_gateway(**smpp_settings(smsc))
+    await smsc.wait_bound()
+    await make_gateway(**smpp_settings(smsc))
+    await asyncio.sleep(1.0)  # the second's service has tried (and stood by) by now
+    assert [b["ok"] for b in smsc.binds] == [True]
+    assert len(smsc._tasks) == 1
+    assert await r.get(BIND_LEASE_KEY) is not None
+    assert await eventually(lambda: bind_is_up(r))  # the standby did not overwrite the state
+    await first.stop()  # orderly stop: unbind and release the lease
+    await eventually(lambda: _async_len(smsc.binds, 2))
+    assert [b["ok"] for b in smsc.binds] == [True, True]
+    assert await eventually(lambda: bind_is_up(r))
+
+
+async def _async_len(items: list[Any], n: int) -> bool:
+    return len(items) >= n

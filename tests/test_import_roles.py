@@ -1,0 +1,57 @@
+"""What each process role imports: the HTTP process must not carry the normalizer's models
+(py3langid/numpy, the classifier, region tables) nor RQ; they are ~100 MB per process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HTTP_ROLE = """
+import json, sys
+from config.settings import load_settings
+from gateway.app import build_app
+build_app(load_settings(), "redis://127.0.0.1:1/0")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+HEAVY_FOR_HTTP = ("numpy", "py3langid", "normalizer.normalize", "normalizer.language", "normalizer.linear",
+                  "normalizer.region", "normalizer.classify", "dispatcher.worker", "rq")
+
+
+def test_the_http_role_does_not_import_the_normalizer_models_nor_rq(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "LAPOR_HTTP_TOKEN": "x", "LAPOR_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", HTTP_ROLE], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "gateway.intake" in loaded  # the probe really built the app
+    assert [m for m in HEAVY_FOR_HTTP if m in loaded] == []
+
+
+WORKER_ROLE = """
+import json, sys
+from config.settings import load_settings
+from channels import registry
+from dispatcher.worker import DispatchWorker
+from dispatcher.enrich import default_enrichers
+s = load_settings()
+registry.senders(s); registry.preprocessors(s); default_enrichers(s)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_worker_loads_the_telegram_sdk_only_for_a_configured_bot(tmp_path):
+    base = {"PATH": "/usr/bin:/bin", "LAPOR_HTTP_TOKEN": "x", "LAPOR_DATA_DIR": str(tmp_path)}
+
+    def loaded(**extra: str) -> set[str]:
+        out = subprocess.run([sys.executable, "-c", WORKER_ROLE], cwd=ROOT, env={**base, **extra},
+                             capture_output=True, text=True, timeout=120, check=True)
+        return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    plain = loaded()
+    assert "normalizer.normalize" in plain and "channels.telegram.hooks" in plain
+    assert "telegram" not in plain
+    assert "telegram" in loaded(LAPOR_TELEGRAM_BOT_TOKEN="123:abc")  # its sender needs the SDK
