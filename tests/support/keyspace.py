@@ -2,7 +2,8 @@
 
 Counters, the channel log, alerts, presence heartbeats, services' health states and the admin
 login limiter are written for every request (or all the time) by design (a refused request is
-counted and logged); anything else that appears or grows after an unauthenticated request is a write that must not happen.
+counted and logged); anything else that appears or grows after an unauthenticated request is a
+write that must not happen.
 """
 
 from __future__ import annotations
