@@ -138,7 +138,7 @@ async def test_cli_send_status_and_replay(twoway: Any, api: FakeSmsApi, rsync: r
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "admin-q1"
     assert "queued" in res.stderr and "sent" in res.stderr  # it followed the status
-    (q,) = [q for q in api.kannel if "Mohon kirim foto" in q["text"]]
+    assert len([q for q in api.kannel if "Mohon kirim foto" in q["text"]]) == 1
     doc = orjson.loads(rsync.hget("lapor:out:admin-q1", "doc"))
     assert doc["expects_reply"] is True and doc["kind"] == "question"
     assert [j for j, _ in status_jobs(rsync) if j.startswith("admin-q1")] == ["admin-q1-queued", "admin-q1-sent"]
