@@ -42,9 +42,9 @@ def post_outbound(record_id: str, text: str, *, message_id: str, kind: str = "st
     """
     body = json.dumps({"schema": "lapor.outbound/1", "id": message_id, "record_id": record_id, "kind": kind,
                        "text": text, "expects_reply": expects_reply}).encode()
-    req = urllib.request.Request(os.environ["LAPOR_GATEWAY_URL"].rstrip("/") + "/outbound/messages", data=body,
-                                 method="POST", headers={"Content-Type": "application/json",
-                                                         "Authorization": "Bearer " + os.environ["LAPOR_OUTBOUND_TOKEN"]})
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["LAPOR_OUTBOUND_TOKEN"]}
+    url = os.environ["LAPOR_GATEWAY_URL"].rstrip("/") + "/outbound/messages"
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             return dict(json.loads(resp.read()), http_status=resp.status)
