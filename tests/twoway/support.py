@@ -49,3 +49,18 @@ async def sms_record(gw: Any, rsync: redis.Redis, kid: str = "0f8b7c2e-1111-4d6a
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def seed_dead_outbound(app: Any, oid: str, record_id: str, channel: str = "sms") -> None:
+    """A core message that failed for good, as the sender worker leaves it: stored through the API's
+    path, ``failed`` through the delivery engine, and an entry in ``lapor:outbound:dead``."""
+    import orjson
+
+    from gateway.keys import OUTBOUND_DEAD
+    from gateway.outbound_api import api_of
+
+    api = api_of(app)
+    doc = outbound(oid, record_id, text="Pesan yang gagal terkirim.")
+    await api.store(doc, orjson.dumps(doc), channel)
+    await api.engine.report(oid, "failed", error={"code": "rejected", "detail": "HTTP 400: Missing receiver"})
+    await api.engine.redis.xadd(OUTBOUND_DEAD, {"o": oid, "error": "HTTP 400: Missing receiver", "at": "2026-01-01"})
