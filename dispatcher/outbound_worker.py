@@ -28,6 +28,7 @@ from channels.core.reference import reference
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
+from dispatcher import send_once
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
@@ -54,11 +55,12 @@ class _Job:
 
 
 class Failed(Exception):
-    """The message will not be sent: ``code`` is the contract's error code."""
+    """The message will not be sent: ``code`` is the contract's error code; ``dead``: keep it in
+    the dead letters for an admin (replayable)."""
 
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    def __init__(self, code: str, detail: str | None = None, *, dead: bool = False) -> None:
         super().__init__(detail or code)
-        self.code, self.detail = code, detail
+        self.code, self.detail, self.dead = code, detail, dead
 
 
 async def call_sender(sender: Any, msg: OutboundMessage) -> list[str]:
@@ -106,7 +108,8 @@ class CoreMessageWorker:
                 if time.monotonic() - last_claim > 5:
                     last_claim = time.monotonic()
                     claimed: Any = await self.redis.xautoclaim(ok.OUTBOUND_STREAM, ok.SEND_GROUP, self.consumer,
-                                                               min_idle_time=60_000, count=self.batch)
+                                                               min_idle_time=self.settings.claim_idle_ms,
+                                                               count=self.batch)
                     entries = [e for e in claimed[1] if e and e[1]]
                 if not entries:
                     resp: Any = await self.redis.xreadgroup(ok.SEND_GROUP, self.consumer, {ok.OUTBOUND_STREAM: ">"},
@@ -157,7 +160,7 @@ class CoreMessageWorker:
         try:
             await self._send(job)
         except Failed as exc:
-            await self._fail(job, exc.code, exc.detail, dead=False)
+            await self._fail(job, exc.code, exc.detail, dead=exc.dead)
         except PermanentSendError as exc:
             await self._fail(job, "rejected", str(exc)[:500], dead=True)
         except _Later:
@@ -205,10 +208,21 @@ class CoreMessageWorker:
             if i < done:
                 continue
             out = self._message(doc, route, reply_to, chunk, ref, win)
-            provider_ids += await call_sender(sender, out)
+            # --- twoway-ops: the "sending" marker around the provider call (dispatcher/send_once.py)
+            if job.msg.get(send_once.SENDING) == str(i) and \
+                    send_once.after_crash(bool(reply_to.get("private"))) == "hold":
+                raise Failed("provider_error", send_once.UNKNOWN_OUTCOME, dead=True)
+            await self.redis.hset(ok.message(oid), send_once.SENDING, i)
+            try:
+                provider_ids += await call_sender(sender, out)
+            except Exception:  # the provider answered or the connection failed: an ordinary retry, no crash
+                await self.redis.hdel(ok.message(oid), send_once.SENDING)
+                raise
+            # --- end twoway-ops
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(ok.message(oid), mapping={"chunks_done": i + 1,
                                                      "provider_ids_partial": orjson.dumps(provider_ids)})
+                pipe.hdel(ok.message(oid), send_once.SENDING)
                 if i == 0:  # one message counts once against the per-citizen cap
                     pipe.incr(cap_key)
                     pipe.expire(cap_key, 7200)
