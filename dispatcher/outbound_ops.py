@@ -23,7 +23,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from dispatcher import outbound_keys as ok
-from dispatcher.delivery import StatusEngine, body_digest, now_iso
+from dispatcher.delivery import now_iso
 from gateway import keys, metrics
 from gateway.logging import scrub
 
@@ -70,27 +70,29 @@ async def summary(r: aioredis.Redis) -> dict[str, Any]:
     with contextlib.suppress(Exception):  # unflushed counts only make the numbers a second late
         await metrics.flush(r)
     queue = await queue_numbers(r)
-    queue["dead_letters"] = len(await list_dead(r, count=1000))
+    queue["dead_letters"] = await count_dead(r)
     return {"queue": queue, "channels": per_channel(await metrics.read_snapshot(r))}
 
 
 # ---------------------------------------------------------------------------------------- dead letters
 async def list_dead(r: aioredis.Redis, count: int = 100) -> list[dict[str, Any]]:
     """Core messages that failed for good, newest first (ids and error only: no text)."""
-    out: list[dict[str, Any]] = []
     rows: Any = await r.xrevrange(keys.OUTBOUND_DEAD, count=count * 4)
-    for eid, f in rows:
-        oid = f.get(b"o")
-        if oid is None:
-            continue  # an acknowledgement's dead letter
-        msg: Any = await r.hmget(ok.message(_s(oid)), ["record_id", "channel", "kind", "attempts", "replayed_as"])
-        out.append({"dead_id": _s(eid), "id": _s(oid), "record_id": _s(msg[0] or b""),
-                    "channel": _s(msg[1] or b""), "kind": _s(msg[2] or b""), "attempts": _s(msg[3] or b"0"),
-                    "error": scrub(_s(f.get(b"error", b""))), "at": _s(f.get(b"at", b"")),
-                    "replayed_as": _s(msg[4]) if msg[4] else None})
-        if len(out) >= count:
-            break
-    return out
+    dead = [(eid, f) for eid, f in rows if f.get(b"o") is not None][:count]  # "m": an acknowledgement's
+    async with r.pipeline(transaction=False) as pipe:
+        for _eid, f in dead:
+            pipe.hmget(ok.message(_s(f[b"o"])), ["record_id", "channel", "kind", "attempts", "replayed_as"])
+        found: Any = await pipe.execute()
+    return [{"dead_id": _s(eid), "id": _s(f[b"o"]), "record_id": _s(m[0] or b""), "channel": _s(m[1] or b""),
+             "kind": _s(m[2] or b""), "attempts": _s(m[3] or b"0"), "error": scrub(_s(f.get(b"error", b""))),
+             "at": _s(f.get(b"at", b"")), "replayed_as": _s(m[4]) if m[4] else None}
+            for (eid, f), m in zip(dead, found, strict=True)]
+
+
+async def count_dead(r: aioredis.Redis, limit: int = 10_000) -> int:
+    """Dead letters of core messages (not acknowledgements), up to ``limit``: one round trip."""
+    rows: Any = await r.xrevrange(keys.OUTBOUND_DEAD, count=limit)
+    return sum(1 for _eid, f in rows if f.get(b"o") is not None)
 
 
 async def _next_replay_id(r: aioredis.Redis, oid: str) -> str:
@@ -99,7 +101,7 @@ async def _next_replay_id(r: aioredis.Redis, oid: str) -> str:
     return f"{base}{REPLAY_SUFFIX}{n}"
 
 
-async def replay_one(r: aioredis.Redis, engine: StatusEngine, store: Any, oid: str) -> str | None:
+async def replay_one(r: aioredis.Redis, store: Any, oid: str) -> str | None:
     """Send a failed message again as a new attempt; returns the new id (None: nothing to replay).
 
     ``store`` is ``OutboundApi.store`` (or anything with its signature): the same durable path
@@ -110,18 +112,17 @@ async def replay_one(r: aioredis.Redis, engine: StatusEngine, store: Any, oid: s
     if not msg or msg.get("status") != "failed" or not msg.get("doc"):
         return None
     doc = orjson.loads(msg["doc"])
-    new_id = await _next_replay_id(r, oid)
+    # the new id is claimed on the original before storing, and the store is idempotent on the id:
+    # a replay cut short (crash) and run again finishes the same attempt instead of starting another
+    new_id = msg.get("replayed_as") or await _next_replay_id(r, oid)
+    await r.hset(ok.message(oid), mapping={"replayed_as": new_id, "replayed_at": now_iso()})
     new_doc = dict(doc, id=new_id)
     await store(new_doc, orjson.dumps(new_doc), msg.get("channel") or "")
-    async with r.pipeline(transaction=True) as pipe:
-        pipe.hset(ok.message(new_id), mapping={"replay_of": oid})
-        pipe.hset(ok.message(oid), mapping={"replayed_as": new_id, "replayed_at": now_iso(),
-                                            "replay_digest": body_digest(orjson.dumps(new_doc))})
-        await pipe.execute()
+    await r.hset(ok.message(new_id), "replay_of", oid)
     return new_id
 
 
-async def replay_dead(r: aioredis.Redis, engine: StatusEngine, store: Any,
+async def replay_dead(r: aioredis.Redis, store: Any,
                       dead_ids: list[str] | None = None, outbound_ids: list[str] | None = None) -> list[str]:
     """Replay dead letters (by dead-letter id, by outbound id, or all); each leaves the dead stream."""
     rows: Any = await r.xrange(keys.OUTBOUND_DEAD)
@@ -134,7 +135,7 @@ async def replay_dead(r: aioredis.Redis, engine: StatusEngine, store: Any,
             continue
         if outbound_ids is not None and _s(oid) not in outbound_ids:
             continue
-        new_id = await replay_one(r, engine, store, _s(oid))
+        new_id = await replay_one(r, store, _s(oid))
         await r.xdel(keys.OUTBOUND_DEAD, eid)
         if new_id:
             new_ids.append(new_id)

@@ -302,7 +302,7 @@ async def _replay_outbound(settings: Settings, r: Any, args: argparse.Namespace)
             print(orjson.dumps(d).decode())
         return 0
     api = _outbound_api(settings, r)
-    new_ids = await outbound_ops.replay_dead(r, api.engine, api.store, dead_ids=args.id or None,
+    new_ids = await outbound_ops.replay_dead(r, api.store, dead_ids=args.id or None,
                                              outbound_ids=args.message or None)
     for nid in new_ids:
         print(nid)

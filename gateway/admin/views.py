@@ -330,7 +330,7 @@ async def api_outbound_replay(request: web.Request, p: Principal) -> web.StreamR
         return _json({"error": "give ids or all"}, 400)
     api = api_of(request.app)
     try:
-        new_ids = await outbound_ops.replay_dead(api.engine.redis, api.engine, api.store, dead_ids=ids)
+        new_ids = await outbound_ops.replay_dead(api.engine.redis, api.store, dead_ids=ids)
     except REDIS_ERRORS:
         return _json({"error": "redis unreachable"}, 503)
     log.info("admin.outbound_replay", count=len(new_ids), via=p.via)

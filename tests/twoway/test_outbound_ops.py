@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -163,3 +164,26 @@ async def test_cli_send_status_and_replay(twoway: Any, api: FakeSmsApi, rsync: r
     replayed = await cli(env, "replay", "--outbound", "--message", "ops-cli")
     assert replayed.returncode == 0 and replayed.stdout.split() == ["ops-cli-replay1"]
     await eventually(lambda: _async(rsync.hget("lapor:out:ops-cli-replay1", "status") == b"sent"))
+
+
+async def test_a_replay_cut_short_finishes_the_same_attempt(twoway: Any, api: FakeSmsApi, rsync: redis.Redis) -> None:
+    from dispatcher import outbound_ops
+    from gateway.outbound_api import api_of
+
+    rid = await sms_record(twoway, rsync)
+    await eventually(lambda: _async(len(api.kannel) >= 1))
+    await fail_one(twoway, api, rsync, rid, "ops-cut")
+    out_api = api_of(twoway.runner.app)
+
+    async def crash(*_a: Any) -> None:
+        raise ConnectionError("the process died here")
+
+    with pytest.raises(ConnectionError):
+        await outbound_ops.replay_dead(out_api.engine.redis, crash, outbound_ids=["ops-cut"])
+    assert [f for _e, f in rsync.xrange("lapor:outbound:dead") if f.get(b"o") == b"ops-cut"]  # still there
+    assert await outbound_ops.replay_dead(out_api.engine.redis, out_api.store, outbound_ids=["ops-cut"]) == \
+        ["ops-cut-replay1"]
+    await eventually(lambda: _async(rsync.hget("lapor:out:ops-cut-replay1", "status") == b"sent"))
+    await asyncio.sleep(0.5)
+    assert len([q for q in api.kannel if "Ditolak gateway" in q["text"]]) == 1
+    assert not rsync.exists("lapor:out:ops-cut-replay2")
