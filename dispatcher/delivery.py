@@ -33,6 +33,7 @@ from channels.core.inbound import DeliveryReport
 from channels.core.outbound import WATERMARK_PREFIX
 from dispatcher import outbound_keys as ok
 from dispatcher.core_queue import CoreQueue
+from gateway import metrics
 from normalizer.twoway_contract import validate_delivery
 
 STATUSES = ("queued", "sent", "delivered", "read", "failed")
@@ -251,6 +252,8 @@ class StatusEngine:
                 args=[target, orjson.dumps(entry), "" if part is None else str(part), part_status, expected,
                       self.ttl_s, ok.STATUS_MARKER_TTL_S, len(fields), *flat, *commands])
             result = _s(res)
+            if result == "ok" and target:  # twoway-ops: per-channel counts for /metrics, dashboard, status
+                metrics.count_outbound(merged.get("channel", ""), target, error)
             if result != "mismatch":
                 return result
         raise RuntimeError(f"status of {outbound_id} kept changing under us")

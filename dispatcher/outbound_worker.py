@@ -28,6 +28,7 @@ from channels.core.reference import reference
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
+from dispatcher import send_once
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.pacing import ChannelPace
 from dispatcher.routes import Route, last_seen, read_route
@@ -56,11 +57,12 @@ class _Job:
 
 
 class Failed(Exception):
-    """The message will not be sent: ``code`` is the contract's error code."""
+    """The message will not be sent: ``code`` is the contract's error code; ``dead``: keep it in
+    the dead letters for an admin (replayable)."""
 
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    def __init__(self, code: str, detail: str | None = None, *, dead: bool = False) -> None:
         super().__init__(detail or code)
-        self.code, self.detail = code, detail
+        self.code, self.detail, self.dead = code, detail, dead
 
 
 async def call_sender(sender: Any, msg: OutboundMessage) -> SendResult:
@@ -107,7 +109,8 @@ class CoreMessageWorker:
                 if time.monotonic() - last_claim > 5:
                     last_claim = time.monotonic()
                     claimed: Any = await self.redis.xautoclaim(ok.OUTBOUND_STREAM, ok.SEND_GROUP, self.consumer,
-                                                               min_idle_time=60_000, count=self.batch)
+                                                               min_idle_time=self.settings.claim_idle_ms,
+                                                               count=self.batch)
                     entries = [e for e in claimed[1] if e and e[1]]
                 if not entries:
                     resp: Any = await self.redis.xreadgroup(ok.SEND_GROUP, self.consumer, {ok.OUTBOUND_STREAM: ">"},
@@ -158,7 +161,7 @@ class CoreMessageWorker:
         try:
             await self._send(job)
         except Failed as exc:
-            await self._fail(job, exc.code, exc.detail, dead=False)
+            await self._fail(job, exc.code, exc.detail, dead=exc.dead)
         except PermanentSendError as exc:  # the sender's code: window_closed, no_private_route, undeliverable…
             await self._fail(job, exc.delivery_code, str(exc)[:500], dead=True)
         except _Later:
@@ -212,7 +215,17 @@ class CoreMessageWorker:
             if decision.to_author:  # never in public: the sender writes to the author privately or fails
                 out.meta["dm_author"] = True
             await self.pace.wait(channel)  # LAPOR_OUTBOUND_RATES
-            result = await call_sender(sender, out)
+            # --- twoway-ops: the "sending" marker around the provider call (dispatcher/send_once.py)
+            if job.msg.get(send_once.SENDING) == str(i) and \
+                    send_once.after_crash(bool(reply_to.get("private"))) == "hold":
+                raise Failed("provider_error", send_once.UNKNOWN_OUTCOME, dead=True)
+            await self.redis.hset(ok.message(oid), send_once.SENDING, i)
+            try:
+                result = await call_sender(sender, out)
+            except Exception:  # the provider answered or the connection failed: an ordinary retry, no crash
+                await self.redis.hdel(ok.message(oid), send_once.SENDING)
+                raise
+            # --- end twoway-ops
             provider_ids += [str(p) for p in result.provider_message_ids]
             said["parts"] = said.get("parts", 0) + (result.parts or 0)
             said["truncated"] = said.get("truncated", 0) | int(result.truncated)
@@ -221,6 +234,7 @@ class CoreMessageWorker:
                 pipe.hset(ok.message(oid), mapping={"chunks_done": i + 1,
                                                      "provider_ids_partial": orjson.dumps(provider_ids),
                                                      "result_partial": orjson.dumps(said)})
+                pipe.hdel(ok.message(oid), send_once.SENDING)
                 if i == 0:  # one message counts once against the per-citizen cap
                     pipe.incr(cap_key)
                     pipe.expire(cap_key, 7200)

@@ -1,4 +1,4 @@
-"""``lapor-gateway serve | worker | status | replay``.
+"""``lapor-gateway serve | worker | status | replay | send``.
 
 Exit codes: 0 success (status: everything ok or only degraded); 1 status: a channel is silent;
 2 status: something is failing (or Redis unreachable, or no live worker with ``--worker``);
@@ -176,6 +176,7 @@ async def _status(settings: Settings, as_json: bool) -> int:
     """The health model as a table. Exit 0 all well (or only degraded), 1 silent, 2 failing."""
     import orjson
 
+    from dispatcher import outbound_ops
     from gateway import redis_clients
     from gateway.health_model import HealthModel
     from gateway.spool import Spool
@@ -183,16 +184,21 @@ async def _status(settings: Settings, as_json: bool) -> int:
     r = redis_clients.connect(settings)
     core_r = redis_clients.connect_core(settings, r)
     spool = Spool(Path(settings.data_dir) / "spool")
+    outbound: dict[str, Any] | None = None
     try:
         report = await HealthModel(settings, r, core_redis=core_r, spool_pending=spool.pending_count).report()
+        with contextlib.suppress(Exception):  # Redis unreachable: the report already says so
+            outbound = await outbound_ops.summary(r)
     finally:
         await r.aclose()
         if core_r is not r:
             await core_r.aclose()
     if as_json:
-        print(orjson.dumps(dict(report.to_dict(), problems=report.problems())).decode())
+        print(orjson.dumps(dict(report.to_dict(), problems=report.problems(), outbound=outbound)).decode())
     else:
         print(format_status(report))
+        if outbound is not None:
+            print(format_outbound(outbound))
     states = [c.state for c in report.channels] + [report.pipeline.state]
     return EXIT_FAILING if "failing" in states else EXIT_SILENT if "silent" in states else EXIT_OK
 
@@ -251,6 +257,19 @@ def format_status(report: Any) -> str:
     return "\n".join(lines)
 
 
+def format_outbound(summary: dict[str, Any]) -> str:
+    """The ``status`` section on messages to citizens: queue depth, then counts per channel."""
+    q = summary["queue"]
+    lines = ["", "outbound  " + "  ".join(f"{k.removeprefix('outbound_')}={v}" for k, v in q.items())]
+    rows = [("CHANNEL", "SENT", "DELIVERED", "READ", "FAILED", "WINDOW_CLOSED")]
+    for ch, c in summary["channels"].items():
+        rows.append((ch, *(str(c.get(k, 0)) for k in ("sent", "delivered", "read", "failed", "window_closed"))))
+    if len(rows) > 1:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines += ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------------------------- replay
 async def _replay(settings: Settings, args: argparse.Namespace) -> int:
     from dispatcher import dead
@@ -258,6 +277,8 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
 
     r = redis_clients.connect(settings)
     try:
+        if args.outbound:
+            return await _replay_outbound(settings, r, args)
         if args.range:
             records, requeued = await dead.renormalize_range(r, args.range[0], args.range[1],
                                                              requeue_missing=args.requeue_missing)
@@ -276,6 +297,89 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
         n = await dead.replay_dead(r, args.id or None)
         print(f"replayed {n} dead letter(s)", file=sys.stderr)
         return 0
+    finally:
+        await r.aclose()
+
+
+def _outbound_api(settings: Settings, r: Any) -> Any:
+    """The outbound API's store without the HTTP server: the same validation, routes and Lua."""
+    from channels import registry
+    from dispatcher.delivery import StatusEngine, status_queue
+    from gateway.outbound_api import OutboundApi
+    from gateway.spool import Spool
+
+    engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
+                          outbox=bool(settings.core_redis_url))
+    return OutboundApi(settings, engine, set(registry.senders(settings)),
+                       Spool(Path(settings.data_dir) / "spool-outbound"))
+
+
+async def _replay_outbound(settings: Settings, r: Any, args: argparse.Namespace) -> int:
+    import orjson
+
+    from dispatcher import outbound_ops
+
+    if args.list:
+        for d in await outbound_ops.list_dead(r, count=args.count):
+            print(orjson.dumps(d).decode())
+        return 0
+    api = _outbound_api(settings, r)
+    new_ids = await outbound_ops.replay_dead(r, api.store, dead_ids=args.id or None,
+                                             outbound_ids=args.message or None)
+    for nid in new_ids:
+        print(nid)
+    print(f"replayed {len(new_ids)} outbound dead letter(s) as new attempts", file=sys.stderr)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- send
+async def _send(settings: Settings, args: argparse.Namespace) -> int:
+    """Store one message for a citizen exactly as ``POST /outbound/messages`` would, then follow it."""
+    import time
+    import uuid
+
+    import orjson
+
+    from dispatcher import outbound_keys
+    from gateway import redis_clients
+    from gateway.outbound_api import NoRoute
+    from normalizer.twoway_contract import outbound_errors
+
+    doc: dict[str, Any] = {"schema": "lapor.outbound/1", "id": args.id or f"admin-{uuid.uuid4().hex[:20]}",
+                           "record_id": args.record, "kind": args.kind, "text": args.text}
+    if args.expects_reply:
+        doc["expects_reply"] = True
+    errors = outbound_errors(doc)
+    if errors:
+        for e in errors:
+            print(f"invalid: {e}", file=sys.stderr)
+        return 2
+    r = redis_clients.connect(settings)
+    try:
+        api = _outbound_api(settings, r)
+        current = await r.hget(outbound_keys.message(doc["id"]), "status")
+        if current is None:
+            try:
+                channel = await api.channel_for(doc)
+            except NoRoute as exc:
+                print(f"{exc.error}: {exc.detail}", file=sys.stderr)
+                return 1
+            await api.store(doc, orjson.dumps(doc), channel)
+        print(doc["id"])
+        deadline = time.monotonic() + args.follow
+        seen = 0
+        while True:
+            view = await api.engine.view(doc["id"])
+            hist = (view or {}).get("history") or []
+            for h in hist[seen:]:
+                err = f"  {h['error'].get('code')}" if h.get("error") else ""
+                print(f"{h['at']}  {h['status']}{err}", file=sys.stderr)
+            seen = len(hist)
+            status = (view or {}).get("status")
+            if status in ("delivered", "read", "failed") or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.3)
+        return 1 if status == "failed" else 0
     finally:
         await r.aclose()
 
@@ -302,12 +406,23 @@ def main(argv: list[str] | None = None) -> None:
                           help="only: is a dispatcher worker on this host alive (container healthcheck)")
     p_replay = sub.add_parser("replay", help="re-enqueue dead letters, or re-normalize a stream range")
     p_replay.add_argument("--id", action="append", help="dead-letter id (repeatable); default: all")
+    p_replay.add_argument("--outbound", action="store_true",
+                          help="the core's messages to citizens (lapor:outbound:dead): each replay is a new attempt "
+                               "<id>-replay<N>")
+    p_replay.add_argument("--message", action="append", help="with --outbound: the outbound id (repeatable)")
     p_replay.add_argument("--list", action="store_true", help="list dead letters instead")
     p_replay.add_argument("--count", type=int, default=100)
     p_replay.add_argument("--range", nargs=2, metavar=("START", "END"), help="stream ids (- and + for all)")
     p_replay.add_argument("--requeue-missing", action="store_true",
                           help="with --range: put back entries whose record never reached the core")
     p_replay.add_argument("--out", help="with --range: write the records here (JSON lines)")
+    p_send = sub.add_parser("send", help="send a message to a record's citizen by hand (same path as the API)")
+    p_send.add_argument("--record", required=True, help="record id")
+    p_send.add_argument("--text", required=True)
+    p_send.add_argument("--kind", default="notice", choices=("status", "question", "answer", "notice"))
+    p_send.add_argument("--expects-reply", action="store_true")
+    p_send.add_argument("--id", help="outbound id (default admin-<random>); the same id never sends twice")
+    p_send.add_argument("--follow", type=float, default=10.0, help="seconds to follow its status (0: do not)")
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -338,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(asyncio.run(_status(settings, args.json)))
     elif args.cmd == "replay":
         raise SystemExit(asyncio.run(_replay(settings, args)))
+    elif args.cmd == "send":
+        raise SystemExit(asyncio.run(_send(settings, args)))
 
 
 if __name__ == "__main__":

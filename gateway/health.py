@@ -37,7 +37,10 @@ async def pipeline_numbers(r: aioredis.Redis, core_r: aioredis.Redis, core_queue
     except aioredis.ResponseError:
         pass  # no stream/group yet
     core_depth = await core_r.llen(f"rq:queue:{core_queue}")
-    return {"stream_length": inbound, "stream_backlog": backlog, "pending": pending, "dead_letters": dead,
+    from dispatcher.outbound_ops import queue_numbers  # the core's messages to citizens (two-way)
+
+    outbound = await queue_numbers(r)
+    return {**outbound, "stream_length": inbound, "stream_backlog": backlog, "pending": pending, "dead_letters": dead,
             "core_queue_depth": core_depth, "outbound_queue": outbound_len, "outbound_retry": retry,
             "outbound_dead": outbound_dead, "workers_alive": len(workers), "quarantined": quarantine}
 

@@ -163,6 +163,20 @@ DEAD_LETTERS_HELD = RedisCounter("lapor_dead_letters_held",
 # acknowledgement outcomes (sent, retry, dead, suppressed) are not inbound events: no history
 ACKS = RedisCounter("lapor_acks", "Outbound acknowledgements per channel and outcome", ["channel", "outcome"],
                     history=False)
+# two-way: statuses of messages to citizens (the core's and the gateway's own), once per status change
+OUTBOUND = RedisCounter("lapor_outbound", "Messages to citizens per channel and status reached "
+                        "(sent, delivered, read, failed)", ["channel", "status"], history=False)
+OUTBOUND_FAILED = RedisCounter("lapor_outbound_failed", "Messages to citizens failed per channel and error code "
+                               "(window_closed, no_route, provider_error, ...)", ["channel", "code"], history=False)
+
+
+def count_outbound(channel: str, status: str, error: dict[str, object] | None = None) -> None:
+    """One status change the delivery engine accepted (never called for a stale or repeated one)."""
+    if channel and status != "queued":
+        OUTBOUND.labels(channel, status).inc()
+        if status == "failed":
+            OUTBOUND_FAILED.labels(channel, str((error or {}).get("code") or "unknown")).inc()
+
 
 # scrape-time gauges (set by /metrics from Redis; process-local is right for them), one series per meaning
 PIPELINE_GAUGES: dict[str, Gauge] = {
@@ -174,7 +188,12 @@ PIPELINE_GAUGES: dict[str, Gauge] = {
         ("core_queue_depth", "lapor_core_queue_depth", "Jobs waiting in the LAPOR core RQ queue"),
         ("outbound_queue", "lapor_outbound_queue", "Acknowledgements waiting to be sent"),
         ("outbound_retry", "lapor_outbound_retry", "Acknowledgements waiting for a retry"),
-        ("outbound_dead", "lapor_outbound_dead", "Acknowledgements that failed for good"),
+        ("outbound_dead", "lapor_outbound_dead",
+         "Messages to citizens (acknowledgements and core messages) in lapor:outbound:dead"),
+        ("outbound_backlog", "lapor_outbound_backlog",
+         "Core messages to citizens on lapor:outbound no sender has read yet"),
+        ("outbound_in_flight", "lapor_outbound_in_flight", "Core messages read by a sender and not finished"),
+        ("outbound_later", "lapor_outbound_waiting", "Core messages waiting for a retry or the per-citizen cap"),
         ("workers_alive", "lapor_workers_alive", "Dispatcher workers with a recent heartbeat"),
         ("gateways_alive", "lapor_gateways_alive", "Gateway (serve) processes that published their presence"),
         ("quarantined", "lapor_quarantine_length", "Requests kept in lapor:quarantine (parser failures)"),
@@ -418,11 +437,14 @@ __all__ = [
     "DISPATCHED",
     "E2E_LATENCY",
     "EVENTS",
+    "OUTBOUND",
+    "OUTBOUND_FAILED",
     "PIPELINE_GAUGES",
     "REGISTRY",
     "SERVICE_UP",
     "Flusher",
     "count",
+    "count_outbound",
     "flush",
     "record_at",
     "refresh",

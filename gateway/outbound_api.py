@@ -171,6 +171,11 @@ def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def api_of(app: web.Application) -> OutboundApi:
+    """The app's outbound API state (the admin's replay stores through the same path)."""
+    return app[_STATE]
+
+
 async def post_message(request: web.Request) -> web.Response:
     api = request.app[_STATE]
     refused = api.auth_error(request)

@@ -7,6 +7,7 @@ A channel whose endpoint is an API for other systems (not a provider's webhook) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -21,6 +22,15 @@ class Accepted(BaseModel):
 class Error(BaseModel):
     error: str
     details: list[dict[str, str]] | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class JsonSchema:
+    """A request body validated by a JSON schema rather than a pydantic model (the outbound API)."""
+
+    name: str
+    schema: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,8 @@ class Operation:
     method: str
     path: str
     summary: str
-    request: type[BaseModel] | None
+    request: type[BaseModel] | JsonSchema | None
     responses: dict[int, tuple[str, type[BaseModel] | None]]
     security: str = "bearer"
     tags: tuple[str, ...] = field(default=())
+    parameters: tuple[dict[str, Any], ...] = field(default=())  # path/query parameters

@@ -15,7 +15,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from channels.core.inbound import ChannelError
-from dispatcher import dead
+from dispatcher import dead, outbound_ops
 from gateway.admin.auth import COOKIE, AdminAuth, Principal, same_origin
 from gateway.admin.limiter import LimiterUnavailable, LoginLimiter
 from gateway.alerts import AlertWatcher, recent_alerts
@@ -234,8 +234,11 @@ async def api_health(request: web.Request, _p: Principal) -> web.StreamResponse:
     try:
         doc["dead_letters"] = await dead.list_dead(ctx.redis, count=50)
         doc["alerts"] = await recent_alerts(ctx.redis, 10)
+        doc["outbound"] = dict(await outbound_ops.summary(ctx.redis),
+                               dead_letters=await outbound_ops.list_dead(ctx.redis, count=50))
     except REDIS_ERRORS:
         doc["dead_letters"], doc["alerts"] = [], []
+        doc["outbound"] = {"queue": {}, "channels": {}, "dead_letters": []}
     return _json(doc)
 
 
@@ -298,6 +301,43 @@ async def api_replay(request: web.Request, p: Principal) -> web.StreamResponse:
 
 
 @protected()
+async def api_outbound(request: web.Request, _p: Principal) -> web.StreamResponse:
+    """Messages to citizens: counts per channel, queue depth and the core messages' dead letters."""
+    r = ctx_of(request.app).redis
+    try:
+        return _json(dict(await outbound_ops.summary(r), dead_letters=await outbound_ops.list_dead(r, count=100)))
+    except REDIS_ERRORS:
+        return _json({"error": "redis unreachable"}, 503)
+
+
+@protected()
+async def api_outbound_replay(request: web.Request, p: Principal) -> web.StreamResponse:
+    """Send failed core messages again as new attempts (``{"ids": [dead ids]}`` or ``{"all": true}``)."""
+    from gateway.outbound_api import api_of
+
+    body: Any = {}
+    if request.content_type == "application/json":
+        try:
+            body = orjson.loads(await read_body(request, 32 * FORM_MAX_BYTES))  # bounded, like every admin body
+        except orjson.JSONDecodeError:
+            return _json({"error": "malformed JSON"}, 400)
+        except ChannelError as exc:
+            return _form_refused(exc)
+    raw_ids = body.get("ids") if isinstance(body, dict) else None
+    ids = None if isinstance(body, dict) and body.get("all") is True else \
+        [str(i) for i in raw_ids] if isinstance(raw_ids, list) else []
+    if ids is not None and not ids:
+        return _json({"error": "give ids or all"}, 400)
+    api = api_of(request.app)
+    try:
+        new_ids = await outbound_ops.replay_dead(api.engine.redis, api.store, dead_ids=ids)
+    except REDIS_ERRORS:
+        return _json({"error": "redis unreachable"}, 503)
+    log.info("admin.outbound_replay", count=len(new_ids), via=p.via)
+    return _json({"replayed": len(new_ids), "ids": new_ids})
+
+
+@protected()
 async def api_alerts(request: web.Request, _p: Principal) -> web.StreamResponse:
     return _json({"alerts": await recent_alerts(ctx_of(request.app).redis, 50)})
 
@@ -317,4 +357,6 @@ def routes() -> list[tuple[str, str, Handler]]:
         ("GET", "/admin/api/dead", api_dead),
         ("POST", "/admin/api/dead/replay", api_replay),
         ("GET", "/admin/api/alerts", api_alerts),
+        ("GET", "/admin/api/outbound", api_outbound),
+        ("POST", "/admin/api/outbound/replay", api_outbound_replay),
     ]

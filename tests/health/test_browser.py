@@ -12,6 +12,7 @@ import pytest
 
 from tests.health.test_admin import PATH, Exploding
 from tests.support.core import wait_for_records
+from tests.twoway.support import seed_dead_outbound
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -40,6 +41,7 @@ async def test_dashboard_in_chromium(gateway, rsync):
         await asyncio.sleep(0.1)
     bad.stop()
     await gateway.start_worker(preprocessors=[])
+    await seed_dead_outbound(gateway.runner.app, "o-dead-1", "01JBROWSERRECORD00000000000")  # a failed core message
     ARTIFACTS.mkdir(exist_ok=True)
 
     expect = playwright_api.expect
@@ -89,6 +91,17 @@ async def test_dashboard_in_chromium(gateway, rsync):
             assert rsync.xlen("lapor:dead") == 0
             records = await asyncio.to_thread(wait_for_records, rsync, 4)
             assert "api:dead-1" in {r["idempotency_key"] for r in records}
+
+            # messages to citizens: counts per channel, queue depth, and the failed one replayed as a new attempt
+            await expect(page.locator('#outbound tr[data-out-channel="sms"] .out-failed')).to_have_text("1")
+            assert await page.locator("#out-outbound_backlog dd").count() == 1
+            out_button = page.locator("#outbound-dead button.out-replay")
+            await out_button.wait_for(timeout=10_000)
+            assert await page.locator("#outbound-dead tbody tr td").nth(1).text_content() == "o-dead-1"
+            await out_button.click()
+            await expect(page.locator("#outbound-replay-result")).to_contain_text("o-dead-1-replay1", timeout=10_000)
+            assert rsync.hget("lapor:out:o-dead-1-replay1", "status") == b"queued"
+            assert rsync.hget("lapor:out:o-dead-1", "status") == b"failed"
 
             # English on request
             await page.click("#lang")

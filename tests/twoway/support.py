@@ -74,3 +74,18 @@ def dlr_path(q: dict[str, str], dlr_type: int | None = None) -> str:
     parts = urlsplit(q["dlr-url"])
     query = parts.query.replace("%d", str(dlr_type)) if dlr_type is not None else parts.query
     return f"{parts.path}?{query}"
+
+
+async def seed_dead_outbound(app: Any, oid: str, record_id: str, channel: str = "sms") -> None:
+    """A core message that failed for good, as the sender worker leaves it: stored through the API's
+    path, ``failed`` through the delivery engine, and an entry in ``lapor:outbound:dead``."""
+    import orjson
+
+    from gateway.keys import OUTBOUND_DEAD
+    from gateway.outbound_api import api_of
+
+    api = api_of(app)
+    doc = outbound(oid, record_id, text="Pesan yang gagal terkirim.")
+    await api.store(doc, orjson.dumps(doc), channel)
+    await api.engine.report(oid, "failed", error={"code": "rejected", "detail": "HTTP 400: Missing receiver"})
+    await api.engine.redis.xadd(OUTBOUND_DEAD, {"o": oid, "error": "HTTP 400: Missing receiver", "at": "2026-01-01"})

@@ -15,7 +15,11 @@
       stream_length: "Panjang stream", stream_backlog: "Antrean stream", pending: "Sedang diproses",
       dead_letters: "Surat mati", core_queue_depth: "Antrean core", outbound_queue: "Antrean balasan",
       outbound_retry: "Balasan diulang", outbound_dead: "Balasan gagal", workers_alive: "Worker hidup",
-      quarantined: "Dikarantina", spool_pending: "Spool lokal", redis_up: "Redis hidup", none: "Tidak ada." },
+      quarantined: "Dikarantina", spool_pending: "Spool lokal", redis_up: "Redis hidup", none: "Tidak ada.",
+      outbound: "Pesan ke warga (balasan core)", out_sent: "Terkirim", out_delivered: "Sampai", out_failed: "Gagal",
+      out_window_closed: "Jendela tertutup", out_dead: "Pesan gagal (dead letters)",
+      outbound_backlog: "Antrean pesan", outbound_in_flight: "Sedang dikirim", outbound_later: "Menunggu ulang",
+      gateways_alive: "Gateway hidup" },
     en: { title: "Channel health", channels: "Channels", pipeline: "Pipeline", dead: "Dead letters",
       dead_empty: "None.", time: "Time", channel: "Channel", error: "Error", attempts: "Attempts",
       log: "Channel log", path: "Path", result: "Result", alerts: "Alerts sent", logout: "Sign out",
@@ -27,7 +31,11 @@
       stream_length: "Stream length", stream_backlog: "Stream backlog", pending: "Pending",
       dead_letters: "Dead letters", core_queue_depth: "Core queue", outbound_queue: "Ack queue",
       outbound_retry: "Ack retries", outbound_dead: "Acks failed", workers_alive: "Workers alive",
-      quarantined: "Quarantined", spool_pending: "Local spool", redis_up: "Redis up", none: "None." }
+      quarantined: "Quarantined", spool_pending: "Local spool", redis_up: "Redis up", none: "None.",
+      outbound: "Messages to citizens (core)", out_sent: "Sent", out_delivered: "Delivered", out_failed: "Failed",
+      out_window_closed: "Window closed", out_dead: "Failed messages (dead letters)",
+      outbound_backlog: "Outbound backlog", outbound_in_flight: "Being sent", outbound_later: "Waiting to retry",
+      gateways_alive: "Gateways alive" }
   };
   var lang = localStorage.getItem("lapor-admin-lang") || "id";
   var last = null;
@@ -119,6 +127,7 @@
       b.addEventListener("click", function () { replay(x.dead_id, b); });
       td.appendChild(b); tr.appendChild(td); tb.appendChild(tr);
     });
+    renderOutbound(doc.outbound || { queue: {}, channels: {}, dead_letters: [] });
     var al = document.getElementById("alerts"); al.textContent = "";
     if (!doc.alerts.length) { al.appendChild(el("li", { "class": "muted" }, t("none"))); }
     doc.alerts.forEach(function (a) {
@@ -131,6 +140,48 @@
     }
     var up = document.getElementById("updated");
     up.className = "muted"; up.textContent = t("updated") + ": " + fmtTime(doc.generated_at);
+  }
+
+  function renderOutbound(o) {
+    var q = document.getElementById("outbound-queue"); q.textContent = "";
+    Object.keys(o.queue || {}).forEach(function (k) {
+      var box = el("div", { id: "out-" + k }); box.appendChild(el("dt", null, t(k === "dead_letters" ? "out_dead" : k)));
+      box.appendChild(el("dd", null, o.queue[k])); q.appendChild(box);
+    });
+    var tb = document.querySelector("#outbound tbody"); tb.textContent = "";
+    Object.keys(o.channels || {}).forEach(function (ch) {
+      var c = o.channels[ch], tr = el("tr", { "data-out-channel": ch });
+      tr.appendChild(el("td", null, ch));
+      ["sent", "delivered", "failed", "window_closed"].forEach(function (k) {
+        tr.appendChild(el("td", { "class": "out-" + k }, c[k] || 0));
+      });
+      tb.appendChild(tr);
+    });
+    var db = document.querySelector("#outbound-dead tbody"); db.textContent = "";
+    document.getElementById("outbound-dead-empty").style.display = o.dead_letters.length ? "none" : "";
+    o.dead_letters.forEach(function (x) {
+      var tr = el("tr", { "data-out-dead-id": x.dead_id });
+      tr.appendChild(el("td", null, x.at)); tr.appendChild(el("td", null, x.id)); tr.appendChild(el("td", null, x.channel));
+      tr.appendChild(el("td", null, x.error)); tr.appendChild(el("td", null, x.attempts));
+      var td = el("td"), b = el("button", { type: "button", "class": "out-replay", "data-id": x.dead_id }, t("replay"));
+      b.addEventListener("click", function () { replayOutbound(x.dead_id, b); });
+      td.appendChild(b); tr.appendChild(td); db.appendChild(tr);
+    });
+  }
+
+  function replayOutbound(id, button) {
+    button.disabled = true;
+    api("/admin/api/outbound/replay", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ ids: [id] }) }).then(function (doc) {
+      document.getElementById("outbound-replay-result").textContent = doc.replayed + " " + t("replayed") + " (" +
+        doc.ids.join(", ") + ")";
+      var row = document.querySelector('tr[data-out-dead-id="' + id + '"]'); if (row) { row.remove(); }
+      if (last && last.outbound) {
+        last.outbound.dead_letters = last.outbound.dead_letters.filter(function (x) { return x.dead_id !== id; });
+      }
+    }).catch(function (e) {
+      button.disabled = false; document.getElementById("outbound-replay-result").textContent = String(e.message);
+    });
   }
 
   function api(path, opts) {
