@@ -28,6 +28,7 @@ from channels.core.reference import reference
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
+from dispatcher.conversation import expect_in  # [replies]
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
@@ -219,6 +220,9 @@ class CoreMessageWorker:
         parts = max(fitted.parts, len(provider_ids)) if channel == "sms" else len(fitted.chunks)
         async with self.redis.pipeline(transaction=True) as pipe:
             self.engine.index_provider_ids(pipe, oid, channel, provider_ids)
+            if doc.get("expects_reply"):  # [replies] the citizen's next message links to it (conversation.py)
+                expect_in(pipe, channel, reply_to["address"], doc["record_id"], oid,
+                          self.settings.reply_window_h * 3600)
             pipe.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, job.entry_id)
             await pipe.execute()
         await self.engine.report(oid, "sent", now_iso(), provider_ids=provider_ids, parts=parts,

@@ -24,6 +24,7 @@ from channels.core.hooks import Decision, Emit, Preprocessor
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
+from dispatcher.conversation import Conversations, Item
 from dispatcher.enrich import Enricher, default_enrichers
 from gateway import keys, metrics
 from gateway.logging import get_logger
@@ -63,6 +64,7 @@ class DispatchWorker:
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
         self.processed = 0
+        self.conversations = Conversations(r, settings)  # replies, hold-and-ask (dispatcher/conversation.py)
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,7 +92,7 @@ class DispatchWorker:
                     if now - last_trim >= 60:
                         last_trim = now
                         await self.trim()
-                    if now - last_sweep >= 1.0 and self.preprocessors:
+                    if now - last_sweep >= 1.0:
                         last_sweep = now
                         await self._sweep()
                     resp: Any = await self.redis.xreadgroup(
@@ -176,6 +178,9 @@ class DispatchWorker:
             e.deliveries = counts.get(e.entry_id, 1)
 
     async def _sweep(self) -> None:
+        held = await self.conversations.sweep()  # held records whose completeness wait is over
+        if held:
+            await self._commit(held, no_ack={o.record["id"] for o in held})
         for pre in self.preprocessors:
             sweep = getattr(pre, "sweep", None)  # optional: a hook that never holds anything has none
             emits = await sweep(self.redis) if sweep is not None else []
@@ -195,6 +200,7 @@ class DispatchWorker:
         done_without_record: list[str] = []
         replies: list[OutboundMessage] = []
         decided: list[tuple[_Entry, Decision]] = []
+        items: list[Item] = []
         todo: list[_Entry] = []
         for e in entries:
             if e.msg is None:
@@ -224,7 +230,7 @@ class DispatchWorker:
                 continue
             if produced:
                 produced[0].entry_ids.append(e.entry_id)
-                outs.extend(produced)
+                items.extend(Item(o, em) for o, em in zip(produced, decision.emit, strict=True))
             else:
                 done_without_record.append(e.entry_id)
                 if decision.skipped:
@@ -233,7 +239,13 @@ class DispatchWorker:
                 replies.append(OutboundMessage(channel=rp.channel, address=rp.address, text=rp.text,
                                                kind="reply", provider=rp.provider, thread=rp.thread,
                                                meta=rp.meta))
+        plan = await self.conversations.plan(items)  # replies linked, answers merged, holds (in stream order)
+        outs.extend(plan.outs)
+        done_without_record.extend(plan.acked)
+
         def extra(pipe: Any) -> None:
+            for fn in plan.extra:
+                fn(pipe)
             if done_without_record:
                 pipe.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, *done_without_record)
                 pipe.hdel(keys.ATTEMPTS, *done_without_record)
@@ -241,7 +253,7 @@ class DispatchWorker:
                 for rp in replies:
                     outbound.enqueue_in(pipe, rp)
         if outs or done_without_record or replies:
-            await self._commit(outs, extra)
+            await self._commit(outs, extra, no_ack=plan.no_ack)
         self.processed += len(entries)
 
     async def _decide_all(self, msgs: list[InboundMessage]) -> list[Decision | Exception]:
@@ -291,12 +303,15 @@ class DispatchWorker:
         validate_record(record)
         return record
 
-    async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
+    async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None, *,
+                      no_ack: set[str] | frozenset[str] = frozenset()) -> None:
         outs = _merge_same_record(outs)
         for o in outs:  # two-way: the record's route, in the same MULTI as its core job
             o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
+                if o.record["id"] in no_ack:  # asked a question already: it carried the reference
+                    continue
                 ack = outbound.ack_for(o.record)
                 if ack is not None:
                     o.extra.append(functools.partial(_enqueue_ack, ack))

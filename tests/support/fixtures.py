@@ -70,7 +70,8 @@ def make_settings(redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
         values.update(redis_url=redis_url, data_dir=tmp_path / "data", claim_idle_ms=300, max_attempts=3,
                       spool_flush_interval_s=0.1, ack_backoff_s=0.05,
                       twitter_poll=False,  # no X poller calling out of loopback; X tests turn it on
-                      alert_startup_grace_s=0, alert_hold_s=0)  # alerts at once; damping tests turn it on
+                      alert_startup_grace_s=0, alert_hold_s=0,  # alerts at once; damping tests turn it on
+                      completeness_wait_s=0)  # records go straight to the core; hold-and-ask tests turn it on
         values.update(overrides)
         return Settings(**values)
 
