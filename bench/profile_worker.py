@@ -26,9 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from channels.http.handler import ComplaintIn, to_message
-
 from bench.complaints import api_body
+from channels.api.inbound import ComplaintIn, to_message
 from config.settings import Settings
 from gateway import keys, redis_clients
 from gateway.intake import Intake

@@ -24,9 +24,9 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from channels.base import PayloadTooLarge
 
 from channels import registry
+from channels.core.inbound import PayloadTooLarge
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher.delivery import StatusEngine, body_digest, now_iso, status_queue

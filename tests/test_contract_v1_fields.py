@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from channels.email.threads import thread_key
-
+from channels.email.hooks import thread_key
 from channels.meta.tests.test_flow import feed_comment
 from channels.meta.tests.test_flow import post as meta_post
 from channels.sms.tests.test_kannel import get_url

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.base import BadRequest, json_object
+from channels.core.inbound import BadRequest, json_object
 from channels.twitter.signature import CRC_TOKEN_MAX, crc_token_ok, sign
 from tests.support.fixtures import TOKENS
 
