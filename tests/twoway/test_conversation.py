@@ -4,22 +4,27 @@ dispatcher and acknowledgement workers, the loopback fake Kannel ``sendsms`` and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote_plus
 
 import orjson
 import pytest
 import redis
+import redis.asyncio as aioredis
 
+from channels import registry
 from channels.core.reference import question_text, reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_kannel import get_url
 from channels.sms.tests.test_outbound import FakeSmsApi, routes
-from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, T0, WEBHOOK, bot_api, location, text  # noqa: F401
+from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, T0, WEBHOOK, location, text
 from channels.telegram.tests.fake_bot_api import FakeBotApi
 from dispatcher.delivery import StatusEngine, status_queue
+from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import core_records, wait_for_records
+from tests.support.fixtures import TOKENS
 from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_jobs
 
 PLACELESS = "Jalan rusak parah banyak lubang besar membahayakan pengendara motor"
@@ -50,6 +55,13 @@ async def hold_one(gw: Any, api: FakeSmsApi, rsync: redis.Redis, body: str = PLA
     assert len(question) <= 160 and question.isascii()
     assert rsync.llen("rq:queue:lapor-core") == 0
     return rid
+
+
+@pytest.fixture
+async def tg_api() -> AsyncIterator[FakeBotApi]:
+    fake = await FakeBotApi(token=TOKENS["telegram_bot_token"]).start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture
@@ -137,10 +149,6 @@ async def test_question_statuses_are_reported_under_its_own_id(asking: Any, api:
 # ---------------------------------------------------------------------------- reply linking
 async def test_reply_to_an_outbound_that_expects_one_is_a_follow_up_only_within_the_window(
         make_gateway: Callable[..., Any], api: FakeSmsApi, rsync: redis.Redis) -> None:
-    from dispatcher.outbound_worker import CoreMessageWorker
-    import redis.asyncio as aioredis
-    from channels import registry
-
     gw = await make_gateway(outbound_token=OUT_TOKEN, **routes(api))
     await gw.start_worker()
     ra = aioredis.Redis.from_url(gw.settings.redis_url)
@@ -168,7 +176,7 @@ async def test_reply_to_an_outbound_that_expects_one_is_a_follow_up_only_within_
         await eventually(lambda: _async(rsync.hget("lapor:out:ask-2", "status") == b"sent"))
         key = "lapor:expect:sms:+6281234567890"
         assert rsync.hget(key, "outbound_id") == b"ask-2"
-        assert 71 * 3600 < float(rsync.hget(key, "until") or 0) - __import__("time").time() <= 72 * 3600
+        assert 71 * 3600 < float(rsync.hget(key, "until") or 0) - time.time() <= 72 * 3600
         rsync.hset(key, "until", "1")
         await sms(gw, "Sudah lama sekali tidak menyala")
         fourth = (await asyncio.to_thread(wait_for_records, rsync, 4))[-1]
@@ -181,13 +189,13 @@ async def test_reply_to_an_outbound_that_expects_one_is_a_follow_up_only_within_
 
 # ---------------------------------------------------------------------------- Telegram
 async def test_telegram_question_has_a_location_button_and_a_pin_answers(
-        make_gateway: Callable[..., Any], bot_api: FakeBotApi, rsync: redis.Redis) -> None:
-    gw = await make_gateway(telegram_api_url=bot_api.url, completeness_wait_s=60)
+        make_gateway: Callable[..., Any], tg_api: FakeBotApi, rsync: redis.Redis) -> None:
+    gw = await make_gateway(telegram_api_url=tg_api.url, completeness_wait_s=60)
     await gw.start_worker()
     status, _, _ = await gw.post(WEBHOOK, json=text(501, PLACELESS), headers=SECRET_HEADERS)
     assert status == 200
     [rid] = await eventually(lambda: _async(held_ids(rsync)))
-    [call] = await eventually(lambda: _async(bot_api.calls_of("sendMessage")))
+    [call] = await eventually(lambda: _async(tg_api.calls_of("sendMessage")))
     assert reference(rid) in call["text"] and "lokasi" in call["text"]
     markup = orjson.loads(call["reply_markup"])
     assert markup["keyboard"][0][0]["request_location"] is True and markup["one_time_keyboard"] is True
@@ -200,4 +208,36 @@ async def test_telegram_question_has_a_location_button_and_a_pin_answers(
     assert rec["completeness"]["answered"] is True and "location" not in rec["completeness"]["missing"]
     assert rec["source"]["message_ids"] == [f"{CHAT}:501", f"{CHAT}:502"]
     await asyncio.sleep(1.0)
-    assert len(core_records(rsync)) == 1 and len(bot_api.calls_of("sendMessage")) == 1
+    assert len(core_records(rsync)) == 1 and len(tg_api.calls_of("sendMessage")) == 1
+
+
+async def test_telegram_reply_to_our_message_links_natively_without_a_window(
+        make_gateway: Callable[..., Any], tg_api: FakeBotApi, rsync: redis.Redis) -> None:
+    gw = await make_gateway(telegram_api_url=tg_api.url, outbound_token=OUT_TOKEN)
+    await gw.start_worker()
+    ra = aioredis.Redis.from_url(gw.settings.redis_url)
+    cw = CoreMessageWorker(ra, gw.settings, registry.senders(gw.settings), "test-core-sender")
+    task = asyncio.create_task(cw.run())
+    try:
+        assert (await gw.post(WEBHOOK, json=text(601, COMPLETE), headers=SECRET_HEADERS))[0] == 200
+        [first] = await asyncio.to_thread(wait_for_records, rsync, 1)
+        doc = outbound("tg-status-1", first["id"], text="Laporan Anda diteruskan ke Dinas PU Kota Bandung.")
+        assert (await gw.post("/outbound/messages", json=doc, headers=AUTH))[0] == 202
+        await eventually(lambda: _async(rsync.hget("lapor:out:tg-status-1", "status") == b"sent"))
+        [ours] = [c for c in tg_api.calls_of("sendMessage") if "Dinas PU" in c["text"]]
+        our_id = 9000 + len(tg_api.sent)  # the fake numbers its messages 9001, 9002, ...
+        assert any(s.text == ours["text"] for s in tg_api.sent[-1:])
+        replied = {"message_id": our_id, "date": T0 + 100, "chat": {"id": CHAT, "type": "private"},
+                   "from": {"id": 1, "is_bot": True, "first_name": "LAPOR"}, "text": ours["text"]}
+        # a day later (no expects_reply, no window): the Telegram reply itself links it
+        u = text(602, "Terima kasih, tapi sampai sekarang belum ada perbaikan", date=T0 + 86_400,
+                 reply_to_message=replied)
+        assert (await gw.post(WEBHOOK, json=u, headers=SECRET_HEADERS))[0] == 200
+        _, reply = await asyncio.to_thread(wait_for_records, rsync, 2)
+        assert "follow_up" in reply["flags"] and reply["conversation"]["in_reply_to"] == first["id"]
+        assert reply["conversation"]["outbound_id"] == "tg-status-1"
+        assert reply["source"]["parent_message_id"] == f"{CHAT}:{our_id}"
+    finally:
+        cw.stop()
+        await asyncio.wait_for(task, 5)
+        await ra.aclose()
