@@ -48,7 +48,7 @@ from config.settings import Settings
 from dispatcher import core_queue, outbound
 from dispatcher import outbound_keys as ok
 from dispatcher.delivery import own_message_kind
-from gateway import keys
+from gateway import keys, metrics
 from gateway.logging import get_logger
 from normalizer.completeness import mark_unanswered, merge_answer, needs_question
 from normalizer.contract import validate_record
@@ -231,6 +231,7 @@ class Conversations:
             return False  # a channel hook linked it elsewhere (its thread wins), or our own record
         link_follow_up(rec, record_id, outbound_id)
         validate_record(rec)
+        metrics.count(rec["channel"], "reply_linked")
         return True
 
     async def _native_links(self, items: list[Item], routes: list[Route | None]) -> dict[int, tuple[str, str]]:
@@ -275,6 +276,7 @@ class Conversations:
         merged = self._merged(held, it)
         extra: list[Callable[[Any], None]] = [*it.out.extra, functools.partial(_drop_hold, self, held_rid, rt)]
         log.info("conversation.answered", record=held_rid)
+        metrics.count(merged["channel"], "completeness_answered")
         return core_queue.Outgoing(merged, list(it.out.entry_ids), extra)
 
     @staticmethod
@@ -307,6 +309,7 @@ class Conversations:
         plan.extra.extend(it.out.extra)  # the channel hook's own commands still run
         plan.extra.append(functools.partial(_write_hold, self, it.out.record, now))
         log.info("conversation.held", record=it.out.record["id"], channel=it.out.record["channel"])
+        metrics.count(it.out.record["channel"], "completeness_held")
 
     def question(self, record: dict[str, Any]) -> OutboundMessage | None:
         msg = outbound.ack_for(record)
@@ -337,6 +340,7 @@ class Conversations:
             validate_record(record)
             outs.append(core_queue.Outgoing(record, [], [functools.partial(_drop_hold, self, rid, None)]))
             log.info("conversation.unanswered", record=rid)
+            metrics.count(record["channel"], "completeness_unanswered")
         return outs
 
 
