@@ -161,8 +161,8 @@ class Conversations:
 
     # ------------------------------------------------------------------ deciding a batch
     def should_hold(self, record: dict[str, Any]) -> bool:
-        if self.wait_s <= 0 or record["channel"] not in self.channels:
-            return False
+        if self.wait_s <= 0 or not self.settings.ack_enabled or record["channel"] not in self.channels:
+            return False  # no question can be sent (acknowledgements off): nothing to wait for
         if record.get("classification") != "complaint" or has_place(record):
             return False  # cheap checks first: most records never need the model
         if (record.get("conversation") or {}).get("in_reply_to") or "follow_up" in record["flags"]:
@@ -209,7 +209,8 @@ class Conversations:
                     continue
             if link is not None:
                 self._link(rec, *link)
-            elif state is not None and rt is not None and not (asking and complete_on_its_own(rec)):
+            elif (state is not None and rt is not None and not (asking and complete_on_its_own(rec))
+                  and self._linkable(rec, state.get("record_id", ""))):
                 claimed = await self._lua(keys.expect(*rt), "expect", entry, f"{now:.3f}")
                 if claimed:
                     rid, oid = _s(claimed[0]), _s(claimed[1])
@@ -225,10 +226,15 @@ class Conversations:
         plan.held = len(held_here)
         return plan
 
-    def _link(self, rec: dict[str, Any], record_id: str, outbound_id: str | None) -> bool:
+    @staticmethod
+    def _linkable(rec: dict[str, Any], record_id: str) -> bool:
+        """Not our own record, and not linked elsewhere by a channel hook (its thread wins)."""
         current = (rec.get("conversation") or {}).get("in_reply_to")
-        if record_id == rec["id"] or (current and current != record_id):
-            return False  # a channel hook linked it elsewhere (its thread wins), or our own record
+        return bool(record_id) and record_id != rec["id"] and current in (None, record_id)
+
+    def _link(self, rec: dict[str, Any], record_id: str, outbound_id: str | None) -> bool:
+        if not self._linkable(rec, record_id):
+            return False
         link_follow_up(rec, record_id, outbound_id)
         validate_record(rec)
         metrics.count(rec["channel"], "reply_linked")
@@ -355,10 +361,9 @@ def _write_hold(conv: Conversations, record: dict[str, Any], now: float, pipe: A
     pipe.expire(keys.held(rid), conv.wait_s + conv.reply_window_s + 86400)
     pipe.zadd(keys.HELD_DUE, {rid: deadline})
     expect_in(pipe, rt[0], rt[1], rid, question_id(rid), conv.reply_window_s, now)
-    if conv.settings.ack_enabled:
-        q = conv.question(record)
-        if q is not None:
-            outbound.enqueue_in(pipe, q)
+    q = conv.question(record)
+    if q is not None:
+        outbound.enqueue_in(pipe, q)
 
 
 def _drop_hold(conv: Conversations, rid: str, rt: Route | None, pipe: Any) -> None:

@@ -7,17 +7,30 @@ from typing import Any
 
 import orjson
 
+from channels.core.outbound import OutboundMessage
+from channels.core.reference import question_text, reference
 from config.settings import Settings
 from dispatcher.conversation import Conversations, _write_hold, question_id
 from gateway import keys
+from normalizer.models import InboundMessage, ReplyTo, Sender
+from normalizer.normalize import normalize
 
-RID = "01JCONVERSATIONTESTRECRD00"
-RECORD: dict[str, Any] = {"id": RID, "channel": "sms", "flags": [],
-                          "reply_to": {"channel": "sms", "address": "+6281234567890", "private": True}}
+RID = "01JCQNVERSAT1QNTESTRECRD00"
+
+
+def _record() -> dict[str, Any]:
+    msg = InboundMessage(channel="sms", provider="kannel", kind="sms", native_id="kannel:c-1",
+                         sender=Sender(kind="msisdn", id="+6281234567890"), text="Jalan rusak parah sekali",
+                         reply_to=ReplyTo(channel="sms", address="+6281234567890"))
+    msg.stamp(RID)
+    return normalize([msg]).to_json_dict()
+
+
+RECORD = _record()
 
 
 async def _held(r: Any, settings: Settings, now: float) -> Conversations:
-    conv = Conversations(r, settings.model_copy(update={"completeness_wait_s": 100, "ack_enabled": False}))
+    conv = Conversations(r, settings.model_copy(update={"completeness_wait_s": 100}))
     async with r.pipeline(transaction=True) as pipe:
         _write_hold(conv, RECORD, now, pipe)
         await pipe.execute()
@@ -27,6 +40,11 @@ async def _held(r: Any, settings: Settings, now: float) -> Conversations:
 async def test_answer_claim_is_reentrant_for_its_entry_and_late_for_another(r: Any, settings: Settings) -> None:
     conv = await _held(r, settings, now=1000.0)
     assert await r.zscore(keys.HELD_DUE, RID) == 1100.0
+    [(_eid, fields)] = await r.xrange(keys.OUTBOUND_STREAM)
+    question = OutboundMessage.loads(fields[b"m"])  # the one question, with what WhatsApp/Telegram need
+    assert question.kind == "question" and question.address == "+6281234567890" and question.record_id == RID
+    assert question.meta["outbound_id"] == f"question-{RID}" and question.meta["ask_location"] is True
+    assert question.text == question_text(reference(RID), short=True)
     assert await r.hget(keys.expect("sms", "+6281234567890"), "outbound_id") == question_id(RID).encode()
     first = await conv._lua(keys.held(RID), "answer", "1-1", "1050")
     assert first[0] == b"answer" and orjson.loads(first[1])["id"] == RID
