@@ -241,3 +241,18 @@ async def test_telegram_reply_to_our_message_links_natively_without_a_window(
         cw.stop()
         await asyncio.wait_for(task, 5)
         await ra.aclose()
+
+
+async def test_complaint_and_answer_in_one_batch_are_merged_before_any_question(
+        make_gateway: Callable[..., Any], api: FakeSmsApi, rsync: redis.Redis) -> None:
+    gw = await make_gateway(completeness_wait_s=60, **routes(api))
+    await sms(gw, PLACELESS)  # both wait in the stream: the worker reads them in one batch
+    await sms(gw, ANSWER)
+    await gw.start_worker()
+    [rec] = await asyncio.to_thread(wait_for_records, rsync, 1)
+    assert rec["body"] == f"{PLACELESS}\n\n{ANSWER}" and rec["completeness"]["answered"] is True
+    assert rec["location"]["regency"] == "Kabupaten Bogor"
+    sent = await eventually(lambda: _async(texts_to(api)))
+    assert reference(rec["id"]) in sent[0] and "Di mana" not in sent[0]  # the usual acknowledgement
+    await asyncio.sleep(1.0)
+    assert len(core_records(rsync)) == 1 and held_ids(rsync) == [] and len(texts_to(api)) == 1
