@@ -188,43 +188,54 @@ class Conversations:
         native = await self._native_links(items, routes)
         held_here: dict[Route, Item] = {}
         for i, (it, rt) in enumerate(zip(items, routes, strict=True)):
-            rec = it.out.record
-            entry = it.out.entry_ids[0] if it.out.entry_ids else rec["id"]
-            if rt is not None and rt in held_here and not complete_on_its_own(rec):
-                first = held_here.pop(rt)
-                self._merge_in_batch(first, it)  # answered before we could even ask
-                plan.outs.append(first.out)
-                continue
-            state = states.get(rt) if rt is not None else None
-            link = native.get(i)
-            asking = state is not None and state.get("outbound_id", "").startswith(QUESTION_PREFIX)
-            if asking and state is not None and not complete_on_its_own(rec) and (
-                    link is None or link[1] == state["outbound_id"]):
-                merged = await self._answer(state["record_id"], it, entry, rt, now)
-                if merged is not None:
-                    plan.outs.append(merged)
-                    plan.no_ack.add(merged.record["id"])
-                    if rt is not None:
-                        states.pop(rt, None)
-                    continue
-            if link is not None:
-                self._link(rec, *link)
-            elif (state is not None and rt is not None and not (asking and complete_on_its_own(rec))
-                  and self._linkable(rec, state.get("record_id", ""))):
-                claimed = await self._lua(keys.expect(*rt), "expect", entry, f"{now:.3f}")
-                if claimed:
-                    rid, oid = _s(claimed[0]), _s(claimed[1])
-                    if self._link(rec, rid, oid):
-                        it.out.extra.append(functools.partial(_release, self, keys.expect(*rt), "by", entry))
-                        states.pop(rt, None)
-            if rt is not None and self.should_hold(rec):
-                held_here[rt] = it
-                continue
-            plan.outs.append(it.out)
+            try:
+                await self._decide(plan, i, it, rt, states, native, held_here, now)
+            except (aioredis.ConnectionError, aioredis.TimeoutError, OSError):
+                raise  # the whole batch is retried, as for any Redis failure
+            except Exception as exc:  # a bug here must not hold back the record: it goes as it is
+                log.exception("conversation.decide_failed", record=it.out.record["id"], error=type(exc).__name__)
+                plan.outs.append(it.out)
         for it in held_here.values():
             self._hold(plan, it, now)
         plan.held = len(held_here)
         return plan
+
+    async def _decide(self, plan: Plan, i: int, it: Item, rt: Route | None, states: dict[Route, dict[str, str]],
+                      native: dict[int, tuple[str, str]], held_here: dict[Route, Item], now: float) -> None:
+        """One record of the batch, in stream order: an in-batch answer, an answer, a reply, a hold, or itself."""
+        rec = it.out.record
+        entry = it.out.entry_ids[0] if it.out.entry_ids else rec["id"]
+        if rt is not None and rt in held_here and not complete_on_its_own(rec):
+            first = held_here.pop(rt)
+            self._merge_in_batch(first, it)  # answered before we could even ask
+            plan.outs.append(first.out)
+            return
+        state = states.get(rt) if rt is not None else None
+        link = native.get(i)
+        asking = state is not None and state.get("outbound_id", "").startswith(QUESTION_PREFIX)
+        if asking and state is not None and not complete_on_its_own(rec) and (
+                link is None or link[1] == state["outbound_id"]):
+            merged = await self._answer(state["record_id"], it, entry, rt, now)
+            if merged is not None:
+                plan.outs.append(merged)
+                plan.no_ack.add(merged.record["id"])
+                if rt is not None:
+                    states.pop(rt, None)
+                return
+        if link is not None:
+            self._link(rec, *link)
+        elif (state is not None and rt is not None and not (asking and complete_on_its_own(rec))
+              and self._linkable(rec, state.get("record_id", ""))):
+            claimed = await self._lua(keys.expect(*rt), "expect", entry, f"{now:.3f}")
+            if claimed:
+                rid, oid = _s(claimed[0]), _s(claimed[1])
+                if self._link(rec, rid, oid):
+                    it.out.extra.append(functools.partial(_release, self, keys.expect(*rt), "by", entry))
+                    states.pop(rt, None)
+        if rt is not None and self.should_hold(rec):
+            held_here[rt] = it
+            return
+        plan.outs.append(it.out)
 
     @staticmethod
     def _linkable(rec: dict[str, Any], record_id: str) -> bool:
