@@ -53,6 +53,11 @@ def preprocessors(settings: Any) -> list[Any]:
     return [p for spec in specs() for p in spec.preprocessors(settings)]
 
 
+def openapi_operations() -> list[Any]:
+    """The ``channels.core.openapi.Operation``s of channels that serve an API to other systems."""
+    return [op for spec in specs() for op in spec.openapi()]
+
+
 def statuses(settings: Any) -> list[ChannelStatus]:
     """Which channel parts are enabled, and for the disabled ones which ``LAPOR_`` variable is missing."""
     return [st for spec in specs() for st in spec.statuses(settings)]

@@ -10,6 +10,17 @@ from __future__ import annotations
 # group -> setting -> what it is / enables
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "Storage": {
+        "redis_sentinels": "Comma-separated host:port of Redis Sentinels; when set the gateway follows the primary "
+                           "they name (wins over LAPOR_REDIS_URL).",
+        "redis_sentinel_service": "The Sentinel service (master) name.",
+        "redis_password": "Password of the Redis data nodes under Sentinel (a URL carries its own).",
+        "redis_sentinel_password": "Password of the Sentinels themselves, if they require one.",
+        "redis_wait_replicas": "Replicas that must confirm (WAIT) an intake batch before the provider gets its 2xx; "
+                               "0 answers after the primary alone. With 1, an acknowledged message survives the "
+                               "loss of the primary.",
+        "redis_wait_timeout_ms": "How long intake waits for those replicas; fewer by then: the batch is also spooled.",
+        "dead_letter_max": "Most entries kept in lapor:dead; at the cap further failures stay pending (never "
+                           "trimmed away), are counted and turn pipeline health failing.",
         "redis_url": "Redis of the gateway (stream, idempotency, metrics). Unset: `serve` starts an embedded "
                      "redis-server (AOF on) under LAPOR_DATA_DIR/redis.",
         "data_dir": "Local state: the fsync'd spool used while Redis is down, and the embedded Redis data.",
@@ -29,7 +40,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
                            "headers are believed (scheme, host, client address). Empty: none.",
     },
     "Processes and logs": {
-        "workers": "Dispatcher worker processes started by `serve` (0: run `worker` separately).",
+        "http_processes": "HTTP processes `serve` runs on one port (SO_REUSEPORT); pollers and binds run in the first.",
+        "worker_nice": "CPU niceness of `serve`'s worker processes, so the HTTP side answers first under load.",
+        "workers": "Dispatcher worker processes started by `serve`: auto (one per usable core, less extra HTTP "
+                   "processes) or a number (0: run `worker` separately).",
         "log_format": "auto (readable in a terminal, JSON otherwise), json or console.",
         "log_level": "debug, info, warning or error.",
         "environment": "Free-form name of this deployment (production, staging, …).",
@@ -119,6 +133,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "telegram_webhook_check_s": "getWebhookInfo interval for health.",
     },
     "Email": {
+        "imap_max_message_bytes": "Largest mail the IMAP poller fetches whole (RFC822.SIZE); a larger one becomes a "
+                                  "stub record of its headers flagged truncated.",
         "email_token": "Bearer token of POST /channels/email/inbound (raw MIME from an MTA).",
         "imap_host": "IMAP server: with user and password, enables the mailbox poller.",
         "imap_port": "IMAP port (default by TLS mode).",
@@ -145,8 +161,6 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "spam_repeat_threshold": "Same text this many times in the window is flagged possible spam.",
     },
     "Conversations": {
-        "reply_window_h": "Hours after an outbound message with expects_reply during which the citizen's next "
-                          "message on that route is linked to the record as a follow-up.",
         "completeness_wait_s": "Seconds a place-less complaint is held while the citizen is asked where it "
                                "happened; 0 turns holding and asking off.",
         "completeness_channels": "Comma-separated channels on which the gateway asks for a missing place "
@@ -169,6 +183,24 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "metrics_token": "Bearer token required by /metrics, and for the details of /readyz, when set.",
         "metrics_port": "Serve /metrics on this separate port (and not on the public one).",
         "metrics_host": "Address of the separate metrics listener.",
+    },
+    "Two-way (the core speaks to citizens)": {
+        "outbound_token": "Bearer token of POST/GET /outbound/messages (the core's messages to citizens). Unset: "
+                          "the outbound API answers 403.",
+        "route_ttl_days": "How long each record's route (reply_to, thread, privacy) is kept for the core's messages.",
+        "core_status_queue": "RQ queue that receives delivery statuses for the core.",
+        "core_status_func": "Function path the core's RQ workers run for each delivery status.",
+        "public_url": "Base URL at which SMS gateways and providers reach this gateway (dlr-url). Default: "
+                      "http://<LAPOR_HTTP_HOST>:<LAPOR_HTTP_PORT>.",
+        "sms_max_parts": "Most concatenated SMS parts per message; longer text is cut at a word and ends with the "
+                         "reference.",
+        "public_notice_text": "The neutral notice posted on a public-only route instead of the core's text ({ref} is "
+                              "the reference).",
+        "meta_human_agent": "Messenger/Instagram: send with the HUMAN_AGENT tag up to 7 days after the citizen's last "
+                            "message (else failed window_closed after 24 h).",
+        "outbound_per_citizen_per_hour": "Most messages to one citizen per hour; later ones wait, none is dropped.",
+        "reply_window_h": "Hours after an outbound message expecting a reply during which the citizen's next message "
+                          "is linked to the record.",
     },
 }
 

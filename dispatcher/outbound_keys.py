@@ -1,53 +1,19 @@
 """Redis keys of the two-way path (core → citizen messages, routes, delivery statuses).
 
-Kept apart from ``gateway/keys.py`` so the two-way foundations stand in their own files; all
-under the ``lapor:`` prefix. The stream is the one acknowledgements use (``lapor:outbound``):
-core messages are entries with the field ``o`` (the outbound id), acknowledgements carry ``m``.
+The keys themselves live in ``gateway/keys.py`` with every other key; this module gives the
+two-way code its short names. Core messages share ``lapor:outbound`` with acknowledgements.
 """
 
 from __future__ import annotations
 
-OUTBOUND_STREAM = "lapor:outbound"
+from gateway.keys import OUTBOUND_LATER as LATER
+from gateway.keys import OUTBOUND_STREAM, STATUS_OUTBOX, citizen_cap, last_seen, provider_index, route, status_marker
+from gateway.keys import outbound_history as history
+from gateway.keys import outbound_message as message
+from gateway.keys import outbound_parts as part_statuses
+
 SEND_GROUP = "outbound-senders"  # the core-message worker's consumer group (acks use "senders")
-LATER = "lapor:outbound:later"  # zset: outbound id -> unix time when it may be tried again
 STATUS_MARKER_TTL_S = 30 * 24 * 3600
-STATUS_OUTBOX = "lapor:status:outbox"  # statuses waiting for a core queue on another Redis
 
-
-def message(outbound_id: str) -> str:
-    """Hash of one outbound message: its document, status, parts, provider ids, attempts."""
-    return f"lapor:out:{outbound_id}"
-
-
-def history(outbound_id: str) -> str:
-    """List of JSON ``{status, at, error}`` in the order they happened."""
-    return f"lapor:out:{outbound_id}:hist"
-
-
-def part_statuses(outbound_id: str) -> str:
-    """Hash part index (1-based) -> status of that SMS part / Telegram chunk."""
-    return f"lapor:out:{outbound_id}:parts"
-
-
-def status_marker(outbound_id: str, status: str) -> str:
-    """Written in the same atomic step as the status job: the job exists exactly once."""
-    return f"lapor:stq:{outbound_id}-{status}"
-
-
-def provider_index(channel: str, provider_id: str) -> str:
-    """``<channel>:<provider message id>`` -> ``<outbound id> <part>``: DLRs, receipts, webhooks."""
-    return f"lapor:out:pid:{channel}:{provider_id}"
-
-
-def route(record_id: str) -> str:
-    """JSON route of a record (reply_to, thread, native message id, privacy, identity)."""
-    return f"lapor:route:{record_id}"
-
-
-def last_seen(channel: str, address: str) -> str:
-    """Unix time of the citizen's last message on this route (Meta/WhatsApp windows)."""
-    return f"lapor:lastseen:{channel}:{address}"
-
-
-def citizen_cap(channel: str, address: str, hour: int) -> str:
-    return f"lapor:outcap:{channel}:{address}:{hour}"
+__all__ = ["LATER", "OUTBOUND_STREAM", "SEND_GROUP", "STATUS_MARKER_TTL_S", "STATUS_OUTBOX", "citizen_cap",
+           "history", "last_seen", "message", "part_statuses", "provider_index", "route", "status_marker"]

@@ -35,8 +35,8 @@ log = get_logger("gateway.alerts")
 STATE_KEY = keys.ALERT_STATE  # hash component -> last state seen
 LOG_KEY = keys.ALERT_LOG  # list of sent alerts, newest first
 LOG_SIZE = 100
-FLAPS_KEY = "lapor:alert:flaps:"  # zset per component: its recent transitions (time)
-FLAPPING_KEY = "lapor:alert:flapping"  # hash component -> since when it is flapping (alerts paused)
+FLAPS_KEY = keys.ALERT_FLAPS_PREFIX
+FLAPPING_KEY = keys.ALERT_FLAPPING
 FLAPPING = "flapping"
 
 # returns the previous state ("" when none) if the state changed, nil when it is the same

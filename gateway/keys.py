@@ -52,6 +52,10 @@ METRICS_LAST_SEEN = "lapor:metrics:last"  # zset channel -> unix time of the new
 METRICS_FIRST_SEEN = "lapor:metrics:first"  # hash channel -> unix time the channel's history starts
 ALERT_STATE = "lapor:alert:state"  # hash component -> last state seen
 ALERT_LOG = "lapor:alert:log"  # list of sent alerts, newest first
+ALERT_FLAPS_PREFIX = "lapor:alert:flaps:"  # zset per component: its recent transitions (time)
+ALERT_FLAPPING = "lapor:alert:flapping"  # hash component -> since when it is flapping (alerts paused)
+ADMIN_SESSION_PREFIX = "lapor:admin:session:"  # server-side admin sessions (logout revokes)
+GATEWAY_PRESENCE_PREFIX = "lapor:gateway:"  # <host>:<pid> -> what a running gateway serves (TTL)
 
 
 # ---------------------------------------------------------------------------- channels
@@ -90,3 +94,48 @@ def sms_multipart(gid: str, done: bool = False) -> str:
 def text(value: bytes | str | None) -> str | None:
     """A Redis reply as str (the shared client returns bytes: intake and the spool need them raw)."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+# ---------------------------------------------------------------------------- two-way
+# core messages are entries of OUTBOUND_STREAM with the field ``o`` (acknowledgements carry ``m``)
+OUTBOUND_LATER = "lapor:outbound:later"  # zset: outbound id -> unix time when it may be tried again
+STATUS_OUTBOX = "lapor:status:outbox"  # statuses waiting for a core queue on another Redis
+
+
+def outbound_message(outbound_id: str) -> str:
+    """Hash of one outbound message: its document, status, parts, provider ids, attempts."""
+    return f"lapor:out:{outbound_id}"
+
+
+def outbound_history(outbound_id: str) -> str:
+    """List of JSON ``{status, at, error}`` in the order they happened."""
+    return f"lapor:out:{outbound_id}:hist"
+
+
+def outbound_parts(outbound_id: str) -> str:
+    """Hash part index (1-based) -> status of that SMS part / Telegram chunk."""
+    return f"lapor:out:{outbound_id}:parts"
+
+
+def status_marker(outbound_id: str, status: str) -> str:
+    """Written in the same atomic step as the status job: the job exists exactly once."""
+    return f"lapor:stq:{outbound_id}-{status}"
+
+
+def provider_index(channel: str, provider_id: str) -> str:
+    """``<channel>:<provider message id>`` -> ``<outbound id> <part>``: DLRs, receipts, webhooks."""
+    return f"lapor:out:pid:{channel}:{provider_id}"
+
+
+def route(record_id: str) -> str:
+    """JSON route of a record (reply_to, thread, native message id, privacy, identity)."""
+    return f"lapor:route:{record_id}"
+
+
+def last_seen(channel: str, address: str) -> str:
+    """Unix time of the citizen's last message on this route (Meta/WhatsApp windows)."""
+    return f"lapor:lastseen:{channel}:{address}"
+
+
+def citizen_cap(channel: str, address: str, hour: int) -> str:
+    return f"lapor:outcap:{channel}:{address}:{hour}"

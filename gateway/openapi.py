@@ -1,60 +1,28 @@
 """``/openapi.json``: the HTTP APIs agencies and the core call, generated from the request models.
 
 The JSON schemas come from the same pydantic models that validate the requests
-(``channels.api.inbound.ComplaintIn``), so the document cannot drift from what is enforced.
+(each channel's ``ChannelSpec.openapi``, e.g. the generic channel's ``ComplaintIn``), so the
+document cannot drift from what is enforced.
 Adding an API (e.g. the outbound API) is one more ``Operation`` in ``OPERATIONS``.
 Provider webhooks are not listed: their formats belong to the providers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from channels import registry
+from channels.core.openapi import Operation
 from config.version import __version__
 
 
-class Accepted(BaseModel):
-    """202: stored; 200: the same ``id`` was already stored (``duplicate``)."""
-
-    id: str
-    status: str
-
-
-class Error(BaseModel):
-    error: str
-    details: list[dict[str, str]] | None = None
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    summary: str
-    request: type[BaseModel] | None
-    responses: dict[int, tuple[str, type[BaseModel] | None]]
-    security: str = "bearer"
-    tags: tuple[str, ...] = field(default=())
-
-
 def _operations() -> list[Operation]:
-    from channels.api.inbound import PATH as COMPLAINTS_PATH
-    from channels.api.inbound import ComplaintIn
-
-    common = {400: ("invalid JSON or fields (details name them)", Error),
-              401: ("missing or wrong bearer token (LAPOR_HTTP_TOKEN)", Error),
-              403: ("the channel is disabled", Error),
-              413: ("body over the limit", Error),
-              415: ("not application/json", Error),
-              503: ("storage unavailable, retry after the Retry-After seconds", Error)}
+    """The channels' APIs (from their specs), then the gateway's own."""
     return [
-        Operation("post", COMPLAINTS_PATH, "Submit one complaint from an agency's system", ComplaintIn,
-                  {202: ("stored; the answer carries the record id", Accepted),
-                   200: ("this id was stored before; the first record's id", Accepted), **common},
-                  tags=("complaints",)),
+        *registry.openapi_operations(),
         # the outbound API adds its Operation here
     ]
 

@@ -20,9 +20,10 @@ import redis.asyncio as aioredis
 
 from config.settings import ChannelStatus, Settings
 from config.version import __version__
+from gateway import keys
 from gateway.intake import REDIS_ERRORS
 
-PREFIX = "lapor:gateway:"
+PREFIX = keys.GATEWAY_PRESENCE_PREFIX
 TTL_S = 30
 PUBLISH_EVERY_S = 10.0
 

@@ -20,6 +20,9 @@ from channels.core.inbound import (
     json_object,
     record_respond,
 )
+from channels.core.openapi import Accepted as ApiAccepted
+from channels.core.openapi import Error as ApiError
+from channels.core.openapi import Operation
 from channels.core.verify import Bearer
 from normalizer.models import Attachment, GeoPoint, InboundMessage, Sender
 
@@ -139,3 +142,19 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
 
 def endpoints() -> list[Endpoint]:
     return [Endpoint(channel="api", path=PATH, methods=("POST",), parse=parse, authenticate=Bearer("http_token"))]
+
+
+def openapi() -> list[Operation]:
+    """``/openapi.json``: this endpoint's request and answers, from the model that validates it."""
+    common = {400: ("invalid JSON or fields (details name them)", ApiError),
+              401: ("no bearer token (LAPOR_HTTP_TOKEN)", ApiError),
+              403: ("wrong bearer token, or the channel is disabled", ApiError),
+              413: ("body over the limit", ApiError),
+              415: ("not application/json", ApiError),
+              503: ("storage unavailable, retry after the Retry-After seconds", ApiError)}
+    return [
+        Operation("post", PATH, "Submit one complaint from an agency's system", ComplaintIn,
+                  {202: ("stored; the answer carries the record id", ApiAccepted),
+                   200: ("this id was stored before; the first record's id", ApiAccepted), **common},
+                  tags=("complaints",)),
+    ]

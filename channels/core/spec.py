@@ -72,6 +72,7 @@ class ChannelSpec:
     senders: Callable[[Any], dict[str, Any]] = _no_senders  # settings -> {reply_to.channel: sender}
     preprocessors: Callable[[Any], list[Any]] = _none  # settings -> dispatcher hooks
     metric_sources: tuple[str, ...] = field(default=())  # extra metric channels feeding the card
+    openapi: Callable[[], list[Any]] = _none  # -> channels.core.openapi.Operation: APIs for other systems
 
     @property
     def card_sources(self) -> tuple[str, ...]:

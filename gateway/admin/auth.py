@@ -22,10 +22,11 @@ from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from config.settings import Settings
+from gateway import keys
 from gateway.intake import REDIS_ERRORS
 
 COOKIE = "lapor_admin"
-SESSION_PREFIX = "lapor:admin:session:"
+SESSION_PREFIX = keys.ADMIN_SESSION_PREFIX
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from gateway import metrics
 
 @pytest.fixture(autouse=True)
 def _clean_metric_buffer() -> Iterator[None]:
-    metrics._reset_buffer_for_tests()
+    metrics._buf = metrics._Buffer()
     yield
-    metrics._reset_buffer_for_tests()
+    metrics._buf = metrics._Buffer()
 
 
 @pytest.fixture(scope="session")

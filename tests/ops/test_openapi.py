@@ -51,7 +51,7 @@ INVALID = [
 async def test_real_requests_and_answers_match_the_document(gateway, spec):
     op = spec["paths"][PATH]["post"]
     req = validator(spec, op["requestBody"]["content"]["application/json"]["schema"])
-    fixture = orjson.loads((ROOT / "channels" / "http" / "fixtures" / "agency-full.json").read_bytes())
+    fixture = orjson.loads((ROOT / "channels" / "api" / "fixtures" / "agency-full.json").read_bytes())
     for doc in [*VALID, fixture]:
         req.validate(doc)
         status, body, _h = await gateway.post(PATH, json=doc, headers=API)
@@ -64,6 +64,9 @@ async def test_real_requests_and_answers_match_the_document(gateway, spec):
         status, body, _h = await gateway.post(PATH, json=doc, headers=API)
         assert status == 400
         validator(spec, op["responses"]["400"]["content"]["application/json"]["schema"]).validate(orjson.loads(body))
-    status, body, _h = await gateway.post(PATH, json=VALID[0], headers={"Authorization": "Bearer no"})
+    status, body, _h = await gateway.post(PATH, json=VALID[0], headers={})
     assert status == 401
     validator(spec, op["responses"]["401"]["content"]["application/json"]["schema"]).validate(orjson.loads(body))
+    status, body, _h = await gateway.post(PATH, json=VALID[0], headers={"Authorization": "Bearer no"})
+    assert status == 403
+    validator(spec, op["responses"]["403"]["content"]["application/json"]["schema"]).validate(orjson.loads(body))
