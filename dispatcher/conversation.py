@@ -18,6 +18,11 @@ record, the outbound id, until when, and which stream entry claimed it):
   merged into the held record (``merge_answer``) and dispatched once, in one commit that also
   deletes the hold. The sweep dispatches what timed out (``mark_unanswered``). A late answer is a
   follow-up (the question's reply link).
+- **Only when the question reaches the citizen.** No hold when no question can go out (no sender
+  for the route's channel, acknowledgements off, no private route). A question whose send fails
+  (the first failed attempt, transient or permanent, or its dead letter: ``question_failed``)
+  releases its record at once, as it was (``asked: []``), with the plain acknowledgement; the
+  citizen's next message is then a record of its own.
 
 The rule for "which message is the answer": the next message on the route, unless it is a
 complete complaint on its own (classified ``complaint`` with a place resolved to a regency/city
@@ -33,7 +38,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -144,9 +149,12 @@ class Plan:
 
 
 class Conversations:
-    def __init__(self, r: aioredis.Redis, settings: Settings) -> None:
+    def __init__(self, r: aioredis.Redis, settings: Settings, reply_channels: Collection[str] | None = None) -> None:
+        """``reply_channels``: the channels a sender is registered for (None: every channel); a question
+        that cannot be sent is not worth holding a complaint for."""
         self.redis = r
         self.settings = settings
+        self.reply_channels = None if reply_channels is None else frozenset(reply_channels)
         self.wait_s = settings.completeness_wait_s
         self.channels = {c.strip() for c in settings.completeness_channels.split(",") if c.strip()}
         self.reply_window_s = settings.reply_window_h * 3600
@@ -159,10 +167,18 @@ class Conversations:
             self._script = self.redis.register_script(_LUA)
         return await self._script(keys=[key], args=list(args), client=self.redis)
 
+    def can_ask(self, record: dict[str, Any]) -> bool:
+        """A question can go out on the record's route: acknowledgements on, a private route, and a
+        sender registered for its channel."""
+        reply_to = record.get("reply_to") or {}
+        if not self.settings.ack_enabled or not reply_to.get("address") or not reply_to.get("private", True):
+            return False
+        return self.reply_channels is None or reply_to.get("channel") in self.reply_channels
+
     # ------------------------------------------------------------------ deciding a batch
     def should_hold(self, record: dict[str, Any]) -> bool:
-        if self.wait_s <= 0 or not self.settings.ack_enabled or record["channel"] not in self.channels:
-            return False  # no question can be sent (acknowledgements off): nothing to wait for
+        if self.wait_s <= 0 or record["channel"] not in self.channels or not self.can_ask(record):
+            return False  # no question can be sent: nothing to wait for, the record goes at once
         if record.get("classification") != "complaint" or has_place(record):
             return False  # cheap checks first: most records never need the model
         if (record.get("conversation") or {}).get("in_reply_to") or "follow_up" in record["flags"]:
@@ -339,26 +355,53 @@ class Conversations:
         return msg
 
     # ------------------------------------------------------------------ timeouts
-    async def sweep(self) -> list[core_queue.Outgoing]:
-        """Held records whose wait is over, marked ``incomplete``, ready for the core (and their release)."""
+    async def sweep(self) -> tuple[list[core_queue.Outgoing], set[str]]:
+        """Held records to release now, ready for the core, and the ids of those whose citizen was asked
+        (no acknowledgement: the question carried the reference). Timed out: marked ``incomplete``.
+        Question failed: as it was (never asked), acknowledged as usual."""
         if self.wait_s <= 0 and not await self.redis.zcard(keys.HELD_DUE):
-            return []
+            return [], set()
         now = time.time()
         due: Any = await self.redis.zrangebyscore(keys.HELD_DUE, 0, now, start=0, num=100)
         outs: list[core_queue.Outgoing] = []
+        asked: set[str] = set()
         for raw_rid in due:
             rid = _s(raw_rid)
-            raw = await self._lua(keys.held(rid), "timeout", f"{now:.3f}", f"{self.grace_s:.3f}")
-            if not raw:
+            res = await self._lua(keys.held(rid), "timeout", f"{now:.3f}", f"{self.grace_s:.3f}")
+            if not res:
                 if not await self.redis.exists(keys.held(rid)):
                     await self.redis.zrem(keys.HELD_DUE, rid)  # released already
                 continue
-            record = mark_unanswered(ComplaintRecord.model_validate_json(raw)).to_json_dict()
+            held = ComplaintRecord.model_validate_json(res[1])
+            if _s(res[0]) == "failed":
+                record = held.to_json_dict()  # the citizen was never asked: the plain record
+                log.info("conversation.released_unasked", record=rid)
+            else:
+                record = mark_unanswered(held).to_json_dict()
+                asked.add(rid)
+                log.info("conversation.unanswered", record=rid)
+                metrics.count(record["channel"], "completeness_unanswered")
             validate_record(record)
             outs.append(core_queue.Outgoing(record, [], [functools.partial(_drop_hold, self, rid, None)]))
-            log.info("conversation.unanswered", record=rid)
-            metrics.count(record["channel"], "completeness_unanswered")
-        return outs
+        return outs, asked
+
+
+async def question_failed(r: aioredis.Redis, question: OutboundMessage) -> bool:
+    """The question ``question`` could not be sent: release its held record at once (the dispatcher's
+    next sweep sends it to the core, exactly once, race-safe with an answer and the timeout) and
+    forget the route's expectation. True when this call released it."""
+    oid = str(question.meta.get("outbound_id") or "")
+    rid = question.record_id or (oid[len(QUESTION_PREFIX):] if oid.startswith(QUESTION_PREFIX) else "")
+    if not rid:
+        return False
+    script = r.register_script(_LUA)
+    released = await script(keys=[keys.held(rid), keys.expect(question.channel, question.address), keys.HELD_DUE],
+                            args=["failed", question_id(rid), f"{time.time():.3f}", rid], client=r)
+    if int(released or 0):
+        log.info("conversation.question_failed", record=rid, channel=question.channel)
+        metrics.count(str(question.meta.get("source_channel") or question.channel), "completeness_question_failed")
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------------- commands in the commit's MULTI

@@ -14,6 +14,7 @@ import functools
 import os
 import socket
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,7 +55,9 @@ class _Entry:
 class DispatchWorker:
     def __init__(self, r: aioredis.Redis, settings: Settings, *, core_redis: aioredis.Redis | None = None,
                  preprocessors: list[Preprocessor] | None = None, consumer: str | None = None,
-                 enrichers: list[Enricher] | None = None) -> None:
+                 enrichers: list[Enricher] | None = None, reply_channels: Collection[str] | None = None) -> None:
+        """``reply_channels``: the channels with a registered sender (None: every channel); only those
+        get a completeness question, so only their complaints are ever held."""
         self.redis = r
         self.core_redis = core_redis or r
         self.settings = settings
@@ -64,7 +67,8 @@ class DispatchWorker:
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
         self.processed = 0
-        self.conversations = Conversations(r, settings)  # replies, hold-and-ask (dispatcher/conversation.py)
+        # replies, hold-and-ask (dispatcher/conversation.py)
+        self.conversations = Conversations(r, settings, reply_channels)
 
     def stop(self) -> None:
         self._stop.set()
@@ -178,9 +182,9 @@ class DispatchWorker:
             e.deliveries = counts.get(e.entry_id, 1)
 
     async def _sweep(self) -> None:
-        held = await self.conversations.sweep()  # held records whose completeness wait is over
+        held, asked = await self.conversations.sweep()  # timed out, or their question failed
         if held:
-            await self._commit(held, no_ack={o.record["id"] for o in held})
+            await self._commit(held, no_ack=asked)
         for pre in self.preprocessors:
             sweep = getattr(pre, "sweep", None)  # optional: a hook that never holds anything has none
             emits = await sweep(self.redis) if sweep is not None else []

@@ -129,8 +129,9 @@ class GatewayUnderTest:
         settings = self.settings.model_copy(update=overrides) if overrides else self.settings
         r = aioredis.Redis.from_url(settings.redis_url or "")
         pre = registry.preprocessors(settings) if preprocessors is None else preprocessors
-        dw = DispatchWorker(r, settings, preprocessors=pre)
-        ow = OutboundWorker(r, senders if senders is not None else registry.senders(settings), dw.consumer,
+        senders = senders if senders is not None else registry.senders(settings)
+        dw = DispatchWorker(r, settings, preprocessors=pre, reply_channels=set(senders))
+        ow = OutboundWorker(r, senders, dw.consumer,
                             max_attempts=settings.ack_max_attempts, backoff_s=settings.ack_backoff_s,
                             rate_per_minute=settings.ack_rate_per_minute)
         self.workers.append((dw, ow, r))

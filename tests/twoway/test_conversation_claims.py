@@ -54,7 +54,7 @@ async def test_answer_claim_is_reentrant_for_its_entry_and_late_for_another(r: A
     # the sweep leaves a claimed answer alone until the grace period has passed
     assert await conv._lua(keys.held(RID), "timeout", "1101", str(conv.grace_s)) is None
     late = await conv._lua(keys.held(RID), "timeout", str(1100 + conv.grace_s + 1), str(conv.grace_s))
-    assert orjson.loads(late)["id"] == RID
+    assert late[0] == b"timeout" and orjson.loads(late[1])["id"] == RID
     assert await conv._lua(keys.held(RID), "answer", "1-1", "1070") == [b"late"]  # the timeout won
 
 
