@@ -10,7 +10,7 @@ import orjson
 from channels.core.outbound import OutboundMessage
 from channels.core.reference import question_text, reference
 from config.settings import Settings
-from dispatcher.conversation import Conversations, _write_hold, question_id
+from dispatcher.conversation import Conversations, _write_hold, question_failed, question_id
 from gateway import keys
 from normalizer.models import InboundMessage, ReplyTo, Sender
 from normalizer.normalize import normalize
@@ -79,3 +79,26 @@ async def test_reply_link_goes_to_the_next_message_only(r: Any, settings: Settin
     conv2 = await _held(r, settings, now=1000.0)
     until = float(await r.hget(key, "until"))
     assert await conv2._lua(key, "expect", "7-1", str(until + 1)) is None  # after the window
+
+
+async def test_a_failed_question_releases_the_hold_once_and_forgets_the_route(r: Any, settings: Settings) -> None:
+    conv = await _held(r, settings, now=1000.0)
+    [(_eid, fields)] = await r.xrange(keys.OUTBOUND_STREAM)
+    question = OutboundMessage.loads(fields[b"m"])
+    assert await question_failed(r, question) is True
+    assert await question_failed(r, question) is False  # its dead letter after the failed attempt: once
+    assert await r.exists(keys.expect("sms", "+6281234567890")) == 0  # the next message is not an answer
+    assert await r.zscore(keys.HELD_DUE, RID) != 1100.0  # due now (wall clock), not at the end of the wait
+    assert await conv._lua(keys.held(RID), "answer", "1-1", "1001") == [b"late"]
+    res = await conv._lua(keys.held(RID), "timeout", "1001", "60")  # due at once, not after the wait
+    assert res[0] == b"failed" and orjson.loads(res[1])["completeness"]["asked"] == []
+    assert (await conv._lua(keys.held(RID), "timeout", "1001", "60"))[0] == b"failed"  # re-entrant
+
+
+async def test_a_question_failing_after_the_answer_was_claimed_changes_nothing(r: Any, settings: Settings) -> None:
+    await _held(r, settings, now=1000.0)
+    conv = Conversations(r, settings.model_copy(update={"completeness_wait_s": 100}))
+    [(_eid, fields)] = await r.xrange(keys.OUTBOUND_STREAM)
+    assert (await conv._lua(keys.held(RID), "answer", "1-1", "1050"))[0] == b"answer"
+    assert await question_failed(r, OutboundMessage.loads(fields[b"m"])) is False
+    assert await r.hget(keys.held(RID), "state") == b"answer"
