@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -147,8 +148,12 @@ def telegram_policy(api_url: str, max_bytes: int) -> MediaPolicy:
                        origins=(origin,) if origin else ())
 
 
-async def fetch_media(url: str, policy: MediaPolicy) -> Media:
-    """Download ``url`` under ``policy``; raise a ``MediaError`` subclass otherwise."""
+async def fetch_media(url: str, policy: MediaPolicy, *, headers: Mapping[str, str] | None = None) -> Media:
+    """Download ``url`` under ``policy``; raise a ``MediaError`` subclass otherwise.
+
+    ``headers`` (e.g. the bearer token WhatsApp media downloads need) go only to hops on the
+    first URL's host, never to a host a redirect names.
+    """
     try:
         target = URL(url, encoded=False)
     except (ValueError, TypeError):
@@ -162,7 +167,7 @@ async def fetch_media(url: str, policy: MediaPolicy) -> Media:
                                   auto_decompress=False) as session,
             asyncio.timeout(policy.timeout_s),
         ):
-            return await _follow(session, target, policy)
+            return await _follow(session, target, policy, dict(headers or {}))
     except MediaError:
         raise
     except TimeoutError:
@@ -171,12 +176,16 @@ async def fetch_media(url: str, policy: MediaPolicy) -> Media:
         raise MediaFetchFailed(f"{type(exc).__name__}") from None
 
 
-async def _follow(session: aiohttp.ClientSession, url: URL, policy: MediaPolicy) -> Media:
+async def _follow(session: aiohttp.ClientSession, url: URL, policy: MediaPolicy,
+                  headers: dict[str, str] | None = None) -> Media:
     hops: list[str] = []
+    first_host = url.host
     for _ in range(policy.max_redirects + 1):
         policy.check(url)
         hops.append(url.host or "")
-        async with session.get(url, allow_redirects=False, headers={"Accept-Encoding": "identity"}) as resp:
+        sent = {**(headers or {}), "Accept-Encoding": "identity"} if url.host == first_host else {
+            "Accept-Encoding": "identity"}
+        async with session.get(url, allow_redirects=False, headers=sent) as resp:
             if resp.status in _REDIRECTS:
                 location = resp.headers.get("Location")
                 if not location:

@@ -21,6 +21,7 @@ CHANNEL_PACKAGES: tuple[str, ...] = (
     "channels.twitter",
     "channels.telegram",
     "channels.email",
+    "channels.whatsapp",
 )
 
 

@@ -104,6 +104,21 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "meta_ig_user_id": "The LAPOR! Instagram account id.",
         "meta_fetch_attachments": "Download attachments from Meta's media hosts into the blob store.",
     },
+    "WhatsApp (Cloud API)": {
+        "whatsapp_app_secret": "App secret that signs WhatsApp webhooks (X-Hub-Signature-256). With the verify "
+                               "token and the access token, enables the channel.",
+        "whatsapp_verify_token": "Token Meta echoes when subscribing the WhatsApp webhook.",
+        "whatsapp_token": "Access token (system user) for the Cloud API: replies and media downloads.",
+        "whatsapp_phone_number_id": "Phone number id of the LAPOR! business number replies are sent from.",
+        "whatsapp_graph_url": "Graph API base URL for WhatsApp (sending and media).",
+        "whatsapp_template": "Approved message template sent outside the 24-hour window (body parameters: the "
+                             "reference, then the text). Unset: such messages fail with window_closed.",
+        "whatsapp_template_language": "Language code of that template.",
+        "whatsapp_send_per_s": "Messages per second at most from the business number (Cloud API default 80).",
+        "whatsapp_send_per_recipient_per_min": "Messages per minute at most to one citizen (bursts up to this many).",
+        "whatsapp_fetch_media": "Download media (photos, voice notes, documents) into the blob store when the "
+                                "message is dispatched; the Cloud API media URL lives 5 minutes.",
+    },
     "X (Twitter)": {
         "twitter_consumer_secret": "Consumer secret (webhook signatures, CRC). Enables the Account Activity webhook.",
         "twitter_bearer_token": "App bearer token: enables the mentions poller.",
@@ -199,6 +214,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "meta_human_agent": "Messenger/Instagram: send with the HUMAN_AGENT tag up to 7 days after the citizen's last "
                             "message (else failed window_closed after 24 h).",
         "outbound_per_citizen_per_hour": "Most messages to one citizen per hour; later ones wait, none is dropped.",
+        "outbound_rates": "Sends per second per channel and worker process, e.g. `sms=50,email=10,twitter=0.5` "
+                          "(acknowledgements and the core's messages); unlisted channels are not paced.",
         "reply_window_h": "Hours after an outbound message expecting a reply during which the citizen's next message "
                           "is linked to the record.",
     },

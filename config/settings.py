@@ -65,6 +65,23 @@ class _YamlSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
+
+def parse_rates(spec: str) -> dict[str, float]:
+    """``"sms=50, email=10"`` → {"sms": 50.0, "email": 10.0}; a bad entry raises ValueError."""
+    rates: dict[str, float] = {}
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not sep or not name.strip() or not rate > 0:
+            raise ValueError(f"{item!r}: expected <channel>=<sends per second above 0>")
+        rates[name.strip()] = rate
+    return rates
+
 class Settings(BaseSettings):
     """All gateway settings. Field ``x`` is read from ``LAPOR_X``."""
 
@@ -183,6 +200,18 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None  # public https URL of /channels/telegram/webhook (setWebhook, monitor)
     telegram_webhook_check_s: float = Field(60.0, gt=0)  # getWebhookInfo interval for health
 
+    # --- whatsapp (Cloud API) ---
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template: str | None = None  # approved template for messages outside the 24-hour window
+    whatsapp_template_language: str = "id"
+    whatsapp_send_per_s: float = Field(80.0, gt=0)  # Cloud API default throughput per business number
+    whatsapp_send_per_recipient_per_min: float = Field(10.0, gt=0)  # about one message per 6 s per citizen
+    whatsapp_fetch_media: bool = True  # media URLs live 5 minutes: fetch them when the message is dispatched
+
     # --- email ---
     imap_processed_folder: str = "LAPOR/Processed"
     imap_idle_timeout_s: float = Field(25 * 60, gt=0)  # re-issue IDLE before servers drop it (29 min)
@@ -279,6 +308,8 @@ class Settings(BaseSettings):
     reply_window_h: int = Field(72, ge=1)
     completeness_wait_s: int = Field(1800, ge=0)  # how long a place-less complaint waits for the answer; 0 = off
     completeness_channels: str = "sms,telegram,whatsapp,facebook,instagram,twitter,email"  # comma-separated
+    # sends per second per channel and worker process, "sms=50,email=10,twitter=0.5"; unlisted: unpaced
+    outbound_rates: str = ""
 
     @field_validator("log_format")
     @classmethod
@@ -328,6 +359,16 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"{part!r} is not an IP address or CIDR") from None
         return v
+
+    @field_validator("outbound_rates")
+    @classmethod
+    def _outbound_rates(cls, v: str) -> str:
+        parse_rates(v)
+        return v
+
+    def outbound_rate(self, channel: str) -> float | None:
+        """``LAPOR_OUTBOUND_RATES``' sends per second for ``channel`` (reply_to channel), None: unpaced."""
+        return parse_rates(self.outbound_rates).get(channel)
 
     @field_validator("imap_tls")
     @classmethod

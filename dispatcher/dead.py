@@ -49,7 +49,7 @@ async def add_dead(r: aioredis.Redis, entry_id: str, fields: dict[str, Any], cap
 
 
 def _s(v: Any) -> str:
-    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+    return str(keys.text(v))
 
 
 async def list_dead(r: aioredis.Redis, count: int = 100) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ import orjson
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from channels.core.inbound import DeliveryReport
+from channels.core.outbound import WATERMARK_PREFIX
 from dispatcher import outbound_keys as ok
 from dispatcher.core_queue import CoreQueue
 from normalizer.twoway_contract import validate_delivery
@@ -37,6 +39,7 @@ STATUSES = ("queued", "sent", "delivered", "read", "failed")
 ORDER = {"queued": 1, "sent": 2, "delivered": 3, "read": 4}
 _LUA = resources.files("dispatcher").joinpath("delivery.lua").read_text(encoding="utf-8")
 _MAX_TRIES = 20
+WATERMARK_BATCH = 500  # messages one watermark may settle at most (older ones expire with their keys)
 
 
 def status_queue(settings: Any) -> CoreQueue:
@@ -70,6 +73,37 @@ def own_message_kind(outbound_id: str) -> tuple[str, str] | None:
     if outbound_id.startswith("question-"):
         return "question_completeness", outbound_id[9:]
     return None
+
+
+def epoch_of(at: str | None) -> float | None:
+    """Unix time of an ISO 8601 instant, None when absent or unreadable."""
+    if not at:
+        return None
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def iso_at(at: str | None) -> str | None:
+    """A provider's time as the contract's ``date-time`` (UTC, ``Z``); None when absent or unreadable."""
+    t = epoch_of(at)
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def report_error(rep: DeliveryReport) -> dict[str, Any] | None:
+    """The ``error`` object of a failed report (``undeliverable`` when the provider named none)."""
+    if rep.status != "failed":
+        return None
+    error: dict[str, Any] = {"code": rep.error_code or "undeliverable"}
+    if rep.error_detail:
+        error["detail"] = rep.error_detail[:500]
+    return error
 
 
 def now_iso() -> str:
@@ -117,13 +151,14 @@ class StatusEngine:
     def __post_init__(self) -> None:
         self._script = self.redis.register_script(_LUA)
 
-    def job_commands(self, delivery: dict[str, Any]) -> list[Any]:
-        """ARGV tail that enqueues ``delivery`` as the status job (validated first)."""
+    def job_commands(self, delivery: dict[str, Any], also: list[tuple[Any, ...]] | None = None) -> list[Any]:
+        """ARGV tail that enqueues ``delivery`` as the status job (validated first), then runs ``also``."""
         validate_delivery(delivery)
+        extra: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(c), {}) for c in also or []]
         if self.outbox:
-            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {})])
+            return encode_commands([(("RPUSH", ok.STATUS_OUTBOX, orjson.dumps(delivery)), {}), *extra])
         job_id = f"{delivery['outbound_id']}-{delivery['status']}"
-        return encode_commands(self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]))
+        return encode_commands([*self.queue.job_commands([(job_id, delivery, f"delivery {job_id}")]), *extra])
 
     async def flush_outbox(self, core_r: aioredis.Redis, batch: int = 200) -> int:
         """Move pending statuses to the core's Redis (jobs + markers in one MULTI there, WATCHed
@@ -156,12 +191,14 @@ class StatusEngine:
                      provider_ids: list[str] | None = None, parts: int | None = None,
                      truncated: bool | None = None, public_notice: bool | None = None,
                      channel: str | None = None, record_id: str | None = None,
-                     kind: str | None = None) -> str:
+                     kind: str | None = None, also: list[tuple[Any, ...]] | None = None) -> str:
         """Record one status of a message (or of one of its parts) and enqueue it once.
 
         Returns ``ok`` (new status, job enqueued), ``stale`` (not forward: dropped) or ``part``
         (a part recorded, the message itself unchanged). ``provider_ids``/``parts``/… are
-        stored on the message and carried by this and later statuses.
+        stored on the message and carried by this and later statuses. ``also``: Redis commands
+        run in the same atomic step as the job, when it is enqueued (the provider-id index that
+        goes with ``sent``: :meth:`provider_index_commands`).
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
@@ -206,7 +243,7 @@ class StatusEngine:
                         return "stale"
                     target = ""  # still record the part; the message does not move
                 else:
-                    commands = self.job_commands(self.delivery(outbound_id, merged, target, at, error))
+                    commands = self.job_commands(self.delivery(outbound_id, merged, target, at, error), also)
             flat = [x for kv in fields.items() for x in kv]
             res = await self._script(
                 keys=[ok.message(outbound_id), ok.history(outbound_id), ok.status_marker(outbound_id, target or "none"),
@@ -239,14 +276,34 @@ class StatusEngine:
     def index_provider_ids(self, pipe: Any, outbound_id: str, channel: str, provider_ids: list[str]) -> None:
         """Queue on ``pipe``: each provider id → ``<outbound id> <part>`` (part = its position)."""
         for n, pid in enumerate(provider_ids, 1):
-            pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n}", ex=self.ttl_s)
+            pipe.set(ok.provider_index(channel, pid), f"{outbound_id} {n} {len(provider_ids)}", ex=self.ttl_s)
+
+    def provider_index_commands(self, outbound_id: str, channel: str, provider_ids: list[str], *,
+                                address: str | None = None, sent_at: float | None = None) -> list[tuple[Any, ...]]:
+        """The commands of :meth:`index_provider_ids` (and of the recipient index when ``address``
+        is given) for :meth:`report`'s ``also``: indexed in the same step that records ``sent``."""
+        total = len(provider_ids)
+        cmds: list[tuple[Any, ...]] = [("SET", ok.provider_index(channel, pid), f"{outbound_id} {n} {total}",
+                                        "EX", self.ttl_s) for n, pid in enumerate(provider_ids, 1)]
+        if address and provider_ids:
+            key = ok.sent_to(channel, address)
+            when = sent_at if sent_at is not None else datetime.now(UTC).timestamp()
+            for pid in provider_ids:
+                cmds.append(("ZADD", key, when, pid))
+            cmds.append(("EXPIRE", key, self.ttl_s))
+        return cmds
 
     async def lookup_provider(self, channel: str, provider_id: str) -> tuple[str, int] | None:
+        found = await self.lookup_provider_part(channel, provider_id)
+        return None if found is None else found[:2]
+
+    async def lookup_provider_part(self, channel: str, provider_id: str) -> tuple[str, int, int | None] | None:
+        """(outbound id, part, how many provider ids the message has — None in older entries)."""
         raw = await self.redis.get(ok.provider_index(channel, provider_id))
         if raw is None:
             return None
-        oid, _, part = _s(raw).partition(" ")
-        return oid, int(part or 1)
+        oid, part, *total = _s(raw).split(" ")
+        return oid, int(part or 1), int(total[0]) if total else None
 
     async def report_provider(self, channel: str, provider_id: str, status: str, at: str | None = None, *,
                               error: dict[str, Any] | None = None) -> str:
@@ -254,13 +311,66 @@ class StatusEngine:
 
         Returns ``unknown`` when the id is not one of ours (another system's message, or expired).
         """
-        found = await self.lookup_provider(channel, provider_id)
+        found = await self.lookup_provider_part(channel, provider_id)
         if found is None:
             return "unknown"
-        oid, part = found
+        oid, part, total = found
         raw = await self.redis.hget(ok.message(oid), "parts")
-        multipart = raw is not None and int(raw) > 1
+        # per-part reports only when each part has its own id (SMPP, Telegram chunks); one id for a
+        # long message (Jasmin splits it itself) reports the whole message
+        multipart = raw is not None and int(raw) > 1 and (total is None or total > 1)
         return await self.report(oid, status, at, error=error, part=part if multipart else None)
+
+    def index_recipient(self, pipe: Any, channel: str, address: str, provider_ids: list[str],
+                        sent_at: float) -> None:
+        """Queue on ``pipe``: these ids were sent to ``address`` at ``sent_at`` (watermark receipts)."""
+        if not provider_ids:
+            return
+        key = ok.sent_to(channel, address)
+        pipe.zadd(key, dict.fromkeys(provider_ids, sent_at))
+        pipe.expire(key, self.ttl_s)
+
+    async def report_watermark(self, channel: str, address: str, status: str, at: str | None) -> list[str]:
+        """Every message sent to ``address`` up to ``at`` reached ``status`` (Messenger watermarks).
+
+        After ``read`` the settled ids leave the recipient's index: nothing later can move them.
+        """
+        limit = epoch_of(at)
+        if limit is None:
+            return ["invalid"]
+        key = ok.sent_to(channel, address)
+        ids: Any = await self.redis.zrangebyscore(key, "-inf", limit, start=0, num=WATERMARK_BATCH)
+        outcomes = [await self.report_provider(channel, _s(pid), status, at) for pid in ids]
+        if status == "read" and ids:
+            await self.redis.zrem(key, *ids)
+        return outcomes or ["unknown"]
+
+    async def apply(self, rep: DeliveryReport) -> list[str]:
+        """Record one provider report; one outcome per message it touched.
+
+        ``ok``/``part``/``stale`` as :meth:`report`; ``unknown`` when the id is not ours (another
+        system's message, or expired); ``invalid`` when the report names no message at all.
+        """
+        error = report_error(rep)
+        at = iso_at(rep.at)
+        if rep.provider_id and rep.provider_id.startswith(WATERMARK_PREFIX):
+            return await self.report_watermark(rep.channel, rep.provider_id[len(WATERMARK_PREFIX):],
+                                               rep.status, rep.at)
+        if rep.outbound_id:
+            raw: Any = await self.redis.hget(ok.message(rep.outbound_id), "parts")
+            if raw is None and own_message_kind(rep.outbound_id) is None \
+                    and not await self.redis.exists(ok.message(rep.outbound_id)):
+                return ["unknown"]
+            multipart = raw is not None and int(raw) > 1
+            part = rep.part if multipart and rep.part else None
+            try:
+                return [await self.report(rep.outbound_id, rep.status, at, error=error, part=part,
+                                          channel=rep.channel)]
+            except LookupError:
+                return ["unknown"]
+        if rep.provider_id:
+            return [await self.report_provider(rep.channel, rep.provider_id, rep.status, at, error=error)]
+        return ["invalid"]
 
     # ------------------------------------------------------------------ reading
     async def view(self, outbound_id: str) -> dict[str, Any] | None:

@@ -20,12 +20,16 @@ from channels.core.outbound import (
     OutboundMessage,
     PermanentSendError,
     Sender,
+    SendError,
     SendResult,
 )
 from channels.core.reference import ack_text, reference
+from dispatcher.delivery import StatusEngine, now_iso
+from dispatcher.pacing import ChannelPace
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
 from gateway.logging import get_logger, scrub
+from gateway.redis_clients import ensure_group
 
 log = get_logger("dispatcher.outbound")
 
@@ -41,7 +45,8 @@ def ack_for(record: dict[str, Any]) -> OutboundMessage | None:
         private=bool(reply_to.get("private", True)), text=ack_text(ref, short=record["channel"] == "sms"),
         record_id=record["id"], reference=ref, provider=record["source"]["provider"],
         anonymous=record["anonymous"], confidential=record["confidential"],
-        meta={"source_channel": record["channel"], "message_ids": record["source"]["message_ids"],
+        meta={"outbound_id": f"ack-{record['id']}",  # statuses report under it; Kannel's dlr-url carries it
+              "source_channel": record["channel"], "message_ids": record["source"]["message_ids"],
               "recipient": record["source"].get("recipient"), "flags": record["flags"],
               "sent_at": record["source"].get("sent_at")},
     )
@@ -64,8 +69,12 @@ class OutboundWorker:
 
     def __init__(self, r: aioredis.Redis, senders: dict[str, Sender], consumer: str, *,
                  max_attempts: int = 8, backoff_s: float = 5.0, rate_per_minute: int = 6,
-                 call_log: CallRecorder | None = None) -> None:
+                 call_log: CallRecorder | None = None, engine: StatusEngine | None = None,
+                 pace: ChannelPace | None = None) -> None:
         self.redis = r
+        # where the acknowledgements' statuses go (``ack-<record id>``); None: not reported
+        self.engine = engine
+        self.pace = pace  # LAPOR_OUTBOUND_RATES (the core-message worker's, shared in one process)
         self.senders = senders
         # the gateway's channel log, flushed by this worker unless the caller brings its own recorder
         self._own_log: ChannelLog | None = None
@@ -82,11 +91,7 @@ class OutboundWorker:
         self._stop.set()
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, id="0", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await ensure_group(self.redis, keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP)
 
     def _managed(self) -> list[ManagedSender]:
         """Each sender once (one object may serve several channels, e.g. facebook and instagram)."""
@@ -162,19 +167,29 @@ class OutboundWorker:
             return
         if msg.attempts == 0 and msg.kind == "ack" and not await self._within_rate(msg):
             metrics.ACKS.labels(msg.channel, "suppressed").inc()
+            await self._status(msg, "failed", error={"code": "rate_limited", "detail": "acknowledgement suppressed"})
             await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
             return
+        if self.pace is not None:
+            await self.pace.wait(msg.channel)
         try:
             result = await sender(msg) or SendResult()
         except PermanentSendError as exc:
+            await self._status(msg, "failed", error={"code": exc.delivery_code, "detail": exc.reason[:500]})
             await self._dead(entry_id, msg.dumps(), f"permanent: {exc}", msg)
             return
         except Exception as exc:
             if msg.kind == "question":  # not retried: its record goes at once, with the plain acknowledgement
+                code = exc.delivery_code if isinstance(exc, SendError) else "provider_error"
+                await self._status(msg, "failed", error={"code": code, "detail": f"question not sent, record "
+                                                         f"released: {type(exc).__name__}"})
                 await self._dead(entry_id, msg.dumps(), f"question not sent, record released: {exc}", msg)
                 return
             msg.attempts += 1
             if msg.attempts >= self.max_attempts:
+                code = exc.delivery_code if isinstance(exc, SendError) else "provider_error"
+                await self._status(msg, "failed", error={"code": code, "detail": f"gave up after {msg.attempts} "
+                                                         f"attempts: {type(exc).__name__}"})
                 await self._dead(entry_id, msg.dumps(), f"gave up after {msg.attempts} attempts: {exc}")
                 return
             retry_after = getattr(exc, "retry_after", None)
@@ -191,7 +206,29 @@ class OutboundWorker:
         if result.provider_message_ids:
             log.debug("outbound.sent", channel=msg.channel, parts=result.parts,
                       provider_ids=len(result.provider_message_ids))
+        if not result.skipped:
+            await self._status(msg, "sent", result=result)
         await self.redis.xack(keys.OUTBOUND_STREAM, keys.OUTBOUND_GROUP, entry_id)
+
+    async def _status(self, msg: OutboundMessage, status: str, *, result: SendResult | None = None,
+                      error: dict[str, Any] | None = None) -> None:
+        """Report the acknowledgement's status (``ack-<record id>``); ``sent`` indexes the provider's
+        ids in the same step. A status that cannot be recorded is logged, never a reason to resend."""
+        if self.engine is None or not msg.record_id:
+            return
+        oid = str(msg.meta.get("outbound_id") or f"ack-{msg.record_id}")
+        try:
+            if result is None:
+                await self.engine.report(oid, status, now_iso(), error=error, channel=msg.channel)
+                return
+            ids = [str(p) for p in result.provider_message_ids]
+            also = self.engine.provider_index_commands(
+                oid, msg.channel, ids, address=msg.address if msg.channel in ("facebook", "instagram") else None)
+            await self.engine.report(oid, status, now_iso(), provider_ids=ids, parts=result.parts or None,
+                                     truncated=result.truncated, public_notice=result.public_notice,
+                                     channel=msg.channel, also=also)
+        except Exception as exc:
+            log.warning("outbound.status_failed", status=status, error=type(exc).__name__)
 
     async def _within_rate(self, msg: OutboundMessage) -> bool:
         key = keys.rate(msg.channel, msg.address) + f":{int(time.time() // 60)}"

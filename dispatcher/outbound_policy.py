@@ -29,12 +29,22 @@ class Privacy:
     send_text: bool
     public_notice: bool = False
     error: str | None = None
+    to_author: bool = False  # send privately to the author of the public post (an X DM)
 
 
-def privacy(*, private_route: bool, confidential: bool, anonymous: bool) -> Privacy:
+# channels where the author of a public post can be written to privately (X: a DM to the author)
+AUTHOR_DM_CHANNELS = ("twitter",)
+
+
+def privacy(*, private_route: bool, confidential: bool, anonymous: bool, channel: str | None = None) -> Privacy:
+    """Private route ⇒ the text. Public route: a confidential/anonymous record goes privately to
+    the author where the channel allows it (X DM; the sender fails ``no_private_route`` when the
+    author cannot be written to), else nowhere; any other record gets the neutral notice."""
     if private_route:
         return Privacy(send_text=True)
     if confidential or anonymous:
+        if channel in AUTHOR_DM_CHANNELS:
+            return Privacy(send_text=True, to_author=True)
         return Privacy(send_text=False, error="no_private_route")
     return Privacy(send_text=False, public_notice=True)
 

@@ -23,20 +23,23 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from channels.core.outbound import OutboundMessage, PermanentSendError
+from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult
 from channels.core.reference import reference
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
 from dispatcher.conversation import expect_in  # [replies]
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
+from dispatcher.pacing import ChannelPace
 from dispatcher.routes import Route, last_seen, read_route
 from gateway import keys
 from gateway.logging import get_logger
+from gateway.redis_clients import ensure_group
 
 log = get_logger("dispatcher.outbound_worker")
 
 DONE = {"sent", "delivered", "read", "failed"}
+WATERMARK_CHANNELS = ("facebook", "instagram")  # receipts that say "everything up to <time>"
 _PROMOTE = ("if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then "
             "redis.call('XADD', KEYS[2], '*', 'o', ARGV[1]) end return 1")
 
@@ -61,13 +64,11 @@ class Failed(Exception):
         self.code, self.detail = code, detail
 
 
-async def call_sender(sender: Any, msg: OutboundMessage) -> list[str]:
-    """Today's senders (``registry.senders(settings)``) take an ``OutboundMessage`` and return
-    nothing; the sender base after the restructuring returns a result with the provider ids.
-    The only place that knows how a sender is called: adapt it here."""
+async def call_sender(sender: Any, msg: OutboundMessage) -> SendResult:
+    """One provider call through the channel's sender (``channels.core.send``); a plain function
+    that returns nothing counts as an empty result. The only place that knows how a sender is called."""
     result = await sender(msg)
-    ids = getattr(result, "provider_message_ids", None) or getattr(result, "message_ids", None)
-    return [str(i) for i in ids] if ids else []
+    return result if isinstance(result, SendResult) else SendResult()
 
 
 def _s(v: Any) -> str:
@@ -85,17 +86,14 @@ class CoreMessageWorker:
         self.batch = batch
         self.engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
                                    outbox=self.core_redis is not None)
+        self.pace = ChannelPace(settings)
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
         self._stop.set()
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(ok.OUTBOUND_STREAM, ok.SEND_GROUP, id="0", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await ensure_group(self.redis, ok.OUTBOUND_STREAM, ok.SEND_GROUP)
 
     async def run(self) -> None:
         last_claim = 0.0
@@ -162,8 +160,8 @@ class CoreMessageWorker:
             await self._send(job)
         except Failed as exc:
             await self._fail(job, exc.code, exc.detail, dead=False)
-        except PermanentSendError as exc:
-            await self._fail(job, "rejected", str(exc)[:500], dead=True)
+        except PermanentSendError as exc:  # the sender's code: window_closed, no_private_route, undeliverable…
+            await self._fail(job, exc.delivery_code, str(exc)[:500], dead=True)
         except _Later:
             pass
         except Exception as exc:
@@ -186,7 +184,7 @@ class CoreMessageWorker:
         ref = reference(doc["record_id"])
         decision = policy.privacy(private_route=bool(reply_to.get("private")),
                                   confidential=bool(route and route.confidential),
-                                  anonymous=bool(route and route.anonymous))
+                                  anonymous=bool(route and route.anonymous), channel=channel)
         if decision.error:
             raise Failed(decision.error, "the record is confidential/anonymous and its route is public")
         text = doc["text"] if decision.send_text else policy.public_notice_text(
@@ -205,30 +203,47 @@ class CoreMessageWorker:
         fitted = policy.fit(channel, text, ref, sms_max_parts=self.settings.sms_max_parts)
         done = int(job.msg.get("chunks_done") or 0)  # chunks sent by an earlier attempt are not resent
         provider_ids: list[str] = orjson.loads(job.msg.get("provider_ids_partial") or "[]")
+        said: dict[str, int] = orjson.loads(job.msg.get("result_partial") or "{}")
+        if done == 0:  # known before the first call: a part's receipt may come back before ``sent``
+            await self.redis.hset(ok.message(oid), "parts", fitted.parts)
         for i, chunk in enumerate(fitted.chunks):
             if i < done:
                 continue
             out = self._message(doc, route, reply_to, chunk, ref, win)
-            provider_ids += await call_sender(sender, out)
+            if decision.to_author:  # never in public: the sender writes to the author privately or fails
+                out.meta["dm_author"] = True
+            await self.pace.wait(channel)  # LAPOR_OUTBOUND_RATES
+            result = await call_sender(sender, out)
+            provider_ids += [str(p) for p in result.provider_message_ids]
+            said["parts"] = said.get("parts", 0) + (result.parts or 0)
+            said["truncated"] = said.get("truncated", 0) | int(result.truncated)
+            said["public_notice"] = said.get("public_notice", 0) | int(result.public_notice)
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(ok.message(oid), mapping={"chunks_done": i + 1,
-                                                     "provider_ids_partial": orjson.dumps(provider_ids)})
+                                                     "provider_ids_partial": orjson.dumps(provider_ids),
+                                                     "result_partial": orjson.dumps(said)})
                 if i == 0:  # one message counts once against the per-citizen cap
                     pipe.incr(cap_key)
                     pipe.expire(cap_key, 7200)
                 await pipe.execute()
-        parts = max(fitted.parts, len(provider_ids)) if channel == "sms" else len(fitted.chunks)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            self.engine.index_provider_ids(pipe, oid, channel, provider_ids)
-            if doc.get("expects_reply"):  # [replies] the citizen's next message links to it (conversation.py)
+        parts = said.get("parts") or (max(fitted.parts, len(provider_ids)) if channel == "sms"
+                                      else len(fitted.chunks))
+        truncated = fitted.truncated or bool(said.get("truncated"))
+        public_notice = decision.public_notice or bool(said.get("public_notice"))
+        # the provider ids (and, for watermark receipts, the recipient's) are indexed in the
+        # same atomic step that records ``sent``; the entry is acknowledged after it
+        also = self.engine.provider_index_commands(oid, channel, provider_ids, address=reply_to["address"]
+                                                   if channel in WATERMARK_CHANNELS else None, sent_at=now)
+        if doc.get("expects_reply"):  # [replies] the citizen's next message links to it (conversation.py);
+            async with self.redis.pipeline(transaction=True) as pipe:  # idempotent, before the entry's XACK
                 expect_in(pipe, channel, reply_to["address"], doc["record_id"], oid,
                           self.settings.reply_window_h * 3600)
-            pipe.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, job.entry_id)
-            await pipe.execute()
+                await pipe.execute()
         await self.engine.report(oid, "sent", now_iso(), provider_ids=provider_ids, parts=parts,
-                                 truncated=fitted.truncated, public_notice=decision.public_notice)
-        log.info("outbound_worker.sent", outbound=oid, channel=channel, parts=parts, truncated=fitted.truncated,
-                 public_notice=decision.public_notice)
+                                 truncated=truncated, public_notice=public_notice, also=also)
+        await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, job.entry_id)
+        log.info("outbound_worker.sent", outbound=oid, channel=channel, parts=parts, truncated=truncated,
+                 public_notice=public_notice)
 
     def _message(self, doc: dict[str, Any], route: Route | None, reply_to: dict[str, Any], text: str, ref: str,
                  win: policy.Window) -> OutboundMessage:

@@ -29,6 +29,7 @@ from dispatcher.conversation import Conversations, Item
 from dispatcher.enrich import Enricher, default_enrichers
 from gateway import keys, metrics
 from gateway.logging import get_logger
+from gateway.redis_clients import ensure_group
 from normalizer.contract import validate_record
 from normalizer.models import InboundMessage
 from normalizer.normalize import normalize
@@ -74,11 +75,7 @@ class DispatchWorker:
         self._stop.set()
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, id="0", mkstream=True)
-        except aioredis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await ensure_group(self.redis, keys.INBOUND_STREAM, keys.DISPATCH_GROUP)
 
     # ------------------------------------------------------------------ main loop
     async def run(self) -> None:

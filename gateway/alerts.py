@@ -326,7 +326,7 @@ class AlertWatcher:
             return local if local != state else None
         if old is None:
             return None
-        return old.decode() if isinstance(old, bytes) else str(old)
+        return keys.text(old)
 
     async def _send(self, alert: Alert) -> None:
         results: dict[str, str] = {}

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from channels import registry
 from config.settings import Settings
+from dispatcher.delivery import StatusEngine, status_queue
 from gateway import redis_clients
 from gateway.admin import setup_admin
 from gateway.channel_log import ChannelLog
@@ -51,6 +52,9 @@ def build_app(settings: Settings, redis_url: str | None = None, *, services: boo
     app[CTX_KEY] = ctx
     if settings.core_redis_url and settings.core_redis_url != redis_url:
         app[CORE_REDIS_KEY] = redis_clients.connect_core(settings, r)
+    # delivery reports (DLRs, receipts, webhook statuses) from endpoints and binds
+    ctx.ingest.status_engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
+                                            outbox=CORE_REDIS_KEY in app)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

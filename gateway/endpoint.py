@@ -103,6 +103,18 @@ def wrap(endpoint: Endpoint) -> Any:
                     return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
                                              headers={"Retry-After": "5"})
                 counts.update(tally(results))
+            if outcome.statuses:  # delivery reports: recorded before the provider hears 2xx
+                try:
+                    counts.update(await ingest.statuses(channel, outcome.statuses))
+                except IntakeUnavailable as exc:
+                    if not outcome.messages:  # reports alone: the provider retries them (no spool)
+                        status, error = 503, str(exc)
+                        return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
+                                                 headers={"Retry-After": "5"})
+                    # with complaints in the same request the complaints' guarantee wins: they are
+                    # stored (or spooled) and answered; the reports are lost, and counted
+                    counts["status_lost"] = len(outcome.statuses)
+                    metrics.count(channel, "status_lost", len(outcome.statuses))
             response = (outcome.respond or default_respond)(results)
             status = response.status
             return response

@@ -31,8 +31,7 @@ async def pipeline_numbers(r: aioredis.Redis, core_r: aioredis.Redis, core_queue
     backlog = pending = 0
     try:
         for g in await r.xinfo_groups(keys.INBOUND_STREAM):
-            name = g.get("name")
-            if (name.decode() if isinstance(name, bytes) else name) == keys.DISPATCH_GROUP:
+            if keys.text(g.get("name")) == keys.DISPATCH_GROUP:
                 pending = int(g.get("pending") or 0)
                 backlog = int(g.get("lag") or 0) if g.get("lag") is not None else 0
     except aioredis.ResponseError:

@@ -7,13 +7,16 @@ rows and quarantine entries look the same whichever way a message arrived.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from channels.core.ingest import Accepted, IntakeUnavailable, tally
+from channels.core.inbound import DeliveryReport
+from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable, tally
+from dispatcher.delivery import StatusEngine
 from gateway import keys, metrics
 from gateway.channel_log import ChannelLog
 from gateway.intake import Intake
@@ -36,6 +39,8 @@ class GatewayIngest:
         self.intake = intake
         self.channel_log = channel_log
         self.redis = r
+        # set by the app (``build_app``): where delivery reports go; None ⇒ reports are refused (503)
+        self.status_engine: StatusEngine | None = None
 
     async def store(self, channel: str, messages: Sequence[InboundMessage], *,
                     allow_spool: bool = True, started: float | None = None) -> list[Accepted]:
@@ -58,6 +63,35 @@ class GatewayIngest:
     def skipped(self, channel: str, counts: Mapping[str, int]) -> None:
         for reason, n in counts.items():
             metrics.count(channel, f"skipped_{reason}", n)
+
+    async def statuses(self, channel: str, reports: Sequence[DeliveryReport]) -> dict[str, int]:
+        """Delivery reports → the status engine, each counted by status and by what became of it.
+
+        Metrics per endpoint channel: ``status_<status>`` (received) and ``status_unknown`` (an id
+        that is not ours: another system's message, or one whose keys expired). A report is not
+        a complaint: Redis down ⇒ ``IntakeUnavailable`` (503) and the provider retries; no spool.
+        """
+        if not reports:
+            return {}
+        engine = self.status_engine
+        if engine is None:
+            raise IntakeUnavailable("no status engine")
+        counts: Counter[str] = Counter()
+        for rep in reports:
+            try:
+                outcomes = await engine.apply(rep)
+            except REDIS_ERRORS as exc:
+                metrics.count(channel, "status_error")
+                raise IntakeUnavailable(f"Redis unavailable for statuses: {type(exc).__name__}") from None
+            except ValueError:  # a status outside the contract: the adapter's bug, counted not raised
+                outcomes = ["invalid"]
+            counts[f"status_{rep.status}"] += 1
+            for outcome in outcomes:
+                if outcome in ("unknown", "invalid"):
+                    counts[f"status_{outcome}"] += 1
+        for name, n in counts.items():
+            metrics.count(channel, name, n)
+        return dict(counts)
 
     async def quarantine(self, channel: str, reason: str, body: bytes, content_type: str | None) -> None:
         fields = quarantine_fields(channel, reason, body, content_type)

@@ -123,7 +123,8 @@ def status_marker(outbound_id: str, status: str) -> str:
 
 
 def provider_index(channel: str, provider_id: str) -> str:
-    """``<channel>:<provider message id>`` -> ``<outbound id> <part>``: DLRs, receipts, webhooks."""
+    """A provider's message id -> ``<outbound id> <part> <ids>``: delivery reports find our message
+    (written by the status engine; the SMPP bind reads it to match a receipt's id forms)."""
     return f"lapor:out:pid:{channel}:{provider_id}"
 
 
@@ -139,3 +140,6 @@ def last_seen(channel: str, address: str) -> str:
 
 def citizen_cap(channel: str, address: str, hour: int) -> str:
     return f"lapor:outcap:{channel}:{address}:{hour}"
+
+
+outbound_provider = provider_index

@@ -126,3 +126,12 @@ def connect_sync(settings: Settings, url: str | None = None) -> redis.Redis:
 def connect_core_sync(settings: Settings) -> redis.Redis:
     """Blocking client of the core queue's Redis (e.g. for an ``rq`` worker or a check script)."""
     return connect_sync(settings, settings.core_redis_url) if settings.core_redis_url else connect_sync(settings)
+
+
+async def ensure_group(r: aioredis.Redis, stream: str, group: str) -> None:
+    """Create consumer ``group`` on ``stream`` (and the stream) from its start; a no-op if it exists."""
+    try:
+        await r.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.exceptions.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["sms", "twitter", "facebook", "instagram", "telegram", "email", "api"]
-IdentityKind = Literal["msisdn", "twitter", "facebook", "instagram", "telegram", "email", "api"]
+Channel = Literal["sms", "twitter", "facebook", "instagram", "telegram", "email", "api", "whatsapp"]
+IdentityKind = Literal["msisdn", "twitter", "facebook", "instagram", "telegram", "email", "api", "whatsapp"]
 SourceKind = Literal["sms", "mention", "reply", "dm", "post", "comment", "message", "email", "submission"]
 Flag = Literal[
     "multipart_incomplete", "possible_spam", "auto_reply", "empty_text", "truncated",

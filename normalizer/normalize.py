@@ -38,7 +38,7 @@ GATEWAY_VERSION = __version__  # one source: the package metadata
 _MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
 _CHANNEL_NAMES = {
     "sms": "SMS 1708", "twitter": "X @LAPOR1708", "facebook": "Facebook", "instagram": "Instagram",
-    "telegram": "Telegram", "email": "email", "api": "sistem instansi",
+    "telegram": "Telegram", "email": "email", "api": "sistem instansi", "whatsapp": "WhatsApp",
 }
 
 

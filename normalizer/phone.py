@@ -11,7 +11,7 @@ from phonenumbers import carrier
 
 _STRIP = re.compile(r"[\s\-.()/]")
 
-# channels.md §4.6 (informational only: used for display, never to validate)
+# operator prefixes (informational only: used for display, never to validate)
 _OPERATORS: dict[str, str] = {}
 for _name, _prefixes in {
     "Telkomsel": ["811", "812", "813", "821", "822", "823", "851", "852", "853"],

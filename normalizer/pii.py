@@ -93,7 +93,7 @@ def find_pii(text: str) -> list[Span]:
         elif has_nik:
             kind = "nik"
         else:
-            kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway (lapor-domain §5.2)
+            kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway: a false mask costs less than a leak
         spans.append(Span(m.start(), m.end(), kind))
     low = text.lower()
     for m in _ACCOUNT.finditer(text) if any(h in low for h in _ACCOUNT_HINTS) else ():

@@ -73,7 +73,7 @@ _REGENCY_ALIASES = {
     "tasik": ["32.06", "32.78"], "cirebon": ["32.09", "32.74"], "purwokerto": ["33.02"],
     "jember": ["35.09"], "banyuwangi": ["35.10"], "pontianak": ["61.71"],
     "balikpapan": ["64.71"], "samarinda": ["64.72"], "denpasar": ["51.71"], "lamongan": ["35.24"],
-    "tangkab": ["36.03"],  # SMS routing keyword of Kabupaten Tangerang (lapor-domain.md)
+    "tangkab": ["36.03"],  # SMS routing keyword of Kabupaten Tangerang
 }
 # regency names that are everyday words ("sungai penuh sampah", "batu bara", "nasib malang"):
 # only taken with a cue before them (Kab./Kota/di/dari/warga...)

@@ -22,6 +22,7 @@ from channels.core.verify import Bearer, QueryOrBasic, SecretHeader, Signature, 
 from gateway import metrics
 from gateway.endpoint import body_limit
 from tests.support.fixtures import TOKENS
+from tests.support.keyspace import stored
 from tests.support.rawhttp import raw_request
 
 HUGE = b"A" * 7000  # under aiohttp's 8190-byte header line limit, far over any secret
@@ -93,9 +94,11 @@ async def _counted(r: Any, channel: str, outcome: str) -> float:
     return metrics.counter_value(await metrics.read_snapshot(r), metrics.EVENTS.name, channel, outcome)
 
 
-async def _nothing_kept(r: Any) -> None:
+async def _nothing_kept(r: Any, before: dict[str, int]) -> None:
+    """No stream entry, no quarantine, no core job, no key at all beyond counters and the channel log."""
     assert await r.xlen("lapor:inbound") == 0
     assert await r.xlen("lapor:quarantine") == 0
+    assert await stored(r) == before
 
 
 def _port(gw: Any) -> int:
@@ -105,12 +108,13 @@ def _port(gw: Any) -> int:
 @pytest.mark.parametrize("ep", authenticated(), ids=ep_id)
 async def test_every_malformed_credential_is_refused_and_nothing_kept(gateway, r, ep):
     before = await _counted(r, ep.channel, "rejected_auth")
+    keys_before = await stored(r)
     cases = forms(ep)
     for label, query, headers, expected in cases:
         status, answer = await raw_request(_port(gateway), "POST", ep.path.encode() + query,
                                            [(b"Content-Type", b"application/json"), *headers], BODY)
         assert status == expected, f"{label}: {status} {answer[:200]!r}"
-    await _nothing_kept(r)
+    await _nothing_kept(r, keys_before)
     assert await _counted(r, ep.channel, "rejected_auth") == before + len(cases)
     await gateway.ctx.channel_log.flush()
     rows = await gateway.ctx.channel_log.recent(ep.channel)
@@ -122,11 +126,12 @@ async def test_disabled_channel_refuses_even_the_right_credential(make_gateway, 
     assert ep.authenticate is not None
     setting = ep.authenticate.setting
     gw = await make_gateway(**{setting: None})
+    keys_before = await stored(r)
     query, headers = valid(ep, BODY)
     status, answer = await raw_request(_port(gw), "POST", ep.path.encode() + query,
                                        [(b"Content-Type", b"application/json"), *headers], BODY)
     assert (status, b"channel disabled" in answer) == (403, True)
-    await _nothing_kept(r)
+    await _nothing_kept(r, keys_before)
     # and the status report names the missing variable
     reasons = {st.name: st.reason for st in gw.settings.channel_statuses()}
     assert any(f"LAPOR_{setting.upper()}" in reason for reason in reasons.values())
@@ -148,6 +153,7 @@ BOMB = 16 << 20  # inflated size: over every endpoint's limit (the email limit i
 async def test_compression_bomb_is_413_within_the_endpoint_limit(make_gateway, r, ep, encoding):
     gw = await make_gateway(email_max_body_bytes=1 << 20)
     limit = body_limit(ep, gw.settings)
+    keys_before = await stored(r)
     assert limit < BOMB
     bomb = _bomb(BOMB, encoding)
     query, headers = valid(ep, zlib.decompress(bomb, 47))
@@ -162,12 +168,13 @@ async def test_compression_bomb_is_413_within_the_endpoint_limit(make_gateway, r
         tracemalloc.stop()
     assert status == 413, answer[:200]
     assert peak < limit + (6 << 20), f"inflated {peak} bytes for a {limit}-byte limit"
-    await _nothing_kept(r)
+    await _nothing_kept(r, keys_before)
 
 
 @pytest.mark.parametrize("ep", [ep for ep in authenticated() if ep.authenticate.before_body], ids=ep_id)
 async def test_unauthenticated_bomb_is_refused_before_inflating(gateway, r, ep):
     bomb = gzip.compress(bytes(BOMB))
+    keys_before = await stored(r)
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -180,17 +187,18 @@ async def test_unauthenticated_bomb_is_refused_before_inflating(gateway, r, ep):
     assert status == 401
     # aiohttp may inflate a few buffers ahead; never the whole bomb
     assert peak < BOMB // 4, f"{peak} bytes held for an unauthenticated request"
-    await _nothing_kept(r)
+    await _nothing_kept(r, keys_before)
 
 
 async def test_broken_gzip_is_400_not_quarantined(gateway, r):
     ep = next(e for e in authenticated() if isinstance(e.authenticate, Bearer))
+    keys_before = await stored(r)
     query, headers = valid(ep, BODY)
     status, _answer = await raw_request(_port(gateway), "POST", ep.path.encode() + query,
                                         [(b"Content-Type", b"application/json"), (b"Content-Encoding", b"gzip"),
                                          *headers], b"\x1f\x8b\x08\x00garbage-not-deflate")
     assert status == 400
-    await _nothing_kept(r)
+    await _nothing_kept(r, keys_before)
 
 
 async def test_a_small_gzip_body_is_inflated_and_accepted(gateway, r):

@@ -23,7 +23,7 @@ def test_defaults_match_design():
     assert s.embedded_redis and str(s.data_dir) == "var"
     assert {c.name: c.enabled for c in s.channel_statuses()} == {
         "api": False, "sms": False, "meta": False, "twitter": False, "telegram": False, "email": False,
-        "imap": False}
+        "imap": False, "whatsapp": False}
 
 
 def test_disabled_channel_says_which_variable_is_missing(monkeypatch):

@@ -1,8 +1,8 @@
 """``POST /channels/http/complaints`` — the simplest adapter and the template for the others.
 
-Bearer ``LAPOR_HTTP_TOKEN``; the JSON format and the answers are fixed by DESIGN.md:
-202 ``{"id", "status": "accepted"}``, 200 ``{"id", "status": "duplicate"}`` for a repeated
-``id``, 400 with field errors for anything invalid.
+Bearer ``LAPOR_HTTP_TOKEN``; the JSON format and the answers are a public contract
+(docs/channels.md, "Agencies' systems"): 202 ``{"id", "status": "accepted"}``, 200
+``{"id", "status": "duplicate"}`` for a repeated ``id``, 400 with field errors for anything invalid.
 """
 
 from __future__ import annotations

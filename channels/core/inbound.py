@@ -75,6 +75,21 @@ class ParseOutcome:
     skipped: Counter[str] = field(default_factory=Counter)
     respond: Responder | None = None
     response: web.StreamResponse | None = None
+    statuses: list[DeliveryReport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A provider's word on a message we sent (DLR, receipt, webhook status)."""
+
+    channel: str  # the record channel the message went out on (sms, facebook, whatsapp, ...)
+    status: str  # sent | delivered | read | failed (delivery-status contract)
+    provider_id: str | None = None  # the provider's id of the message or part, as the send result recorded it
+    outbound_id: str | None = None  # ours, when the provider echoes it (Kannel dlr-url)
+    part: int | None = None
+    at: str | None = None  # ISO 8601 UTC, when the provider says it happened
+    error_code: str | None = None  # delivery-status error.code when failed
+    error_detail: str | None = None
 
 
 @dataclass

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import redis.exceptions
 
 from normalizer.models import InboundMessage
+
+if TYPE_CHECKING:
+    from channels.core.inbound import DeliveryReport
 
 Status = Literal["new", "duplicate", "spooled"]
 # what a Redis call may raise when Redis is down or slow
@@ -53,6 +56,14 @@ class Ingest(Protocol):
 
     def skipped(self, channel: str, counts: Mapping[str, int]) -> None:
         """Count events that are not complaints (echo, receipt, …), by reason."""
+
+    async def statuses(self, channel: str, reports: Sequence[DeliveryReport]) -> dict[str, int]:
+        """Record delivery reports (DLRs, receipts, webhook statuses) before the provider is answered.
+
+        Returns channel-log counts (``status_<status>``, ``status_unknown`` for ids that are not
+        ours). Raises ``IntakeUnavailable`` when Redis is down: the provider retries (503). A
+        report is not a complaint, so there is no spool for it.
+        """
 
     async def quarantine(self, channel: str, reason: str, body: bytes, content_type: str | None) -> None:
         """Keep input we could not parse (a parser bug) for a human; raises a ``REDIS_ERRORS`` error."""

@@ -138,3 +138,12 @@ class ManagedSender(Protocol):
     def attach(self, calls: CallRecorder) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# A ``DeliveryReport.provider_id`` that names a recipient, not a message: "every message we
+# sent to this recipient up to ``at``" (Messenger/Instagram delivery and read watermarks).
+WATERMARK_PREFIX = "watermark:"
+
+
+def watermark_id(recipient: str) -> str:
+    return f"{WATERMARK_PREFIX}{recipient}"

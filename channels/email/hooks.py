@@ -31,7 +31,7 @@ class EmailThreads(Preprocessor):
         if candidates:
             for rid in await r.mget([thread_key(c) for c in candidates]):
                 if rid:
-                    record_id = rid.decode() if isinstance(rid, bytes) else str(rid)
+                    record_id = str(keys.text(rid))
                     return Decision(emit=[Emit([msg], NormalizeContext(in_reply_to=record_id,
                                                                        extra_flags=["follow_up"]))])
         return Decision.single(msg)

@@ -1,6 +1,6 @@
 """The complaints mailbox over IMAP: a poller ``Service`` (imapclient, run in a thread).
 
-Reliability rests on three rules (channels.md §5): fetch with ``BODY.PEEK[]`` so nothing is
+Reliability rests on three rules: fetch with ``BODY.PEEK[]`` so nothing is
 marked read before it is stored; advance the UID checkpoint (per folder, tied to UIDVALIDITY)
 only after intake has the batch in Redis (``allow_spool=False``: a poller that cannot store
 backs off instead); flag and move to the processed folder only after that. One poller per
@@ -334,6 +334,8 @@ class ImapPoller(Service):
                 counts[f"skipped_{result.skipped}"] += 1
                 self.ctx.ingest.skipped(self.channel, {result.skipped: 1})
                 self.state["skipped"] += 1
+            if result.statuses:  # a bounce of our mail; Redis down ⇒ the batch is retried, no checkpoint
+                counts.update(await self.ctx.ingest.statuses(self.channel, result.statuses))
             messages.extend(result.messages)
         if messages:
             accepted = await self.ctx.ingest.store(self.channel, messages, allow_spool=False)

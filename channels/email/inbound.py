@@ -42,7 +42,8 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
                                                        status=503, headers={"Retry-After": "60"}))
     if result.skipped is not None:
         reason = result.skipped
-        return ParseOutcome(skipped=Counter({reason: 1}),
+        # a bounce of our mail: its failed statuses are recorded before the MTA hears 200
+        return ParseOutcome(skipped=Counter({reason: 1}), statuses=result.statuses,
                             respond=lambda _r: web.json_response({"status": "skipped", "reason": reason}))
     return ParseOutcome(messages=result.messages, respond=record_respond)
 

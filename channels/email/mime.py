@@ -22,7 +22,9 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Any
 
+from channels.core.inbound import DeliveryReport
 from channels.email import cleaning
+from channels.email.bounces import bounce_reports
 from channels.email.classify import classify
 from channels.email.dates import loose_date
 from channels.email.decoding import decode_bytes, part_bytes, part_text
@@ -61,6 +63,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class BuildResult:
     messages: list[InboundMessage] = field(default_factory=list)
     skipped: str | None = None  # reason when the mail is not a complaint
+    statuses: list[DeliveryReport] = field(default_factory=list)  # a bounce: what it says of our mail
 
 
 @dataclass
@@ -433,7 +436,7 @@ def build(raw: bytes, settings: Any, blobs: FileBlobStore, *, provider: str = "h
     own = own_addresses(settings)
     reason = classify(msg, header, own)
     if reason is not None:
-        return BuildResult(skipped=reason)
+        return BuildResult(skipped=reason, statuses=bounce_reports(msg, raw) if reason == "bounce" else [])
 
     native = native_id_of(raw, header)
     outer = _party(header("From"))

@@ -91,8 +91,15 @@ def build_mail(msg: OutboundMessage, settings: Settings) -> tuple[EmailMessage, 
     else:
         mail["Subject"] = "Informasi dari LAPOR!"
         mail[ACK_HEADER] = "-"
-    mid = ack_message_id(msg.record_id, from_addr) if msg.record_id else make_msgid(domain=
-                                                                                     from_addr.rsplit("@", 1)[-1])[1:-1]
+    oid = msg.meta.get("outbound_id") if msg.kind == "reply" else None
+    if oid:  # the core's message: its own Message-ID (bounces name it), stable across retries
+        mid = f"out.{oid}@{from_addr.rsplit('@', 1)[-1] if '@' in from_addr else 'lapor.go.id'}"
+        if msg.reference:
+            mail.replace_header("Subject", f"Kabar laporan Anda [{msg.reference}]")
+    elif msg.record_id:
+        mid = ack_message_id(msg.record_id, from_addr)
+    else:
+        mid = make_msgid(domain=from_addr.rsplit("@", 1)[-1])[1:-1]
     mail["Message-ID"] = f"<{mid}>"
     mail["Date"] = formatdate(usegmt=True)
     if msg.thread:

@@ -1,6 +1,6 @@
 """One Meta webhook event → one ``InboundMessage``, or the reason it is not a complaint.
 
-Shapes and dedupe keys follow channels.md §1.4–1.6. Every function here is pure: the webhook
+Shapes and dedupe keys are described in docs/channels.md (Meta). Every function here is pure: the webhook
 module splits the batch and calls them; nothing here knows about HTTP or Redis.
 
 Edits and removals are not new complaints. They become messages too (so the raw event is kept

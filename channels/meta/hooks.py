@@ -39,7 +39,7 @@ class RevisionHook(Preprocessor):
         original = await r.get(keys.idem(f"{msg.channel}:{target}"))
         doc = {
             "revision": what,
-            "record_id": original.decode() if isinstance(original, bytes) else original,
+            "record_id": keys.text(original),
             "stream_record_id": msg.id,
             "text": msg.text if what == "edit" else None,
             "sent_at": utc_iso(msg.sent_at),

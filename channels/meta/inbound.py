@@ -1,8 +1,8 @@
 """``GET/POST /channels/meta/webhook``: Meta's handshake, the signature, and the batch split.
 
 The signature is checked over the raw body bytes, in constant time, before anything is parsed
-(channels.md §1.2). A delivery may carry many entries and events: they become one intake batch,
-and one bad event is skipped and counted without failing the others (§0, §1.3).
+(docs/channels.md, Meta). A delivery may carry many entries and events: they become one intake batch,
+and one bad event is skipped and counted without failing the others.
 """
 
 from __future__ import annotations
@@ -15,9 +15,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
+from channels.core.inbound import (
+    BadRequest,
+    ChannelRequest,
+    DeliveryReport,
+    Endpoint,
+    Forbidden,
+    ParseOutcome,
+    json_object,
+)
 from channels.core.verify import Signature, hmac_hex, raw_bytes
 from channels.meta.events import EntryContext, InvalidEvent, MetaChannel, from_change, from_messaging, when
+from channels.meta.receipts import receipt_reports
 from config.settings import Settings
 from gateway.logging import get_logger
 from normalizer.models import InboundMessage
@@ -50,8 +59,10 @@ async def handshake(req: ChannelRequest) -> ParseOutcome:
     return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))
 
 
-def split(doc: dict[str, Any], body: bytes) -> tuple[list[InboundMessage], Counter[str]]:
-    """Every citizen event of a delivery, and the count of the rest by reason."""
+def split(doc: dict[str, Any], body: bytes,
+          statuses: list[DeliveryReport] | None = None) -> tuple[list[InboundMessage], Counter[str]]:
+    """Every citizen event of a delivery, and the count of the rest by reason; ``delivery``/``read``
+    receipts of our messages go to ``statuses`` when given (else they are skipped like before)."""
     skipped: Counter[str] = Counter()
     obj = doc.get("object")
     channel = _OBJECTS.get(obj) if isinstance(obj, str) else None
@@ -80,6 +91,11 @@ def split(doc: dict[str, Any], body: bytes) -> tuple[list[InboundMessage], Count
             for ev in items:
                 raw = whole or _event_raw(doc["object"], entry, key, ev)
                 ctx = EntryContext(channel=channel, account_id=account, time=etime, raw=raw)
+                if statuses is not None and key == "messaging" and isinstance(ev, dict):
+                    reports = receipt_reports(channel, ev)
+                    if reports is not None:
+                        statuses.extend(reports)
+                        continue
                 try:
                     if not isinstance(ev, dict):
                         raise InvalidEvent(f"{key} item is not an object")
@@ -110,8 +126,9 @@ async def parse(req: ChannelRequest) -> ParseOutcome:
     doc = json_object(req.body)
     if not isinstance(doc.get("object"), str) or not isinstance(doc.get("entry"), list):
         raise BadRequest("expected {\"object\": ..., \"entry\": [...]}")
-    messages, skipped = split(doc, req.body)
-    return ParseOutcome(messages=messages, skipped=skipped)
+    statuses: list[DeliveryReport] = []
+    messages, skipped = split(doc, req.body, statuses)
+    return ParseOutcome(messages=messages, skipped=skipped, statuses=statuses)
 
 
 def endpoints() -> list[Endpoint]:

@@ -3,8 +3,10 @@
 DMs (Messenger, Instagram) are answered to the PSID/IGSID. A public comment or visitor post is
 answered with a *private reply* (``recipient: {comment_id}`` / ``{post_id}``): never a public
 reply, which would tie the citizen to a complaint in front of everyone. Meta allows a standard
-message only within 24 hours of the citizen's message; older ones are dead-lettered as permanent
-rather than retried into a certain refusal.
+message only within 24 hours of the citizen's message; later, with ``LAPOR_META_HUMAN_AGENT``, a
+message tagged ``HUMAN_AGENT`` up to 7 days; older ones are refused as permanent (``window_closed``)
+rather than retried into a certain refusal. The core's messages carry the tag the send policy
+chose (``meta["tag"]``): the policy knows the citizen's last message on the route.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from gateway.logging import get_logger
 log = get_logger("channels.meta.send")
 
 WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
 MAX_TEXT = 1000  # Instagram's limit (Messenger allows 2000)
 # Graph error codes that mean "slow down" or "try again" (others are permanent for this message)
 _THROTTLED = {4, 17, 32, 613, 80006}
@@ -71,6 +74,7 @@ class MetaSender(HttpSender):
         self.base = settings.meta_graph_url.rstrip("/")
         self.token = Settings.secret(settings.meta_page_token)
         self.page = settings.meta_page_id or "me"
+        self.human_agent = settings.meta_human_agent
 
     @property
     def url(self) -> str:
@@ -79,11 +83,18 @@ class MetaSender(HttpSender):
     async def __call__(self, msg: OutboundMessage) -> SendResult:
         if self.token is None:
             raise PermanentSendError("LAPOR_META_PAGE_TOKEN not set", code="not_configured")
-        sent = event_time(msg)
-        if sent is not None and datetime.now(UTC) - sent > WINDOW:
-            raise PermanentSendError("outside the 24-hour messaging window", code="window_closed")
-        body = {"recipient": recipient(msg), "messaging_type": "RESPONSE",
-                "message": {"text": msg.text[:MAX_TEXT]}}
+        tag = msg.meta.get("tag") if msg.meta else None
+        if msg.kind != "reply":  # the core's messages: the send policy decided the window (last message seen)
+            sent = event_time(msg)
+            age = datetime.now(UTC) - sent if sent is not None else None
+            if age is not None and age > WINDOW:
+                if not (self.human_agent and age <= HUMAN_AGENT_WINDOW):
+                    raise PermanentSendError("outside the 24-hour messaging window", code="window_closed")
+                tag = "HUMAN_AGENT"
+        body: dict[str, Any] = {"recipient": recipient(msg), "messaging_type": "RESPONSE",
+                                "message": {"text": msg.text[:MAX_TEXT]}}
+        if tag:  # after the 24 h window, a human agent's answer (up to 7 days, LAPOR_META_HUMAN_AGENT)
+            body.update(messaging_type="MESSAGE_TAG", tag=str(tag))
         reply = await self.request(msg.channel, "POST", self.url, params={"access_token": self.token}, json=body)
         self.check(reply)
         log.info("meta.ack_sent", channel=msg.channel, record=msg.record_id, private_reply=not msg.private)

@@ -2,7 +2,7 @@
 
 Each input names its encoding differently (Kannel ``coding``/``charset``, SMPP/Jasmin
 ``data_coding``); the adapters map that to one *codec* name so that multipart reassembly can
-concatenate the raw bytes of all parts first and decode once (channels.md §4.3: decoding part
+concatenate the raw bytes of all parts first and decode once (decoding part
 by part breaks UCS-2 surrogate pairs and GSM escapes across a cut). Invalid bytes never raise:
 they become U+FFFD and the caller flags the message ``decode_error``.
 """
@@ -33,7 +33,7 @@ class Decoded:
 
 
 def codec_for_data_coding(dcs: int | None, default_alphabet: str = GSM) -> str:
-    """SMPP ``data_coding`` (also Jasmin's ``coding``) → codec name (channels.md §4.3)."""
+    """SMPP ``data_coding`` (also Jasmin's ``coding``) → codec name."""
     dcs = dcs or 0
     if dcs == 0:
         return {"gsm": GSM, "latin1": LATIN1, "ascii": ASCII}.get(default_alphabet, GSM)

@@ -2,7 +2,7 @@
 
 Own splitter rather than ``smpplib.gsm.make_parts``: smpplib's GSM table maps characters
 differently from the ``gsm0338`` codec we decode with, and it cuts an escape pair (``€``, ``{``…)
-or a UTF-16 surrogate pair (emoji) in two at a part boundary. Sizes per channels.md §4.4: one
+or a UTF-16 surrogate pair (emoji) in two at a part boundary. Sizes (GSM 03.38 and UCS-2): one
 SMS holds 160 GSM septets / 70 UCS-2 units; with the 6-octet 8-bit-reference UDH, 153 / 67.
 """
 
@@ -58,3 +58,28 @@ def split(text: str, ref: int) -> Encoded:
 
 def fits_gsm(text: str) -> bool:
     return _units(text)[0] == DC_GSM
+
+
+def text_parts(text: str) -> list[str]:
+    """``text`` cut where ``split`` cuts it, as strings: one per ``sendsms`` call when we send the
+    parts of a long SMS one by one (each with its own UDH and its own delivery report)."""
+    dc, units = _units(text)
+    single, per_part = (160, 153) if dc == DC_GSM else (140, 134)
+    if sum(len(u) for u in units) <= single:
+        return [text]
+    chunks: list[str] = []
+    cur, size = "", 0
+    for ch, u in zip(text, units, strict=True):
+        if size + len(u) > per_part:
+            chunks.append(cur)
+            cur, size = "", 0
+        cur += ch
+        size += len(u)
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def concat_udh(ref: int, total: int, seq: int) -> bytes:
+    """The 8-bit-reference concatenation UDH (IEI 0x00) of part ``seq`` of ``total``."""
+    return bytes([0x05, 0x00, 0x03, ref & 0xFF, total, seq])

@@ -1,4 +1,4 @@
-"""Jasmin HTTP MO callback: ``POST /channels/sms/jasmin`` (channels.md §4.2).
+"""Jasmin HTTP MO callback: ``POST /channels/sms/jasmin`` (docs/channels.md, SMS).
 
 Jasmin's deliverSmHttpThrower sends ``id, from, to, origin-connector, priority, coding,
 validity, content, binary`` (form-encoded, or as a GET query). The text is decoded from

@@ -1,4 +1,4 @@
-"""Kannel MO callback: ``GET/POST /channels/sms/kannel`` (DESIGN.md, channels.md §4.1).
+"""Kannel MO callback: ``GET/POST /channels/sms/kannel`` (docs/channels.md, SMS).
 
 ``get-url``: ``?token=…&kid=%I&from=%p&to=%P&smsc=%i&ts=%T&coding=%c&charset=%C&udh=%u&bin=%b``
 where ``bin`` and ``udh`` are raw bytes, URL-encoded — so the query string is parsed here

@@ -1,4 +1,4 @@
-"""Suppression of SMSC redeliveries for the SMPP bind (channels.md §7).
+"""Suppression of SMSC redeliveries for the SMPP bind (docs/channels.md, SMS).
 
 deliver_sm carries no message id, so each one gets a fresh ULID — and an SMSC that redelivers
 (our resp was lost or late) would create a second record. A short-window key on a hash of the

@@ -18,6 +18,7 @@ gateway's success answer is permanent. Rate limiting per destination is the outb
 
 from __future__ import annotations
 
+import random
 import re
 import time
 import uuid
@@ -29,7 +30,8 @@ import redis.asyncio as aioredis
 
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.core.send import HttpSender, error_for_status
-from channels.sms.encoding import fits_gsm
+from channels.sms.dlr import DLR_MASK, JASMIN_LEVEL, jasmin_dlr_url, kannel_dlr_url
+from channels.sms.encoding import concat_udh, fits_gsm, text_parts
 from channels.sms.smpp import OUTBOX, bind_is_up, result_key
 from config.settings import Settings
 from gateway import redis_clients
@@ -82,14 +84,28 @@ class SmsSender(HttpSender):
 
     # ------------------------------------------------------------------ Kannel
     async def _kannel(self, msg: OutboundMessage) -> SendResult:
+        """One ``sendsms`` per part: a long text goes as its parts, each with its concatenation UDH
+        and its own ``dlr-url`` (``o`` = our outbound id, ``p`` = the part), so the delivery of
+        every part is reported. The UDH reference stays below 128: Kannel takes ``udh`` as bytes
+        and aiohttp encodes the parameter as UTF-8, identical to Latin-1 below 0x80."""
         s = self.settings
-        params = {"username": s.kannel_username or "", "password": s.secret(s.kannel_password) or "",
-                  "from": self._source(msg), "to": msg.address.lstrip("+"), "text": msg.text,
-                  "charset": "UTF-8", "coding": "0" if fits_gsm(msg.text) else "2"}
-        if msg.provider == "kannel" and msg.thread:
-            params["smsc"] = msg.thread
-        await self._http_send(str(s.kannel_sendsms_url), params, ok=lambda st, body: st in (200, 202))
-        return SendResult()  # Kannel answers without an id: its delivery reports carry ours
+        oid = str(msg.meta.get("outbound_id") or "")
+        texts = text_parts(msg.text)
+        ref = random.randrange(128)
+        coding = "0" if fits_gsm(msg.text) else "2"
+        for n, text in enumerate(texts, 1):
+            params = {"username": s.kannel_username or "", "password": s.secret(s.kannel_password) or "",
+                      "from": self._source(msg), "to": msg.address.lstrip("+"), "text": text,
+                      "charset": "UTF-8", "coding": coding}
+            if len(texts) > 1:
+                params["udh"] = concat_udh(ref, len(texts), n).decode("latin-1")
+            if msg.provider == "kannel" and msg.thread:
+                params["smsc"] = msg.thread
+            url = kannel_dlr_url(s, oid, n)
+            if url:
+                params.update({"dlr-mask": str(DLR_MASK), "dlr-url": url})
+            await self._http_send(str(s.kannel_sendsms_url), params, ok=lambda st, body: st in (200, 202))
+        return SendResult(parts=len(texts))  # Kannel answers without an id: its reports carry ours
 
     # ------------------------------------------------------------------ Jasmin
     async def _jasmin(self, msg: OutboundMessage) -> SendResult:
@@ -100,10 +116,13 @@ class SmsSender(HttpSender):
             params.update(coding="0", content=msg.text)
         else:
             params.update(coding="8", **{"hex-content": msg.text.encode("utf-16-be").hex()})
+        url = jasmin_dlr_url(s, str(msg.meta.get("outbound_id") or ""))
+        if url:  # Jasmin reports the whole message under the id of its answer; ``o`` names ours too
+            params.update({"dlr": "yes", "dlr-url": url, "dlr-level": str(JASMIN_LEVEL), "dlr-method": "POST"})
         body = await self._http_send(str(s.jasmin_send_url), params,
                                      ok=lambda st, body: st == 200 and body.startswith("Success"))
         found = _JASMIN_ID.match(body)
-        return SendResult(provider_message_ids=(found.group(1),) if found else ())
+        return SendResult(provider_message_ids=(found.group(1),) if found else (), parts=len(text_parts(msg.text)))
 
     async def _http_send(self, url: str, params: dict[str, str], ok: Callable[[int, str], bool]) -> str:
         """GET the SMS gateway; its answer text when ``ok`` says it was accepted, else the status table's error."""
@@ -137,8 +156,9 @@ class SmsSender(HttpSender):
             result = res[1].decode()
             kind, _, why = result.partition(":")
             note.status = kind
-            if result == "ok":
-                return SendResult()
+            if kind == "ok":  # "ok:<JSON list of submit_sm_resp message ids>" (bare "ok" from older binds)
+                ids = tuple(str(i) for i in orjson.loads(why)) if why else ()
+                return SendResult(provider_message_ids=ids, parts=len(ids) or None)
             if kind == "perm":
                 raise PermanentSendError(f"submit_sm refused: {why}")
             raise TransientSendError(f"submit_sm failed: {why}")

@@ -1,4 +1,4 @@
-"""SMPP 3.4 receiver/transceiver bind to the operator's SMSC (channels.md §4.3, §4.5).
+"""SMPP 3.4 receiver/transceiver bind to the operator's SMSC (docs/channels.md, SMS).
 
 Own asyncio session on smpplib's PDU classes rather than smpplib's blocking ``Client`` in a
 thread: the ack rule needs ``deliver_sm_resp`` to wait for an *async* intake call, and the
@@ -10,9 +10,10 @@ encoding and decoding.
 
 Rules: ``deliver_sm_resp`` status 0 only after ``intake.accept`` returned (Redis, or the fsync'd
 spool when ``smpp_use_spool``); when intake cannot take it, ``ESME_RX_T_APPN`` (0x64) so the SMSC
-redelivers later. Delivery receipts (``esm_class & 0x3C``) are answered and counted, never
-stored as complaints. deliver_sm has no message id: we mint a ULID at receipt and suppress SMSC
-redeliveries with a short-window hash of (source, destination, concatenation info, bytes).
+redelivers later. Delivery receipts (``esm_class & 0x3C``) are never complaints: they become
+delivery reports of the messages we submitted (``registered_delivery=1``; ``receipts.py``).
+deliver_sm has no message id: we mint a ULID at receipt and suppress SMSC redeliveries with a
+short-window hash of (source, destination, concatenation info, bytes).
 Reconnects with backoff come from ``Service``; the bind state is published for health.
 """
 
@@ -27,17 +28,17 @@ import time
 from typing import Any
 
 import orjson
-import redis.exceptions
 from smpplib.command import Command
 from ulid import ULID
 
 from channels.core.ingest import OK, REDIS_ERRORS, UNAVAILABLE, UPSTREAM_ERROR, IntakeUnavailable
 from channels.core.service import PollError, Service, ServiceContext
-from channels.sms import decoding, message, pdu
+from channels.sms import decoding, message, pdu, receipts
 from channels.sms.encoding import split
 from channels.sms.redelivery import RedeliveryFilter
 from gateway import keys
 from gateway.logging import get_logger
+from gateway.redis_clients import ensure_group
 from normalizer.models import InboundMessage
 
 log = get_logger("channels.sms.smpp")
@@ -271,8 +272,7 @@ class SmppService(Service):
         try:
             if (p.esm_class or 0) & RECEIPT_MASK:
                 self.stats["receipts"] += 1
-                self.ctx.ingest.skipped("sms", {"receipt": 1})
-                outcome = "receipt"
+                status, outcome = await self._receipt(p)
             else:
                 status, outcome = await self._store(p, raw)
         except Exception as exc:  # a bug must not kill the session; the SMSC will redeliver
@@ -283,6 +283,57 @@ class SmppService(Service):
         log_status = OK if status == pdu.ESME_ROK else UNAVAILABLE if outcome == "refused" else UPSTREAM_ERROR
         self.ctx.ingest.log("sms", status=log_status, started=t0, method="deliver_sm", path="smpp",
                             error=error, command_status=status, **{outcome: 1})
+
+    async def _receipt(self, p: Command) -> tuple[int, str]:
+        """A delivery receipt → a delivery report for the message we submitted.
+
+        Answered 0 once recorded; Redis down ⇒ 0x64 so the SMSC sends the receipt again. An id
+        we do not know yet (the receipt overtook the worker that records ``sent``) is tried
+        again a few times in the background; after that it is counted as unknown.
+        """
+        found = receipts.parse_receipt(p, _payload(p))
+        if found is None:
+            self.ctx.ingest.skipped("sms", {"receipt_unreadable": 1})
+            return pdu.ESME_ROK, "receipt"
+        msg_id, stat, err = found
+        if receipts.report_of(msg_id, stat, err) is None:
+            self.ctx.ingest.skipped("sms", {"receipt_interim": 1})
+            return pdu.ESME_ROK, "receipt"
+        try:
+            known = await self._report_receipt(msg_id, stat, err)
+        except IntakeUnavailable:
+            return pdu.ESME_RX_T_APPN, "refused"
+        if not known:
+            task = asyncio.create_task(self._retry_receipt(msg_id, stat, err))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return pdu.ESME_ROK, "receipt"
+
+    async def _report_receipt(self, msg_id: str, stat: str, err: str | None, *, last: bool = True) -> bool:
+        """Report under each form of the id until one is ours; True when one was."""
+        forms = receipts.id_forms(msg_id)
+        for n, form in enumerate(forms):
+            rep = receipts.report_of(form, stat, err)
+            assert rep is not None
+            if n == len(forms) - 1 and last:
+                counts = await self.ctx.ingest.statuses("sms", [rep])
+            else:  # probe quietly: only the last form (or a hit) is counted
+                counts = await self.ctx.ingest.statuses("sms", [rep]) if await self._known(form) else \
+                    {"status_unknown": 1}
+            if not counts.get("status_unknown"):
+                return True
+        return False
+
+    async def _known(self, provider_id: str) -> bool:
+        return bool(await self.redis.exists(keys.outbound_provider("sms", provider_id)))
+
+    async def _retry_receipt(self, msg_id: str, stat: str, err: str | None) -> None:
+        for delay in (0.5, 2.0, 5.0):
+            await asyncio.sleep(delay)
+            with contextlib.suppress(IntakeUnavailable):
+                if any([await self._known(f) for f in receipts.id_forms(msg_id)]):
+                    await self._report_receipt(msg_id, stat, err)
+                    return
 
     async def _native_id(self, p: Command) -> str:
         """A fresh ULID, or the one minted for the same PDU seen within the window."""
@@ -310,8 +361,7 @@ class SmppService(Service):
         while not self._session_over.is_set():
             try:
                 if not group_ready:
-                    with contextlib.suppress(redis.exceptions.ResponseError):  # BUSYGROUP
-                        await self.redis.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
+                    await ensure_group(self.redis, OUTBOX, OUTBOX_GROUP)
                     group_ready = True
                 resp: Any = await self.redis.xreadgroup(OUTBOX_GROUP, self.consumer, {OUTBOX: "0" if backlog else ">"},
                                                    count=20, block=None if backlog else 500)
@@ -341,8 +391,10 @@ class SmppService(Service):
         if time.time() > float(doc.get("deadline", 0)):
             await self.redis.xack(OUTBOX, OUTBOX_GROUP, eid)  # the sender gave up and will retry
             return
-        result = await self.submit(str(doc["to"]), str(doc.get("from") or self.settings.sms_shortcode),
-                                   str(doc["text"]))
+        result, ids = await self.submit_ids(str(doc["to"]), str(doc.get("from") or self.settings.sms_shortcode),
+                                            str(doc["text"]))
+        if result == "ok":  # the submit_sm_resp message ids go back to the sender (one per part)
+            result = "ok:" + orjson.dumps(ids).decode()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.lpush(result_key(rid), result)
             pipe.expire(result_key(rid), 120)
@@ -351,23 +403,29 @@ class SmppService(Service):
 
     async def submit(self, to: str, source: str, text: str) -> str:
         """Send one (possibly concatenated) SMS; "ok", "temp:<why>" or "perm:<why>"."""
+        return (await self.submit_ids(to, source, text))[0]
+
+    async def submit_ids(self, to: str, source: str, text: str) -> tuple[str, list[str]]:
+        """As :meth:`submit`, with the ``message_id`` of each part's ``submit_sm_resp`` (receipts name it)."""
+        ids: list[str] = []
         enc = split(text, ref=int.from_bytes(os.urandom(1), "big"))
         src_ton, src_npi = (3, 0) if source.isdigit() and len(source) <= 8 else (1, 1)
         for part in enc.parts:
             req = pdu.make("submit_sm", self.seq, service_type="", source_addr_ton=src_ton,
                            source_addr_npi=src_npi, source_addr=source, dest_addr_ton=1, dest_addr_npi=1,
                            destination_addr=to.lstrip("+"), esm_class=enc.esm_class, protocol_id=0,
-                           priority_flag=0, registered_delivery=0, replace_if_present_flag=0,
+                           priority_flag=0, registered_delivery=1, replace_if_present_flag=0,
                            data_coding=enc.data_coding, sm_default_msg_id=0, short_message=part)
             try:
                 resp = await self._request(req)
             except (TimeoutError, SessionClosed, OSError) as exc:
-                return f"temp:{type(exc).__name__}"
+                return f"temp:{type(exc).__name__}", ids
             if resp.command == "generic_nack" or resp.status != pdu.ESME_ROK:
                 kind = "perm" if resp.status in PERMANENT else "temp"
-                return f"{kind}:status 0x{resp.status:x}"
+                return f"{kind}:status 0x{resp.status:x}", ids
+            ids.append(pdu.text(getattr(resp, "message_id", None)))
         self.stats["submitted"] += 1
-        return "ok"
+        return "ok", ids
 
 
 async def bind_is_up(r: Any) -> bool:

@@ -67,12 +67,8 @@ def phone_key(chat_id: Any, user_id: Any) -> str:
     return f"{keys.PREFIX}tg:phone:{{{chat_id}}}:{user_id}"
 
 
-def _s(v: bytes | str | None) -> str | None:
-    return v.decode() if isinstance(v, bytes) else v
-
-
 def _hash(raw: dict[Any, Any]) -> dict[str, Any]:
-    return {str(_s(k)): _s(v) for k, v in raw.items()}
+    return {str(keys.text(k)): keys.text(v) for k, v in raw.items()}
 
 
 def _date(msg: InboundMessage) -> float:
@@ -141,7 +137,7 @@ class ConversationPreprocessor(Preprocessor):
                   self.state_ttl_s, self.settings.dedupe_ttl_s, own_phone, PHONE_TTL_S],
             client=r)
         first, thread, follow, confidential, anonymous, known_phone = (
-            _s(x) if isinstance(x, bytes) else x for x in res)
+            keys.text(x) if isinstance(x, bytes) else x for x in res)  # the script also returns integers
         if known_phone and not msg.sender.phone:
             msg.sender.phone = str(known_phone)
         msg.confidential = msg.confidential or confidential == 1
@@ -160,14 +156,14 @@ class ConversationPreprocessor(Preprocessor):
     async def _apply_phone(self, r: aioredis.Redis, msg: InboundMessage) -> None:
         """A citizen's own shared number is their msisdn on later messages too."""
         if not msg.sender.phone:
-            known = _s(await r.get(phone_key(msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id))))
+            known = keys.text(await r.get(phone_key(msg.meta["chat_id"], msg.meta.get("user_id", msg.sender.id))))
             if known:
                 msg.sender.phone = known
 
     async def _linked(self, r: aioredis.Redis, msg: InboundMessage, replied: Any) -> Decision | None:
         """A Telegram reply to one of the citizen's earlier complaint messages adds to that complaint,
         whenever it comes (the explicit link wins over the time window)."""
-        raw = _s(await r.get(msg_key(msg.meta["chat_id"], replied)))
+        raw = keys.text(await r.get(msg_key(msg.meta["chat_id"], replied)))
         if not raw:
             return None
         target, _, thread = raw.partition(" ")
@@ -181,7 +177,7 @@ class ConversationPreprocessor(Preprocessor):
 
     async def _edit(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
         """An edit is recorded as a follow-up of the record of the message it changes."""
-        raw = _s(await r.get(msg_key(msg.meta["chat_id"], msg.meta["message_id"])))
+        raw = keys.text(await r.get(msg_key(msg.meta["chat_id"], msg.meta["message_id"])))
         if not raw:  # the original was a command, a skipped message, or is older than we remember
             log.info("telegram.edit_of_unknown", chat_type=msg.meta.get("chat_type"))
             return Decision(skipped="edit_of_unknown")

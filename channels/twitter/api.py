@@ -23,7 +23,7 @@ from config.settings import Settings
 TWEEPY_HOST = "https://api.twitter.com"
 DEFAULT_TIMEOUT_S = 30.0
 
-# the mentions request of channels.md §2.1 (tweepy parameter names)
+# the mentions request the poller makes (tweepy parameter names)
 MENTION_PARAMS: dict[str, list[str]] = {
     "expansions": ["author_id", "attachments.media_keys", "geo.place_id", "referenced_tweets.id",
                    "in_reply_to_user_id"],

@@ -14,8 +14,6 @@ got the thread's reference on the first tweet; the core reaches them through tha
 
 from __future__ import annotations
 
-from typing import Any
-
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Decision, Emit, Preprocessor
@@ -41,10 +39,6 @@ def author_key(record_id: str) -> str:
     return keys.twitter_author(record_id)
 
 
-def _str(raw: Any) -> str | None:
-    return raw.decode() if isinstance(raw, bytes) else raw
-
-
 class ThreadLinker(Preprocessor):
     """Dispatcher preprocessor for tweets (not DMs)."""
 
@@ -60,10 +54,10 @@ class ThreadLinker(Preprocessor):
         if parent is None:
             return None
         if msg.meta.get("in_reply_to_user_id") == msg.sender.id:  # a self-reply: the citizen's thread
-            return _str(await r.get(thread_key(parent)))
+            return keys.text(await r.get(thread_key(parent)))
         # the citizen answering our acknowledgement of their own report
-        root = _str(await r.get(ack_key(parent)))
-        if root is not None and _str(await r.get(author_key(root))) == msg.sender.id:
+        root = keys.text(await r.get(ack_key(parent)))
+        if root is not None and keys.text(await r.get(author_key(root))) == msg.sender.id:
             return root
         return None
 

@@ -1,4 +1,4 @@
-"""``GET/POST /channels/twitter/webhook`` — X Account Activity API (channels.md §2.2).
+"""``GET/POST /channels/twitter/webhook`` — X Account Activity API (docs/channels.md, X).
 
 GET answers the CRC challenge. POST checks ``x-twitter-webhooks-signature`` over the raw body
 before anything is parsed (forged ⇒ 403, counted by the endpoint wrapper, nothing stored), then

@@ -5,7 +5,10 @@
   reference — nothing the citizen wrote, no name — short enough for one post.
 - A mention marked anonymous/confidential is answered by DM instead: the converter already
   addresses those to the author; if the flag was set later (normalizer), the author is looked
-  up from the tweet first, so no confidential report is ever acknowledged in public.
+  up from the tweet first, so no confidential report is ever acknowledged in public. The core's
+  messages to such a record come with ``meta["dm_author"]`` (the send policy's decision): a DM
+  to the author, or — author unknown, DMs closed — ``no_private_route``, never a public post.
+- The API accepting a post or DM is the ``sent`` status (X reports nothing later).
 
 The id of our public reply is remembered (``hooks.ack_key``) so that the citizen's answer to
 it becomes a follow-up of their report rather than a new one.
@@ -74,8 +77,8 @@ class TwitterSender(SenderBase):
         public_notice = False
         if msg.private:
             resp = await self._dm(msg.address, msg.text)
-        elif msg.kind == "ack" and (msg.anonymous or msg.confidential):
-            resp = await self._dm(await self._author_of(msg.address), msg.text)
+        elif msg.meta.get("dm_author") or (msg.kind == "ack" and (msg.anonymous or msg.confidential)):
+            resp = await self._dm_author(msg)
         else:
             public_notice = msg.kind == "ack" and bool(msg.reference)
             text = public_text(msg.reference) if public_notice and msg.reference else msg.text
@@ -100,6 +103,16 @@ class TwitterSender(SenderBase):
                 await self.redis.set(ack_key(tweet_id), record_id, ex=THREAD_TTL_S)
         except Exception as exc:
             log.warning("twitter.send.ack_link_failed", error=type(exc).__name__)
+
+    async def _dm_author(self, msg: OutboundMessage) -> requests.Response:
+        """A confidential/anonymous report's answer, privately to the author of the public post.
+
+        If the author cannot be found or does not take our DMs, the message is not sent at all
+        (``no_private_route``): it never falls back to a public reply."""
+        try:
+            return await self._dm(await self._author_of(msg.address), msg.text)
+        except PermanentSendError as exc:
+            raise PermanentSendError(f"no private way to the author: {exc.reason}", code="no_private_route") from exc
 
     async def _dm(self, user_id: str, text: str) -> requests.Response:
         assert self.client is not None

@@ -1,4 +1,4 @@
-"""Account Activity API authenticity: the CRC answer and the payload signature (channels.md §2.2).
+"""Account Activity API authenticity: the CRC answer and the payload signature (docs/channels.md, X).
 
 Both are HMAC-SHA256 keyed with the app's consumer secret (API key secret), base64, ``sha256=``
 prefix. The signature is computed over the raw body bytes exactly as received.

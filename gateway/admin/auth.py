@@ -80,9 +80,9 @@ class AdminAuth:
         raw = request.cookies.get(COOKIE)
         if not raw or self._ser is None or self.redis is None:
             return None
-        try:
-            doc = self._ser.loads(raw, max_age=self.max_age)
-        except BadSignature:
+        try:  # the cookie's exact bytes: non-UTF-8 ones are just a wrong signature
+            doc = self._ser.loads(raw.encode("utf-8", "surrogateescape"), max_age=self.max_age)
+        except (BadSignature, UnicodeError):
             return None
         if not (isinstance(doc, dict) and isinstance(doc.get("sid"), str)):
             return None

@@ -8,14 +8,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+import orjson
 from aiohttp import web
+from multidict import MultiDict
 
+from channels.core.inbound import ChannelError
 from dispatcher import dead
 from gateway.admin.auth import COOKIE, AdminAuth, Principal, same_origin
 from gateway.admin.limiter import LimiterUnavailable, LoginLimiter
 from gateway.alerts import AlertWatcher, recent_alerts
 from gateway.context import ctx_of
+from gateway.endpoint import read_body
 from gateway.health_model import HealthModel, HealthReport, cards
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
@@ -34,6 +39,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REPORT_CACHE_S = 1.0
+FORM_MAX_BYTES = 8 * 1024  # a login or action form is a few fields: read no more, inflated size included
+_FORM_KEY: web.RequestKey[MultiDict[str]] = web.RequestKey("lapor_admin_form", MultiDict)
 ADMIN_ACCOUNT = "admin"  # the one account the admin token stands for (the limiter's account part)
 
 
@@ -90,6 +97,31 @@ def _refuse(request: web.Request, api: bool) -> web.Response:
     return _html(_page("login.html", error=""), 401)
 
 
+async def read_form(request: web.Request) -> MultiDict[str]:
+    """An urlencoded form read within ``FORM_MAX_BYTES`` (gzip included), whatever bytes it holds.
+
+    Values are decoded with ``surrogateescape`` so that any byte sequence is a value that compares
+    as unequal, never an error; other content types give an empty form. Raises ``ChannelError``
+    (413 too large, 400 unreadable) for the caller to answer. Cached on the request.
+    """
+    if _FORM_KEY in request:
+        return request[_FORM_KEY]
+    form: MultiDict[str] = MultiDict()
+    if request.content_type == "application/x-www-form-urlencoded" and request.body_exists:
+        body = await read_body(request, FORM_MAX_BYTES)
+        for pair in body.split(b"&"):
+            name, sep, value = pair.partition(b"=")
+            if sep:
+                form.add(unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "surrogateescape"),
+                         unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8", "surrogateescape"))
+    request[_FORM_KEY] = form
+    return form
+
+
+def _form_refused(exc: ChannelError) -> web.Response:
+    return _json({"error": exc.reason}, exc.status)
+
+
 def protected(api: bool = True) -> Callable[[Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]],
                                              Handler]:
     def deco(fn: Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]) -> Handler:
@@ -98,10 +130,11 @@ def protected(api: bool = True) -> Callable[[Callable[[web.Request, Principal], 
             if p is None:
                 return _refuse(request, api)
             if request.method == "POST":
-                form = await request.post() if request.content_type.startswith(
-                    ("application/x-www-form-urlencoded", "multipart/form-data")) else {}
-                csrf = form.get("csrf") if form else None
-                if not _state(request).auth.check_csrf(request, p, csrf if isinstance(csrf, str) else None):
+                try:
+                    form = await read_form(request)
+                except ChannelError as exc:
+                    return _form_refused(exc)
+                if not _state(request).auth.check_csrf(request, p, form.get("csrf")):
                     return _json({"error": "CSRF token missing or wrong"}, 403)
             return await fn(request, p)
 
@@ -143,9 +176,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _html(_page("login.html", error="Login sementara tidak tersedia / login unavailable"), 503)
     if not allowed:
         return _html(_page("login.html", error="Terlalu banyak percobaan / too many attempts"), 429)
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except ChannelError as exc:
+        return _form_refused(exc)
     token = form.get("token")
-    if not isinstance(token, str) or not auth.check_token(token.strip()):
+    if token is None or not auth.check_token(token.strip()):
         log.warning("admin.login_failed", client=client)
         return _html(_page("login.html", error="Token salah / wrong token"), 401)
     try:
@@ -239,12 +275,17 @@ async def api_replay(request: web.Request, p: Principal) -> web.StreamResponse:
     """Replay the given dead letters (``{"ids": [...]}`` or form field ``id``); ``all`` replays every one."""
     ids: list[str] | None
     if request.content_type == "application/json":
-        body = await request.json()
+        try:
+            body = orjson.loads(await read_body(request, 32 * FORM_MAX_BYTES))
+        except orjson.JSONDecodeError:
+            return _json({"error": "malformed JSON"}, 400)
+        except ChannelError as exc:
+            return _form_refused(exc)
         raw_ids = body.get("ids") if isinstance(body, dict) else None
         ids = None if body == {"all": True} or (isinstance(body, dict) and body.get("all") is True) else \
             [str(i) for i in raw_ids] if isinstance(raw_ids, list) else []
     else:
-        form = await request.post()
+        form = await read_form(request)  # already read (and bounded) by ``protected``
         ids = None if form.get("all") == "1" else [str(v) for v in form.getall("id", [])]
     if ids is not None and not ids:
         return _json({"error": "give ids or all"}, 400)

@@ -49,7 +49,7 @@ async def test_channels_api_shape(gateway):
     doc = orjson.loads(body)
     assert doc["status"] in ("ok", "degraded", "failing", "silent")
     names = [c["channel"] for c in doc["channels"]]
-    assert names == ["api", "sms", "meta", "twitter", "telegram", "email"]
+    assert names == ["api", "sms", "meta", "twitter", "telegram", "email", "whatsapp"]
     api = doc["channels"][0]
     assert set(api) >= {"state", "reason", "reason_id", "last_message_at", "volume_24h", "recent", "day", "services"}
     assert len(api["volume_24h"]) == 24 and api["volume_24h"][-1] == 1

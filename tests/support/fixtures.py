@@ -35,6 +35,10 @@ TOKENS: dict[str, str] = {
     "telegram_bot_token": "123456:TEST-telegram-token",
     "telegram_secret": "test-telegram-secret",
     "email_token": "test-email-token",
+    "whatsapp_app_secret": "test-whatsapp-app-secret",
+    "whatsapp_verify_token": "test-whatsapp-verify",
+    "whatsapp_token": "test-whatsapp-token",
+    "whatsapp_phone_number_id": "106540352242922",
 }
 
 
@@ -123,6 +127,7 @@ class GatewayUnderTest:
     async def start_worker(self, senders: dict[str, Any] | None = None, preprocessors: list[Any] | None = None,
                            **overrides: Any) -> Any:
         from channels import registry
+        from dispatcher.delivery import StatusEngine, status_queue
         from dispatcher.outbound import OutboundWorker
         from dispatcher.worker import DispatchWorker
 
@@ -131,9 +136,11 @@ class GatewayUnderTest:
         pre = registry.preprocessors(settings) if preprocessors is None else preprocessors
         senders = senders if senders is not None else registry.senders(settings)
         dw = DispatchWorker(r, settings, preprocessors=pre, reply_channels=set(senders))
+        engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
+                              outbox=bool(settings.core_redis_url) and settings.core_redis_url != settings.redis_url)
         ow = OutboundWorker(r, senders, dw.consumer,
                             max_attempts=settings.ack_max_attempts, backoff_s=settings.ack_backoff_s,
-                            rate_per_minute=settings.ack_rate_per_minute)
+                            rate_per_minute=settings.ack_rate_per_minute, engine=engine)
         self.workers.append((dw, ow, r))
         self.tasks.append(asyncio.create_task(dw.run()))
         self.tasks.append(asyncio.create_task(ow.run()))

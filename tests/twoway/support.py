@@ -18,12 +18,15 @@ AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
 
 
 def status_jobs(r: redis.Redis, queue: str = "lapor-core-status",
-                func: str = "lapor_core.delivery_status") -> list[tuple[str, dict[str, Any]]]:
+                func: str = "lapor_core.delivery_status", *, own: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """(job id, delivery object) of every status job, in queue order; each checked against the
-    contract and the job-id rule ``<outbound id>-<status>``."""
+    contract and the job-id rule ``<outbound id>-<status>``. ``own``: also the statuses of the
+    gateway's own messages (``ack-…``, ``question-…``), which the core's messages' tests leave out."""
     out = []
     for raw in r.lrange(f"rq:queue:{queue}", 0, -1):  # type: ignore[union-attr]
         jid = raw.decode()
+        if not own and jid.startswith(("ack-", "question-")):
+            continue
         job = Job.fetch(jid, connection=r, serializer=JSONSerializer)
         assert job.func_name == func
         assert len(job.args) == 1 and not job.kwargs
@@ -49,3 +52,25 @@ async def sms_record(gw: Any, rsync: redis.Redis, kid: str = "0f8b7c2e-1111-4d6a
 
 async def _async(value: Any) -> Any:
     return value
+
+
+def dlr_parts(sent: list[dict[str, str]], oid: str) -> list[dict[str, str]]:
+    """The provider calls (Kannel sendsms / Jasmin send queries) of outbound message ``oid``, in
+    part order, recognised by the ``o`` of their ``dlr-url``."""
+    from urllib.parse import parse_qs, urlsplit
+
+    mine = []
+    for q in sent:
+        url = q.get("dlr-url")
+        if url and parse_qs(urlsplit(url).query).get("o") == [oid]:
+            mine.append(q)
+    return sorted(mine, key=lambda q: int(parse_qs(urlsplit(q["dlr-url"]).query).get("p", ["1"])[0]))
+
+
+def dlr_path(q: dict[str, str], dlr_type: int | None = None) -> str:
+    """The ``dlr-url`` of a call as path + query, ``%d`` expanded as Kannel does."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(q["dlr-url"])
+    query = parts.query.replace("%d", str(dlr_type)) if dlr_type is not None else parts.query
+    return f"{parts.path}?{query}"

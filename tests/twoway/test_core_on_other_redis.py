@@ -22,6 +22,10 @@ from tests.support.redis_proc import RedisProc
 from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, sms_record, status_jobs
 
 
+def far(r: redis.Redis) -> list[str]:
+    return [j for j, _ in status_jobs(r)]
+
+
 async def test_statuses_reach_the_core_redis_once(make_gateway: Callable[..., Any], api: FakeSmsApi,
                                                   rsync: redis.Redis, tmp_path: Path) -> None:
     core = RedisProc(tmp_path / "core").start()
@@ -35,15 +39,17 @@ async def test_statuses_reach_the_core_redis_once(make_gateway: Callable[..., An
     try:
         rid = await sms_record(gw, rsync)  # the test harness's dispatcher keeps complaints on the gateway Redis
         assert (await gw.post("/outbound/messages", json=outbound("far-1", rid), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(len(status_jobs(core_sync)) >= 2))
-        assert [j for j, _ in status_jobs(core_sync)] == ["far-1-queued", "far-1-sent"]
+        await eventually(lambda: _async(len(far(core_sync)) >= 2))
+        assert far(core_sync) == ["far-1-queued", "far-1-sent"]
         assert rsync.llen("rq:queue:lapor-core-status") == 0
         await eventually(lambda: _async(rsync.llen(ok.STATUS_OUTBOX) == 0))
         # a replayed outbox (crash after the core commit, before the trim) enqueues nothing new
-        _jid, sent = status_jobs(core_sync)[-1]
+        sent = next(d for j, d in status_jobs(core_sync) if j == "far-1-sent")
         rsync.rpush(ok.STATUS_OUTBOX, orjson.dumps(sent))
         assert await cw.engine.flush_outbox(core_r) == 0
-        assert [j for j, _ in status_jobs(core_sync)] == ["far-1-queued", "far-1-sent"]
+        assert far(core_sync) == ["far-1-queued", "far-1-sent"]
+        # the acknowledgement's own status went the same way
+        assert f"ack-{rid}-sent" in [j for j, _ in status_jobs(core_sync, own=True)]
     finally:
         cw.stop()
         with contextlib.suppress(Exception):

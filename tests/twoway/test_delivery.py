@@ -29,7 +29,7 @@ async def test_forward_only_each_status_once(engine: StatusEngine, rsync: redis.
     assert await engine.report(oid, "delivered") == "stale"  # after read
     assert await engine.report(oid, "failed", error={"code": "undeliverable"}) == "ok"
     assert await engine.report(oid, "read") == "stale"  # failed is terminal
-    jobs = status_jobs(rsync)
+    jobs = status_jobs(rsync, own=True)
     assert [j for j, _ in jobs] == [f"{oid}-queued", f"{oid}-sent", f"{oid}-read", f"{oid}-failed"]
     sent = jobs[1][1]
     assert sent["kind"] == "ack" and sent["record_id"] == "01JD0000000000000000000000"
@@ -45,7 +45,7 @@ async def test_concurrent_reports_enqueue_once(engine: StatusEngine, rsync: redi
     await engine.report(oid, "queued", channel="telegram")
     results = await asyncio.gather(*(engine.report(oid, "delivered") for _ in range(20)))
     assert results.count("ok") == 1 and results.count("stale") == 19
-    jobs = status_jobs(rsync)
+    jobs = status_jobs(rsync, own=True)
     assert [j for j, _ in jobs] == [f"{oid}-queued", f"{oid}-delivered"]
     assert jobs[1][1]["kind"] == "question_completeness"
 
@@ -63,7 +63,7 @@ async def test_multipart_delivered_when_every_part_is(engine: StatusEngine, rsyn
     assert await engine.report_provider("sms", "nope", "delivered") == "unknown"
     assert [j for j, _ in status_jobs(rsync)] == [f"{oid}-queued", f"{oid}-sent"]
     assert await engine.report_provider("sms", "p2", "delivered") == "ok"
-    jobs = status_jobs(rsync)
+    jobs = status_jobs(rsync, own=True)
     assert jobs[-1][0] == f"{oid}-delivered" and jobs[-1][1]["parts"] == 3
 
 

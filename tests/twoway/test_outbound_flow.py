@@ -16,7 +16,7 @@ from channels.core.reference import reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_outbound import FakeSmsApi
 from tests.support.core import wait_for_records
-from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, sms_record, status_jobs
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, dlr_parts, outbound, sms_record, status_jobs
 
 
 def core_texts(api: FakeSmsApi, marker: str) -> list[dict[str, str]]:
@@ -66,8 +66,10 @@ async def test_long_sms_is_fitted_and_gzip_body_accepted(twoway: Any, api: FakeS
     status, _, _ = await twoway.post("/outbound/messages", data=body,
                                      headers={**AUTH, "Content-Encoding": "gzip", "Content-Type": "application/json"})
     assert status == 202
-    sent = await eventually(lambda: _async(core_texts(api, "Tindak lanjut")))
-    assert sent[0]["text"].endswith(reference(rid)) and len(sent[0]["text"]) <= 4 * 153
+    await eventually(lambda: _async(core_texts(api, "Tindak lanjut")))
+    sent = await eventually(lambda: _async(dlr_parts(api.kannel, "msg-long")))
+    whole = "".join(q["text"] for q in sent)  # one sendsms per part, each with its UDH and dlr-url
+    assert len(sent) <= 4 and whole.endswith(reference(rid)) and len(whole) <= 4 * 153
     await eventually(lambda: _async(len(status_jobs(rsync)) >= 2))
     sent_status = status_jobs(rsync)[-1][1]
     assert sent_status["truncated"] is True and sent_status["parts"] == 4
@@ -127,7 +129,7 @@ async def test_bad_input_answers_and_sends_nothing(twoway: Any, api: FakeSmsApi,
         (orjson.dumps({"schema": "lapor.outbound/1", "id": "bad id!", "record_id": rid, "kind": "gossip",
                        "text": ""}), 400),
         (orjson.dumps(outbound("msg-404", "01JDUNKNOWN000000000000000")), 404),
-        (orjson.dumps(outbound("msg-422", rid, reply_to={"channel": "whatsapp", "address": "62812",
+        (orjson.dumps(outbound("msg-422", rid, reply_to={"channel": "line", "address": "62812",
                                                           "private": True})), 422),
     ]
     for body, expected in cases:

@@ -13,6 +13,7 @@ from channels.email.tests.peers import CuttingProxy, PymapServer
 from channels.email.tests.test_imap import (  # noqa: F401  (pymap_server: the module's pymap fixture)
     FIXTURES,
     Mailbox,
+    break_parser_on_one_mail,
     checkpoint_key,
     pymap_server,
     stored,
@@ -114,16 +115,7 @@ async def _empty(mailbox: Mailbox) -> bool:
 
 async def test_a_failing_mail_is_quarantined_once_when_its_batch_is_retried(
         make_gateway, r, mailbox, pymap_server, monkeypatch):  # noqa: F811
-    import channels.email.imap as imap_mod
-
-    real_build = imap_mod.build
-
-    def flaky_build(raw: bytes, *a: Any, **kw: Any) -> Any:
-        if b"Jembatan gantung" in raw:
-            raise RuntimeError("parser bug")
-        return real_build(raw, *a, **kw)
-
-    monkeypatch.setattr(imap_mod, "build", flaky_build)
+    break_parser_on_one_mail(monkeypatch)
     await mailbox.append("no-message-id.eml", "citizen-plain.eml")
     gw = await make_gateway(**mailbox.settings(pymap_server.port))
     real_accept = gw.ctx.intake.accept

@@ -76,14 +76,19 @@ class FakeGraph(LoopbackServer):
             body = await request.json()
         except ValueError:
             return self._bad("body is not JSON")
-        if not isinstance(body, dict) or set(body) != {"recipient", "messaging_type", "message"}:
-            return self._bad("expected exactly recipient, messaging_type, message", body)
+        tagged = isinstance(body, dict) and body.get("messaging_type") == "MESSAGE_TAG"
+        expected = {"recipient", "messaging_type", "message"} | ({"tag"} if tagged else set())
+        if not isinstance(body, dict) or set(body) != expected:
+            return self._bad("expected exactly recipient, messaging_type, message (and tag with MESSAGE_TAG)", body)
+        if tagged and body["tag"] not in ("HUMAN_AGENT", "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE",
+                                          "POST_PURCHASE_UPDATE"):
+            return self._bad("(#100) unknown message tag", body)
         rcpt = body["recipient"]
         if (not isinstance(rcpt, dict) or len(rcpt) != 1 or next(iter(rcpt)) not in ("id", "comment_id", "post_id")
                 or not isinstance(next(iter(rcpt.values())), str) or not next(iter(rcpt.values()))):
             return self._bad("(#100) recipient must be one of id, comment_id, post_id", body)
-        if body["messaging_type"] != "RESPONSE":
-            return self._bad("(#100) messaging_type must be RESPONSE for an answer", body)
+        if body["messaging_type"] not in ("RESPONSE", "MESSAGE_TAG"):
+            return self._bad("(#100) messaging_type must be RESPONSE (or MESSAGE_TAG) for an answer", body)
         msg = body["message"]
         if not isinstance(msg, dict) or set(msg) != {"text"} or not isinstance(msg["text"], str) \
                 or not msg["text"].strip() or len(msg["text"]) > 2000:

@@ -295,14 +295,17 @@ async def test_redis_down_delivery_is_spooled_answered_and_flows_later(gateway, 
 
 
 async def test_skipped_events_are_counted_by_reason(gateway, r):
-    reasons = ("skipped_read", "skipped_delivery", "skipped_reaction", "skipped_echo", "skipped_invalid")
+    # delivery/read receipts are delivery statuses of our messages (counted by status), not skips
+    reasons = ("status_read", "status_delivered", "skipped_read", "skipped_delivery", "skipped_reaction",
+               "skipped_echo", "skipped_invalid")
     before = {k: await counted(r, k) for k in reasons}
     for name in ("messenger-receipts.json", "batch-mixed.json"):
         body = (FIXTURES / name).read_bytes()
         status, _b, _h = await gateway.post(PATH, data=body, headers={**JSON, **signed(body)})
         assert status == 200
     assert {k: await counted(r, k) - before[k] for k in reasons} == {
-        "skipped_read": 2, "skipped_delivery": 1, "skipped_reaction": 1, "skipped_echo": 1, "skipped_invalid": 1}
+        "status_read": 2, "status_delivered": 1, "skipped_read": 0, "skipped_delivery": 0,
+        "skipped_reaction": 1, "skipped_echo": 1, "skipped_invalid": 1}
     await gateway.ctx.channel_log.flush()
     logged = [json.loads(e) for e in await r.lrange("lapor:chlog:meta", 0, -1)]
-    assert [e.get("skipped_read") for e in logged] == [1, 1] and all(e["status"] == 200 for e in logged)
+    assert [e.get("status_read") for e in logged] == [1, 1] and all(e["status"] == 200 for e in logged)

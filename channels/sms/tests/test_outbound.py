@@ -4,6 +4,7 @@ requests as those APIs document them), and the outbound GSM-7/UCS-2 splitter."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,8 +60,9 @@ class FakeSmsApi(LoopbackServer):
             bytes.fromhex(q["hex-content"]).decode("utf-16-be")
         elif "content" not in q:
             return web.Response(status=400, text='Error "Mandatory argument [content] is not found."')
+        q["_id"] = str(uuid.uuid4())  # Jasmin's message id: its delivery receipts name it
         self.jasmin.append(q)
-        return web.Response(status=200, text='Success "6a5d4a1b-4c88-4b8b-9a1e-3c5f0d5c9b10"')
+        return web.Response(status=200, text=f'Success "{q["_id"]}"')
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/sendsms", self.sendsms)

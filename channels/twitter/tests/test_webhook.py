@@ -119,7 +119,7 @@ async def test_cases(gateway, r, case):
 
 
 def test_crc_matches_documented_example():
-    # channels.md §2.2 formula, computed independently
+    # X's documented formula (base64 HMAC-SHA256), computed independently
     token, secret = "9b4507b3-9040-4669-9ba9-3b1b5b8f4e2f", "consumer-secret"
     want = "sha256=" + base64.b64encode(hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()).decode()
     assert crc_response(token, secret) == {"response_token": want}
