@@ -175,6 +175,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "spam_window_s": "Window for the repeated-message spam flag.",
         "spam_repeat_threshold": "Same text this many times in the window is flagged possible spam.",
     },
+    "Conversations": {
+        "completeness_wait_s": "Seconds a place-less complaint is held while the citizen is asked where it "
+                               "happened; 0 turns holding and asking off.",
+        "completeness_channels": "Comma-separated channels on which the gateway asks for a missing place "
+                                 "(never api or agency forwards).",
+    },
     "Health, alerts and metrics": {
         "alert_webhook_url": "Alerts are POSTed here as JSON.",
         "alert_email_to": "Comma-separated alert recipients (sent through LAPOR_SMTP_URL).",

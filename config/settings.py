@@ -306,6 +306,8 @@ class Settings(BaseSettings):
     meta_human_agent: bool = False  # Messenger/Instagram: HUMAN_AGENT tag up to 7 days after the window
     outbound_per_citizen_per_hour: int = Field(5, ge=1)
     reply_window_h: int = Field(72, ge=1)
+    completeness_wait_s: int = Field(1800, ge=0)  # how long a place-less complaint waits for the answer; 0 = off
+    completeness_channels: str = "sms,telegram,whatsapp,facebook,instagram,twitter,email"  # comma-separated
     # sends per second per channel and worker process, "sms=50,email=10,twitter=0.5"; unlisted: unpaced
     outbound_rates: str = ""
 

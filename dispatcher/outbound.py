@@ -163,7 +163,7 @@ class OutboundWorker:
             return
         sender = self.senders.get(msg.channel)
         if sender is None:
-            await self._dead(entry_id, msg.dumps(), f"no sender registered for channel {msg.channel}")
+            await self._dead(entry_id, msg.dumps(), f"no sender registered for channel {msg.channel}", msg)
             return
         if msg.attempts == 0 and msg.kind == "ack" and not await self._within_rate(msg):
             metrics.ACKS.labels(msg.channel, "suppressed").inc()
@@ -176,9 +176,15 @@ class OutboundWorker:
             result = await sender(msg) or SendResult()
         except PermanentSendError as exc:
             await self._status(msg, "failed", error={"code": exc.delivery_code, "detail": exc.reason[:500]})
-            await self._dead(entry_id, msg.dumps(), f"permanent: {exc}")
+            await self._dead(entry_id, msg.dumps(), f"permanent: {exc}", msg)
             return
         except Exception as exc:
+            if msg.kind == "question":  # not retried: its record goes at once, with the plain acknowledgement
+                code = exc.delivery_code if isinstance(exc, SendError) else "provider_error"
+                await self._status(msg, "failed", error={"code": code, "detail": f"question not sent, record "
+                                                         f"released: {type(exc).__name__}"})
+                await self._dead(entry_id, msg.dumps(), f"question not sent, record released: {exc}", msg)
+                return
             msg.attempts += 1
             if msg.attempts >= self.max_attempts:
                 code = exc.delivery_code if isinstance(exc, SendError) else "provider_error"
@@ -232,7 +238,12 @@ class OutboundWorker:
             n, _ = await pipe.execute()
         return int(n) <= self.rate_per_minute
 
-    async def _dead(self, entry_id: bytes, raw: bytes, error: str) -> None:
+    async def _dead(self, entry_id: bytes, raw: bytes, error: str, msg: OutboundMessage | None = None) -> None:
+        if msg is not None and msg.kind == "question":
+            # a question that does not reach the citizen is not worth holding the complaint for
+            from dispatcher.conversation import question_failed  # conversation builds on this module
+
+            await question_failed(self.redis, msg)
         metrics.ACKS.labels("any", "dead").inc()
         log.warning("outbound.dead_letter", error=error)
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -29,6 +29,7 @@ from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher import outbound_policy as policy
 from dispatcher import send_once
+from dispatcher.conversation import expect_in  # [replies]
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.pacing import ChannelPace
 from dispatcher.routes import Route, last_seen, read_route
@@ -247,6 +248,11 @@ class CoreMessageWorker:
         # same atomic step that records ``sent``; the entry is acknowledged after it
         also = self.engine.provider_index_commands(oid, channel, provider_ids, address=reply_to["address"]
                                                    if channel in WATERMARK_CHANNELS else None, sent_at=now)
+        if doc.get("expects_reply"):  # [replies] the citizen's next message links to it (conversation.py);
+            async with self.redis.pipeline(transaction=True) as pipe:  # idempotent, before the entry's XACK
+                expect_in(pipe, channel, reply_to["address"], doc["record_id"], oid,
+                          self.settings.reply_window_h * 3600)
+                await pipe.execute()
         await self.engine.report(oid, "sent", now_iso(), provider_ids=provider_ids, parts=parts,
                                  truncated=truncated, public_notice=public_notice, also=also)
         await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, job.entry_id)

@@ -14,6 +14,7 @@ import functools
 import os
 import socket
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from channels.core.hooks import Decision, Emit, Preprocessor
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
+from dispatcher.conversation import Conversations, Item
 from dispatcher.enrich import Enricher, default_enrichers
 from dispatcher.heartbeat import HEARTBEAT_S, WORKER_ALIVE_S
 from gateway import keys, metrics
@@ -54,7 +56,9 @@ class _Entry:
 class DispatchWorker:
     def __init__(self, r: aioredis.Redis, settings: Settings, *, core_redis: aioredis.Redis | None = None,
                  preprocessors: list[Preprocessor] | None = None, consumer: str | None = None,
-                 enrichers: list[Enricher] | None = None) -> None:
+                 enrichers: list[Enricher] | None = None, reply_channels: Collection[str] | None = None) -> None:
+        """``reply_channels``: the channels with a registered sender (None: every channel); only those
+        get a completeness question, so only their complaints are ever held."""
         self.redis = r
         self.core_redis = core_redis or r
         self.settings = settings
@@ -64,6 +68,8 @@ class DispatchWorker:
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
         self.processed = 0
+        # replies, hold-and-ask (dispatcher/conversation.py)
+        self.conversations = Conversations(r, settings, reply_channels)
 
     def stop(self) -> None:
         self._stop.set()
@@ -87,7 +93,7 @@ class DispatchWorker:
                     if now - last_trim >= 60:
                         last_trim = now
                         await self.trim()
-                    if now - last_sweep >= 1.0 and self.preprocessors:
+                    if now - last_sweep >= 1.0:
                         last_sweep = now
                         await self._sweep()
                     resp: Any = await self.redis.xreadgroup(
@@ -173,6 +179,9 @@ class DispatchWorker:
             e.deliveries = counts.get(e.entry_id, 1)
 
     async def _sweep(self) -> None:
+        held, asked = await self.conversations.sweep()  # timed out, or their question failed
+        if held:
+            await self._commit(held, no_ack=asked)
         for pre in self.preprocessors:
             sweep = getattr(pre, "sweep", None)  # optional: a hook that never holds anything has none
             emits = await sweep(self.redis) if sweep is not None else []
@@ -192,6 +201,7 @@ class DispatchWorker:
         done_without_record: list[str] = []
         replies: list[OutboundMessage] = []
         decided: list[tuple[_Entry, Decision]] = []
+        items: list[Item] = []
         todo: list[_Entry] = []
         for e in entries:
             if e.msg is None:
@@ -221,7 +231,7 @@ class DispatchWorker:
                 continue
             if produced:
                 produced[0].entry_ids.append(e.entry_id)
-                outs.extend(produced)
+                items.extend(Item(o, em) for o, em in zip(produced, decision.emit, strict=True))
             else:
                 done_without_record.append(e.entry_id)
                 if decision.skipped:
@@ -230,7 +240,13 @@ class DispatchWorker:
                 replies.append(OutboundMessage(channel=rp.channel, address=rp.address, text=rp.text,
                                                kind="reply", provider=rp.provider, thread=rp.thread,
                                                meta=rp.meta))
+        plan = await self.conversations.plan(items)  # replies linked, answers merged, holds (in stream order)
+        outs.extend(plan.outs)
+        done_without_record.extend(plan.acked)
+
         def extra(pipe: Any) -> None:
+            for fn in plan.extra:
+                fn(pipe)
             if done_without_record:
                 pipe.xack(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, *done_without_record)
                 pipe.hdel(keys.ATTEMPTS, *done_without_record)
@@ -238,7 +254,7 @@ class DispatchWorker:
                 for rp in replies:
                     outbound.enqueue_in(pipe, rp)
         if outs or done_without_record or replies:
-            await self._commit(outs, extra)
+            await self._commit(outs, extra, no_ack=plan.no_ack)
         self.processed += len(entries)
 
     async def _decide_all(self, msgs: list[InboundMessage]) -> list[Decision | Exception]:
@@ -288,12 +304,15 @@ class DispatchWorker:
         validate_record(record)
         return record
 
-    async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None) -> None:
+    async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None, *,
+                      no_ack: set[str] | frozenset[str] = frozenset()) -> None:
         outs = _merge_same_record(outs)
         for o in outs:  # two-way: the record's route, in the same MULTI as its core job
             o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
+                if o.record["id"] in no_ack:  # asked a question already: it carried the reference
+                    continue
                 ack = outbound.ack_for(o.record)
                 if ack is not None:
                     o.extra.append(functools.partial(_enqueue_ack, ack))

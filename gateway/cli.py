@@ -142,9 +142,11 @@ async def _worker(settings: Settings) -> None:
     r = redis_clients.connect(settings)
     flusher = await metrics.Flusher.acquire(r)  # the worker's counts reach Redis (and /metrics) too
     core_r = redis_clients.connect_core(settings, r)
-    dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings))
+    ack_senders = registry.senders(settings)
+    dw = DispatchWorker(r, settings, core_redis=core_r, preprocessors=registry.preprocessors(settings),
+                        reply_channels=set(ack_senders))  # no sender for a channel: its complaints never wait
     cw = CoreMessageWorker(r, settings, registry.senders(settings), dw.consumer, core_redis=core_r)  # two-way
-    ow = OutboundWorker(r, registry.senders(settings), dw.consumer, max_attempts=settings.ack_max_attempts,
+    ow = OutboundWorker(r, ack_senders, dw.consumer, max_attempts=settings.ack_max_attempts,
                         backoff_s=settings.ack_backoff_s, rate_per_minute=settings.ack_rate_per_minute,
                         engine=cw.engine, pace=cw.pace)  # ack-<record id> statuses; one pace per channel
     loop = asyncio.get_running_loop()

@@ -77,6 +77,15 @@ twitter_thread = _under("lapor:twitter:thread:")  # tweet id -> record id of the
 twitter_ack = _under("lapor:twitter:ack:")  # our reply's tweet id -> record id
 twitter_author = _under("lapor:twitter:author:")  # record id -> author id
 
+# ------------------------------------------------------------- conversations (dispatcher/conversation.py)
+HELD_DUE = "lapor:held:due"  # zset: held record id -> unix time its completeness wait ends
+held = _under("lapor:held:")  # held record id -> hash: record JSON, route, deadline, state, claimer
+
+
+def expect(channel: str, address: str) -> str:
+    """What the citizen's next message on this route answers (hash: record, outbound id, until, claimer)."""
+    return f"lapor:expect:{channel}:{address}"
+
 
 def sms_multipart(gid: str, done: bool = False) -> str:
     """Parts of one concatenated SMS (hash-tagged so the group's keys share a slot)."""

@@ -26,3 +26,12 @@ def ack_text(ref: str, *, short: bool = False) -> str:
     return (f"Terima kasih, laporan Anda sudah diterima oleh LAPOR!. Nomor referensi: {ref}. "
             "Laporan akan diverifikasi dan diteruskan ke instansi yang berwenang; perkembangannya "
             "dapat Anda pantau di lapor.go.id dengan nomor referensi tersebut.")
+
+
+def question_text(ref: str, *, short: bool = False) -> str:
+    """The completeness question (where did it happen?) carrying the reference; ``short`` fits one GSM-7 SMS."""
+    if short:
+        return f"LAPOR! Laporan {ref} diterima. Di mana lokasinya? Balas dgn nama jalan/desa, kecamatan, kab/kota."
+    return (f"Terima kasih, laporan Anda sudah diterima oleh LAPOR! dengan nomor referensi {ref}. "
+            "Di mana lokasi kejadiannya? Balas pesan ini dengan nama jalan/desa, kecamatan dan kabupaten/kota"
+            " (atau kirim lokasi Anda), agar laporan dapat diteruskan ke instansi yang tepat.")

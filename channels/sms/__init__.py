@@ -11,9 +11,11 @@ from config.settings import Settings
 
 
 def senders(settings: Settings) -> dict[str, Any]:
-    from channels.sms.send import SmsSender
+    """No send route (Kannel ``sendsms``, Jasmin ``/send`` or an SMPP transceiver): no SMS sender, so
+    nothing waits for an SMS that cannot go out."""
+    from channels.sms.send import SmsSender, can_send
 
-    return {"sms": SmsSender(settings)}
+    return {"sms": SmsSender(settings)} if can_send(settings) else {}
 
 
 def preprocessors(settings: Settings) -> list[Any]:

@@ -39,6 +39,16 @@ from gateway import redis_clients
 _JASMIN_ID = re.compile(r'^Success "([^"]+)"')
 
 
+def send_routes(settings: Settings) -> dict[str, bool]:
+    """Which ways out are configured (an SMPP receiver bind cannot send)."""
+    return {"kannel": bool(settings.kannel_sendsms_url), "jasmin": bool(settings.jasmin_send_url),
+            "smpp": bool(settings.smpp_host) and settings.smpp_bind_mode == "transceiver"}
+
+
+def can_send(settings: Settings) -> bool:
+    return any(send_routes(settings).values())
+
+
 class SmsSender(HttpSender):
     def __init__(self, settings: Settings) -> None:
         super().__init__(timeout_s=15)
@@ -52,9 +62,7 @@ class SmsSender(HttpSender):
             self._redis = None
 
     def _route(self, msg: OutboundMessage) -> str:
-        s = self.settings
-        configured = {"kannel": bool(s.kannel_sendsms_url), "jasmin": bool(s.jasmin_send_url),
-                      "smpp": bool(s.smpp_host) and s.smpp_bind_mode == "transceiver"}  # receivers cannot send
+        configured = send_routes(self.settings)
         if msg.provider and configured.get(msg.provider):
             return msg.provider
         for name in ("smpp", "kannel", "jasmin"):  # arrived another way: any configured route

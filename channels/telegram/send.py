@@ -17,7 +17,7 @@ import warnings
 from collections import OrderedDict
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, ReplyParameters
+from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyParameters
 from telegram import error as tg_error
 
 from channels.core.outbound import (
@@ -44,6 +44,14 @@ def retry_after_s(exc: tg_error.RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def location_keyboard(msg: OutboundMessage) -> ReplyKeyboardMarkup | None:
+    """A one-time "send location" button under the completeness question (``meta.ask_location``)."""
+    if not msg.meta.get("ask_location"):
+        return None
+    return ReplyKeyboardMarkup([[KeyboardButton(texts.SEND_LOCATION, request_location=True)]],
+                               resize_keyboard=True, one_time_keyboard=True)
 
 
 def message_text(msg: OutboundMessage) -> str:
@@ -116,7 +124,8 @@ class TelegramSender(SenderBase):
             raise TransientSendError("telegram per-chat pace", retry_after=self.max_wait_s) from None
         async with self._overall, self.recorded("telegram", "POST", self._method_url("sendMessage")) as note:
             try:
-                sent = await self.bot.send_message(chat_id=chat_id, text=message_text(msg), reply_parameters=reply)
+                sent = await self.bot.send_message(chat_id=chat_id, text=message_text(msg), reply_parameters=reply,
+                                                   reply_markup=location_keyboard(msg))
             except tg_error.RetryAfter as exc:
                 note.status = 429
                 raise TransientSendError("telegram flood control", retry_after=retry_after_s(exc),

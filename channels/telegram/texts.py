@@ -66,3 +66,5 @@ def edit_ack(ref: str, main_ref: str | None = None) -> str:
         return (f"Perubahan pesan Anda sudah dicatat sebagai pembaruan laporan {main_ref}. "
                 f"Nomor catatan perubahan: {ref}.")
     return f"Perubahan pesan Anda sudah dicatat sebagai pembaruan laporan. Nomor referensi: {ref}."
+
+SEND_LOCATION = "📍 Kirim lokasi"  # the button under the completeness question (request_location)

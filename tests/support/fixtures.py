@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from config.settings import Settings
 from tests.support.redis_proc import RedisProc
 
 # the secrets every test gateway runs with (the smoke suite uses its own)
+# worker processes the tests start inherit this: their complaints go straight to the core, as in
+# every test written before hold-and-ask; the hold-and-ask tests set LAPOR_COMPLETENESS_WAIT_S
+os.environ.setdefault("LAPOR_COMPLETENESS_WAIT_S", "0")
 TOKENS: dict[str, str] = {
     "http_token": "test-http-token",
     "sms_token": "test-sms-token",
@@ -74,7 +78,8 @@ def make_settings(redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
         values.update(redis_url=redis_url, data_dir=tmp_path / "data", claim_idle_ms=300, max_attempts=3,
                       spool_flush_interval_s=0.1, ack_backoff_s=0.05,
                       twitter_poll=False,  # no X poller calling out of loopback; X tests turn it on
-                      alert_startup_grace_s=0, alert_hold_s=0)  # alerts at once; damping tests turn it on
+                      alert_startup_grace_s=0, alert_hold_s=0,  # alerts at once; damping tests turn it on
+                      completeness_wait_s=0)  # records go straight to the core; hold-and-ask tests turn it on
         values.update(overrides)
         return Settings(**values)
 
@@ -129,10 +134,11 @@ class GatewayUnderTest:
         settings = self.settings.model_copy(update=overrides) if overrides else self.settings
         r = aioredis.Redis.from_url(settings.redis_url or "")
         pre = registry.preprocessors(settings) if preprocessors is None else preprocessors
-        dw = DispatchWorker(r, settings, preprocessors=pre)
+        senders = senders if senders is not None else registry.senders(settings)
+        dw = DispatchWorker(r, settings, preprocessors=pre, reply_channels=set(senders))
         engine = StatusEngine(r, status_queue(settings), settings.route_ttl_days * 86400,
                               outbox=bool(settings.core_redis_url) and settings.core_redis_url != settings.redis_url)
-        ow = OutboundWorker(r, senders if senders is not None else registry.senders(settings), dw.consumer,
+        ow = OutboundWorker(r, senders, dw.consumer,
                             max_attempts=settings.ack_max_attempts, backoff_s=settings.ack_backoff_s,
                             rate_per_minute=settings.ack_rate_per_minute, engine=engine)
         self.workers.append((dw, ow, r))

@@ -207,6 +207,11 @@ class FakeBotApi(LoopbackServer):
         reply = self._json(params, "reply_parameters")
         if reply is not None and not (isinstance(reply, dict) and isinstance(reply.get("message_id"), int)):
             raise ApiError(400, "Bad Request: invalid reply parameters")
+        markup = self._json(params, "reply_markup")
+        if markup is not None and not (isinstance(markup, dict) and all(
+                isinstance(row, list) and all(isinstance(b, dict) and isinstance(b.get("text"), str) for b in row)
+                for row in markup.get("keyboard", []))):
+            raise ApiError(400, "Bad Request: invalid reply markup")
         if self.flood > 0:
             self.flood -= 1
             raise ApiError(429, f"Too Many Requests: retry after {self.flood_retry_after}",
