@@ -16,10 +16,12 @@ into ``Emit.extra``. Its answer for one message is a ``Decision``:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import aiohttp
 import redis.asyncio as aioredis
 
 from normalizer.models import InboundMessage
@@ -93,3 +95,37 @@ class Preprocessor(Protocol):
     async def sweep(self, r: aioredis.Redis) -> list[Emit]:
         """Groups whose time is up (e.g. incomplete multipart SMS); called periodically. None by default."""
         return []
+
+
+class FetchingPreprocessor(Preprocessor):
+    """A hook doing network look-ups: a batch runs concurrently in one HTTP session.
+
+    Subclasses set ``timeout`` and implement ``prepare_in`` for one message; ``limit`` bounds
+    the look-ups in flight (at most ``FETCH_CONCURRENCY``). One message is a batch of one.
+    """
+
+    FETCH_CONCURRENCY = 8
+    timeout: aiohttp.ClientTimeout
+
+    async def prepare_in(self, r: aioredis.Redis, session: aiohttp.ClientSession, limit: asyncio.Semaphore,
+                         msg: InboundMessage) -> Decision:
+        raise NotImplementedError
+
+    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
+        (decision,) = await self.prepare_many(r, [msg])
+        if isinstance(decision, Exception):
+            raise decision
+        return decision
+
+    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+        """Every message of the batch looked up concurrently (bounded); a failure stays in its slot."""
+        limit = asyncio.Semaphore(self.FETCH_CONCURRENCY)
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            done = await asyncio.gather(*(self.prepare_in(r, session, limit, m) for m in msgs),
+                                        return_exceptions=True)
+        out: list[Decision | Exception] = []
+        for d in done:
+            if isinstance(d, BaseException) and not isinstance(d, Exception):
+                raise d  # cancellation: not the message's fault
+            out.append(d)
+        return out
