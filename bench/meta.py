@@ -1,10 +1,6 @@
 """Meta webhook throughput: signed deliveries of 1 and of 50 Messenger events → stored in the stream.
 
-Runs on bench/signed_webhook.py: the real gateway in its own process (no dispatcher workers),
-a real ``redis-server`` with AOF ``everysec``, events/s stored (counted with ``XLEN``), p50/p99.
-
-    python bench/meta.py                       # both batch sizes, default counts
-    python bench/meta.py --events 20000 --connections 32
+Method and options: bench/signed_webhook.py. ``python bench/meta.py [--events 20000] [--connections 32]``
 """
 
 from __future__ import annotations
