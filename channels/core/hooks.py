@@ -84,17 +84,22 @@ class Preprocessor(Protocol):
         Sequential by default (stateful hooks depend on the order); a hook doing network look-ups
         overrides it to run them concurrently.
         """
-        out: list[Decision | Exception] = []
-        for msg in msgs:
-            try:
-                out.append(await self.prepare(r, msg))
-            except Exception as exc:
-                out.append(exc)
-        return out
+        return await prepare_each(self, r, msgs)
 
     async def sweep(self, r: aioredis.Redis) -> list[Emit]:
         """Groups whose time is up (e.g. incomplete multipart SMS); called periodically. None by default."""
         return []
+
+
+async def prepare_each(pre: Preprocessor, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+    """``pre.prepare`` for each message in order; a failure is returned in its slot."""
+    out: list[Decision | Exception] = []
+    for msg in msgs:
+        try:
+            out.append(await pre.prepare(r, msg))
+        except Exception as exc:
+            out.append(exc)
+    return out
 
 
 class FetchingPreprocessor(Preprocessor):
