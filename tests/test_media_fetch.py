@@ -258,34 +258,35 @@ async def test_error_status_and_timeout_fail(servers):
         await fetch_media(cdn.url + "/slow", policy_for(cdn, timeout_s=0.3))
 
 
-def test_production_policies_allow_only_provider_hosts():
-    meta = meta_policy("https://graph.facebook.com/v21.0", CAP)
-    for ok in ("https://scontent.xx.fbcdn.net/v/t1/p.jpg", "https://scontent-sin6-1.xx.fbcdn.net/p.jpg",
-               "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1", "https://scontent.cdninstagram.com/x.jpg",
-               "https://graph.facebook.com/v21.0/123"):
-        meta.check(URL(ok))
-    for bad in ("https://graph.facebook.com.evil.example/x", "https://l.facebook.com/l.php?u=http://10.0.0.1",
-                "http://lookaside.fbsbx.com/x", "https://evil.fbsbx.com/x"):
+# (policy, URLs it allows, URLs it refuses): provider hosts only; a local Bot API root only under /file
+POLICY_CASES = [
+    pytest.param(meta_policy("https://graph.facebook.com/v21.0", CAP),
+                 ("https://scontent.xx.fbcdn.net/v/t1/p.jpg", "https://scontent-sin6-1.xx.fbcdn.net/p.jpg",
+                  "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1", "https://scontent.cdninstagram.com/x.jpg",
+                  "https://graph.facebook.com/v21.0/123"),
+                 ("https://graph.facebook.com.evil.example/x", "https://l.facebook.com/l.php?u=http://10.0.0.1",
+                  "http://lookaside.fbsbx.com/x", "https://evil.fbsbx.com/x"), id="meta"),
+    pytest.param(telegram_policy("https://api.telegram.org", CAP),
+                 ("https://api.telegram.org/file/bot123:ABC/photos/file_1.jpg",),
+                 ("https://api.telegram.org/bot123:ABC/getMe", "http://api.telegram.org/file/bot1/x",
+                  "https://api.telegram.org/file/bot1/../../bot1/getMe"), id="telegram"),
+    pytest.param(telegram_policy("http://127.0.0.1:8081/tg", CAP),
+                 ("http://127.0.0.1:8081/tg/file/bot1:A/doc.pdf",),
+                 ("http://127.0.0.1:8081/tg/bot1:A/getMe", "http://127.0.0.1:8082/tg/file/bot1:A/x",
+                  "https://127.0.0.1:8081/tg/file/bot1:A/x"), id="local-bot-api-root"),
+]
+
+
+@pytest.mark.parametrize(("policy", "allowed", "refused"), POLICY_CASES)
+def test_policies_allow_only_provider_hosts(policy, allowed, refused):
+    for ok in allowed:
+        policy.check(URL(ok))
+    for bad in refused:
         with pytest.raises(MediaRefused):
-            meta.check(URL(bad))
-    tg = telegram_policy("https://api.telegram.org", CAP)
-    tg.check(URL("https://api.telegram.org/file/bot123:ABC/photos/file_1.jpg"))
-    for bad in ("https://api.telegram.org/bot123:ABC/getMe", "http://api.telegram.org/file/bot1/x",
-                "https://api.telegram.org/file/bot1/../../bot1/getMe"):
-        with pytest.raises(MediaRefused):
-            tg.check(URL(bad))
+            policy.check(URL(bad))
 
 
 def test_default_provider_origins_get_no_private_address_exemption():
     assert meta_policy("https://graph.facebook.com/v21.0", CAP).private_ok() == frozenset()
     assert telegram_policy("https://api.telegram.org", CAP).private_ok() == frozenset()
     assert telegram_policy("http://bot-api.internal:8081", CAP).private_ok() == {"bot-api.internal"}
-
-
-def test_local_bot_api_root_is_trusted_only_under_its_file_path():
-    tg = telegram_policy("http://127.0.0.1:8081/tg", CAP)
-    tg.check(URL("http://127.0.0.1:8081/tg/file/bot1:A/doc.pdf"))
-    for bad in ("http://127.0.0.1:8081/tg/bot1:A/getMe", "http://127.0.0.1:8082/tg/file/bot1:A/x",
-                "https://127.0.0.1:8081/tg/file/bot1:A/x"):
-        with pytest.raises(MediaRefused):
-            tg.check(URL(bad))

@@ -16,10 +16,12 @@ into ``Emit.extra``. Its answer for one message is a ``Decision``:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import aiohttp
 import redis.asyncio as aioredis
 
 from normalizer.context import NormalizeContext
@@ -82,14 +84,53 @@ class Preprocessor(Protocol):
         Sequential by default (stateful hooks depend on the order); a hook doing network look-ups
         overrides it to run them concurrently.
         """
-        out: list[Decision | Exception] = []
-        for msg in msgs:
-            try:
-                out.append(await self.prepare(r, msg))
-            except Exception as exc:
-                out.append(exc)
-        return out
+        return await prepare_each(self, r, msgs)
 
     async def sweep(self, r: aioredis.Redis) -> list[Emit]:
         """Groups whose time is up (e.g. incomplete multipart SMS); called periodically. None by default."""
         return []
+
+
+async def prepare_each(pre: Preprocessor, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+    """``pre.prepare`` for each message in order; a failure is returned in its slot."""
+    out: list[Decision | Exception] = []
+    for msg in msgs:
+        try:
+            out.append(await pre.prepare(r, msg))
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+class FetchingPreprocessor(Preprocessor):
+    """A hook doing network look-ups: a batch runs concurrently in one HTTP session.
+
+    Subclasses set ``timeout`` and implement ``prepare_in`` for one message; ``limit`` bounds
+    the look-ups in flight (at most ``FETCH_CONCURRENCY``). One message is a batch of one.
+    """
+
+    FETCH_CONCURRENCY = 8
+    timeout: aiohttp.ClientTimeout
+
+    async def prepare_in(self, r: aioredis.Redis, session: aiohttp.ClientSession, limit: asyncio.Semaphore,
+                         msg: InboundMessage) -> Decision:
+        raise NotImplementedError
+
+    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
+        (decision,) = await self.prepare_many(r, [msg])
+        if isinstance(decision, Exception):
+            raise decision
+        return decision
+
+    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
+        """Every message of the batch looked up concurrently (bounded); a failure stays in its slot."""
+        limit = asyncio.Semaphore(self.FETCH_CONCURRENCY)
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            done = await asyncio.gather(*(self.prepare_in(r, session, limit, m) for m in msgs),
+                                        return_exceptions=True)
+        out: list[Decision | Exception] = []
+        for d in done:
+            if isinstance(d, BaseException) and not isinstance(d, Exception):
+                raise d  # cancellation: not the message's fault
+            out.append(d)
+        return out

@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from channels.core.inbound import ChannelRequest, Forbidden, Unauthorized
+from aiohttp import web
+
+from channels.core.inbound import ChannelRequest, Forbidden, ParseOutcome, Unauthorized
 
 _DIGESTS: dict[bytes, Callable[..., Any]] = {b"sha256": hashlib.sha256, b"sha1": hashlib.sha1}
 
@@ -91,6 +93,17 @@ def require_query_or_basic(req: ChannelRequest, query: Mapping[str, bytes], name
 def hmac_hex(secret: str, body: bytes, algo: str = "sha256") -> str:
     """``<algo>=<hex HMAC of body>`` — the form Meta (and many others) put in a signature header."""
     return f"{algo}=" + hmac.new(secret.encode(), body, _DIGESTS[algo.encode()]).hexdigest()
+
+
+def hub_handshake(req: ChannelRequest, verify_token: str | None) -> ParseOutcome:
+    """Meta's subscription check (``GET``): echo ``hub.challenge`` when mode and verify token are right."""
+    q = req.query
+    token = raw_bytes(q.get("hub.verify_token", "")) or b""
+    challenge = q.get("hub.challenge", "")
+    if (verify_token is None or q.get("hub.mode") != "subscribe" or not challenge or len(challenge) > 200
+            or not hmac.compare_digest(token, verify_token.encode())):
+        raise Forbidden("verification failed")
+    return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))
 
 
 def hmac_b64(secret: str, body: bytes) -> str:

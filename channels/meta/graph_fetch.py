@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from channels.core.hooks import Decision, Preprocessor
+from channels.core.hooks import Decision, FetchingPreprocessor
 from channels.media import MediaError, MediaTooLarge, fetch_media, meta_policy
 from channels.meta.events import apply_markers, when
 from config.settings import Settings
@@ -29,7 +29,7 @@ from gateway.logging import get_logger
 from normalizer.models import Attachment, AttachmentKind, InboundMessage, Sender
 
 log = get_logger("channels.meta.graph_fetch")
-FETCH_CONCURRENCY = 8
+FETCH_CONCURRENCY = FetchingPreprocessor.FETCH_CONCURRENCY
 
 _MEDIA_KINDS: dict[str, AttachmentKind] = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "image"}
 
@@ -38,7 +38,7 @@ class FetchFailed(Exception):
     pass
 
 
-class GraphFetcher(Preprocessor):
+class GraphFetcher(FetchingPreprocessor):
     """Fills in what a stored Meta message lacks (mention text, attachment bytes) from the Graph API."""
 
     def __init__(self, settings: Settings, *, timeout_s: float = 20.0) -> None:
@@ -57,29 +57,11 @@ class GraphFetcher(Preprocessor):
         return bool(msg.meta.get("needs_fetch")) or (
             self.fetch_attachments and any(a.url and not a.sha256 for a in msg.attachments))
 
-    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
-        (decision,) = await self.prepare_many(r, [msg])
-        if isinstance(decision, Exception):
-            raise decision
-        return decision
-
-    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
-        """Every message of the batch fetched concurrently (bounded); a failure stays in its slot."""
-        limit = asyncio.Semaphore(FETCH_CONCURRENCY)
-        async with aiohttp.ClientSession(timeout=self.timeout) as session:
-
-            async def one(msg: InboundMessage) -> Decision:
-                async with limit:
-                    await self._fetch(session, msg)
-                return Decision.single(msg)
-
-            done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
-        out: list[Decision | Exception] = []
-        for d in done:
-            if isinstance(d, BaseException) and not isinstance(d, Exception):
-                raise d  # cancellation: not the message's fault
-            out.append(d)
-        return out
+    async def prepare_in(self, r: aioredis.Redis, session: aiohttp.ClientSession, limit: asyncio.Semaphore,
+                         msg: InboundMessage) -> Decision:
+        async with limit:
+            await self._fetch(session, msg)
+        return Decision.single(msg)
 
     async def _fetch(self, session: aiohttp.ClientSession, msg: InboundMessage) -> None:
         if msg.meta.get("needs_fetch"):

@@ -8,23 +8,20 @@ and one bad event is skipped and counted without failing the others.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections import Counter
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from channels.core.inbound import (
     BadRequest,
     ChannelRequest,
     DeliveryReport,
     Endpoint,
-    Forbidden,
     ParseOutcome,
     json_object,
 )
-from channels.core.verify import Signature, hmac_hex, raw_bytes
+from channels.core.verify import Signature, hmac_hex, hub_handshake
 from channels.meta.events import EntryContext, InvalidEvent, MetaChannel, from_change, from_messaging, when
 from channels.meta.receipts import receipt_reports
 from config.settings import Settings
@@ -49,14 +46,7 @@ def sign(body: bytes, secret: str) -> str:
 
 async def handshake(req: ChannelRequest) -> ParseOutcome:
     """Subscription check (``GET``): echo ``hub.challenge`` when mode and verify token are right."""
-    expected = Settings.secret(req.settings.meta_verify_token)
-    q = req.query
-    token = raw_bytes(q.get("hub.verify_token", "")) or b""
-    challenge = q.get("hub.challenge", "")
-    if (expected is None or q.get("hub.mode") != "subscribe" or not challenge or len(challenge) > 200
-            or not hmac.compare_digest(token, expected.encode())):
-        raise Forbidden("verification failed")
-    return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))
+    return hub_handshake(req, Settings.secret(req.settings.meta_verify_token))
 
 
 def split(doc: dict[str, Any], body: bytes,

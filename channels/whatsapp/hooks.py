@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from channels.core.hooks import Decision, Emit, Preprocessor
+from channels.core.hooks import Decision, Emit, FetchingPreprocessor
 from channels.media import MediaError, MediaTooLarge, fetch_media, meta_policy
 from channels.whatsapp import links
 from channels.whatsapp.notifications import CHANNEL
@@ -35,7 +35,6 @@ from normalizer.models import Attachment, InboundMessage
 from normalizer.normalize import NormalizeContext
 
 log = get_logger("channels.whatsapp.hooks")
-FETCH_CONCURRENCY = 8
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
@@ -43,7 +42,7 @@ class MediaLookupFailed(Exception):
     pass
 
 
-class WhatsAppHook(Preprocessor):
+class WhatsAppHook(FetchingPreprocessor):
     def __init__(self, settings: Settings, *, blobs: BlobStore | None = None, timeout_s: float = 20.0) -> None:
         self.base = settings.whatsapp_graph_url.rstrip("/")
         self.token = Settings.secret(settings.whatsapp_token)
@@ -58,29 +57,12 @@ class WhatsAppHook(Preprocessor):
             return False
         return bool(msg.parent_message_id) or (self.fetch and any(_pending(a) for a in msg.attachments))
 
-    async def prepare(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:
-        (decision,) = await self.prepare_many(r, [msg])
-        if isinstance(decision, Exception):
-            raise decision
-        return decision
-
-    async def prepare_many(self, r: aioredis.Redis, msgs: list[InboundMessage]) -> list[Decision | Exception]:
-        limit = asyncio.Semaphore(FETCH_CONCURRENCY)
-        async with aiohttp.ClientSession(timeout=self.timeout) as session:
-
-            async def one(msg: InboundMessage) -> Decision:
-                if self.fetch:
-                    async with limit:
-                        await self._media(session, msg)
-                return await self._link(r, msg)
-
-            done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
-        out: list[Decision | Exception] = []
-        for d in done:
-            if isinstance(d, BaseException) and not isinstance(d, Exception):
-                raise d  # cancellation: not the message's fault
-            out.append(d)
-        return out
+    async def prepare_in(self, r: aioredis.Redis, session: aiohttp.ClientSession, limit: asyncio.Semaphore,
+                         msg: InboundMessage) -> Decision:
+        if self.fetch:
+            async with limit:
+                await self._media(session, msg)
+        return await self._link(r, msg)
 
     # ------------------------------------------------------------------ threading
     async def _link(self, r: aioredis.Redis, msg: InboundMessage) -> Decision:

@@ -9,12 +9,8 @@ deliveries for days and disables webhooks that keep failing.
 
 from __future__ import annotations
 
-import hmac
-
-from aiohttp import web
-
-from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, Forbidden, ParseOutcome, json_object
-from channels.core.verify import Signature, hmac_hex, raw_bytes
+from channels.core.inbound import BadRequest, ChannelRequest, Endpoint, ParseOutcome, json_object
+from channels.core.verify import Signature, hmac_hex, hub_handshake
 from channels.whatsapp.notifications import CHANNEL, parse_notification
 from config.settings import Settings
 
@@ -30,14 +26,7 @@ def sign(body: bytes, secret: str) -> str:
 
 async def handshake(req: ChannelRequest) -> ParseOutcome:
     """Subscription check (``GET``): echo ``hub.challenge`` when mode and verify token are right."""
-    expected = Settings.secret(req.settings.whatsapp_verify_token)
-    q = req.query
-    token = raw_bytes(q.get("hub.verify_token", "")) or b""
-    challenge = q.get("hub.challenge", "")
-    if (expected is None or q.get("hub.mode") != "subscribe" or not challenge or len(challenge) > 200
-            or not hmac.compare_digest(token, expected.encode())):
-        raise Forbidden("verification failed")
-    return ParseOutcome(response=web.Response(text=challenge, content_type="text/plain"))
+    return hub_handshake(req, Settings.secret(req.settings.whatsapp_verify_token))
 
 
 async def parse(req: ChannelRequest) -> ParseOutcome:

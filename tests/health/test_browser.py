@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.health.test_admin import PATH, Exploding
+from tests.health.test_admin import PATH, make_dead_letter
 from tests.support.core import wait_for_records
 from tests.twoway.support import seed_dead_outbound
 
@@ -33,13 +32,7 @@ async def test_dashboard_in_chromium(gateway, rsync):
     playwright_api = pytest.importorskip("playwright.async_api", reason="pip package playwright not installed")
 
     # a dead letter to replay later: a worker whose preprocessing fails on everything
-    await gateway.post(PATH, json=complaint("dead-1"), headers=AUTH)
-    bad = await gateway.start_worker(preprocessors=[Exploding()])
-    deadline = time.monotonic() + 30
-    while not rsync.xlen("lapor:dead"):
-        assert time.monotonic() < deadline, "no dead letter"
-        await asyncio.sleep(0.1)
-    bad.stop()
+    await make_dead_letter(gateway, rsync, "dead-1")
     await gateway.start_worker(preprocessors=[])
     await seed_dead_outbound(gateway.runner.app, "o-dead-1", "01JBROWSERRECORD00000000000")  # a failed core message
     ARTIFACTS.mkdir(exist_ok=True)

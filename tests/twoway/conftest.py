@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.sms.tests.test_outbound import FakeSmsApi, routes
-from dispatcher.outbound_worker import CoreMessageWorker
-from tests.twoway.support import OUT_TOKEN
+from tests.twoway.support import OUT_TOKEN, core_worker
 
 
 @pytest.fixture
@@ -28,12 +23,6 @@ async def twoway(make_gateway: Callable[..., Any], api: FakeSmsApi) -> AsyncIter
     """A gateway with the outbound API on, its dispatcher, ack and core-message workers."""
     gw = await make_gateway(outbound_token=OUT_TOKEN, **routes(api))
     await gw.start_worker()
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "test-core-sender")
-    task = asyncio.create_task(cw.run())
-    gw.core_worker = cw
-    yield gw
-    cw.stop()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
-    await r.aclose()
+    async with core_worker(gw) as cw:
+        gw.core_worker = cw
+        yield gw

@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from channels import registry
 from channels.sms.tests.test_kannel import get_url
+from dispatcher.outbound_worker import CoreMessageWorker
 from normalizer.twoway_contract import validate_delivery
 from tests.support.core import wait_for_records
 
 OUT_TOKEN = "test-outbound-token"
 AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
+
+
+@contextlib.asynccontextmanager
+async def core_worker(gw: Any, consumer: str = "test-core-sender", *, redis_url: str | None = None,
+                      socket_timeout: float | None = None, strict: bool = False,
+                      **kw: Any) -> AsyncIterator[CoreMessageWorker]:
+    """A ``CoreMessageWorker`` for ``gw`` (its senders, its Redis unless ``redis_url``) running in a
+    task while the block runs; stopped and its Redis client closed after it. ``strict``: the
+    worker's own failure fails the test (else it is ignored at teardown)."""
+    r = aioredis.Redis.from_url(redis_url or gw.settings.redis_url, socket_timeout=socket_timeout)
+    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), consumer, **kw)
+    task = asyncio.create_task(cw.run())
+    try:
+        yield cw
+    finally:
+        cw.stop()
+        try:
+            with contextlib.suppress(*(() if strict else (Exception,))):
+                await asyncio.wait_for(task, 5)
+        finally:
+            await r.aclose()
 
 
 def status_jobs(r: redis.Redis, queue: str = "lapor-core-status",

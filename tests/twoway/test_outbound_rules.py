@@ -11,7 +11,6 @@ import orjson
 import redis
 import redis.asyncio as aioredis
 
-from channels import registry
 from channels.core.reference import reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_kannel import get_url
@@ -19,7 +18,7 @@ from channels.sms.tests.test_outbound import FakeSmsApi, routes
 from dispatcher import outbound_keys as ok
 from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import core_records
-from tests.twoway.support import AUTH, _async, outbound, sms_record, status_jobs
+from tests.twoway.support import AUTH, _async, core_worker, outbound, sms_record, status_jobs
 
 
 async def final(gw: Any, oid: str, want: str = "failed") -> dict[str, Any]:
@@ -90,10 +89,7 @@ async def test_per_citizen_cap_makes_later_messages_wait(make_gateway: Any, api:
 
     gw = await make_gateway(outbound_token="test-outbound-token", outbound_per_citizen_per_hour=1, **routes(api))
     await gw.start_worker()
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "cap-test")
-    task = asyncio.create_task(cw.run())
-    try:
+    async with core_worker(gw, "cap-test", strict=True):
         rid = await sms_record(gw, rsync)
         for n in (1, 2):
             assert (await gw.post("/outbound/messages", json=outbound(f"cap-{n}", rid, text=f"Kabar {n}"),
@@ -104,10 +100,6 @@ async def test_per_citizen_cap_makes_later_messages_wait(make_gateway: Any, api:
         _status, body, _ = await gw.get("/outbound/messages/cap-2", headers=AUTH)
         assert orjson.loads(body)["status"] == "queued"  # waiting, not dropped
         assert not [q for q in api.kannel if q["text"] == "Kabar 2"]
-    finally:
-        cw.stop()
-        await asyncio.wait_for(task, 5)
-        await r.aclose()
 
 
 async def test_questions_and_answers_go_before_status_notices(twoway: Any, rsync: redis.Redis) -> None:

@@ -13,69 +13,41 @@ attachment bytes from ``files``.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.loopback import LoopbackServer
-
-VERSION = "v21.0"
+from tests.support.graph_fake import GraphFake
 
 
-class FakeGraph(LoopbackServer):
+class FakeGraph(GraphFake):
     def __init__(self, token: str, page_id: str, ig_user_id: str = "17841400000000000") -> None:
-        self.token = token
+        super().__init__(token)
         self.page_id = page_id
         self.ig_user_id = ig_user_id
         self.mentions: dict[str, dict[str, Any]] = {}  # comment id -> {text, username, timestamp}
         self.media: dict[str, dict[str, Any]] = {}  # media id -> {caption, media_type, media_url, ...}
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (bytes, content type)
         self.gets: list[str] = []
-        self.calls: list[dict[str, Any]] = []  # accepted Send API calls: {"node", "body"}
-        self.rejected: list[tuple[str, Any]] = []
-        self.failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
-        self.url = ""
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{node}/messages", self.messages)
         app.router.add_get("/cdn/{name}", self.cdn)
         app.router.add_get("/{version}/{node}", self.node)
 
-    async def start(self) -> FakeGraph:
-        await super().start()
-        self.root = self.url
-        self.url = f"{self.root}/{VERSION}"
-        return self
-
-
-    async def wait_calls(self, n: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.calls) < n and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-        return self.calls
-
     def _bad(self, why: str, body: Any = None, code: int = 100) -> web.Response:
-        self.rejected.append((why, body))
-        kind = "OAuthException"
-        return web.json_response({"error": {"message": why, "type": kind, "code": code, "fbtrace_id": "Afake"}},
-                                 status=400)
+        return self._reject(why, body, code)
 
     async def messages(self, request: web.Request) -> web.Response:
-        if request.match_info["version"] != VERSION:
-            return self._bad(f"unknown version {request.match_info['version']}")
         if request.query.get("access_token") != self.token:
             return self._bad("Invalid OAuth access token - Cannot parse access token", code=190)
         node = request.match_info["node"]
         if node not in (self.page_id, "me"):
             return self._bad(f"Unsupported post request. Object with ID '{node}' does not exist")
-        if request.content_type != "application/json":
-            return self._bad(f"content type {request.content_type}")
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._bad("body is not JSON")
+        body, bad = await self._json_body(request)
+        if bad is not None:
+            return bad
         tagged = isinstance(body, dict) and body.get("messaging_type") == "MESSAGE_TAG"
         expected = {"recipient", "messaging_type", "message"} | ({"tag"} if tagged else set())
         if not isinstance(body, dict) or set(body) != expected:
@@ -93,9 +65,9 @@ class FakeGraph(LoopbackServer):
         if not isinstance(msg, dict) or set(msg) != {"text"} or not isinstance(msg["text"], str) \
                 or not msg["text"].strip() or len(msg["text"]) > 2000:
             return self._bad("(#100) message.text must be 1..2000 characters", body)
-        if self.failures:
-            status, doc, headers = self.failures.pop(0)
-            return web.json_response(doc, status=status, headers=headers)
+        failure = self._queued_failure()
+        if failure is not None:
+            return failure
         self.calls.append({"node": node, "body": body})
         return web.json_response({"recipient_id": next(iter(rcpt.values())), "message_id": f"m_sent{len(self.calls)}"})
 

@@ -5,22 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from channels.meta.tests.fake_graph import FakeGraph
 from channels.meta.tests.test_flow import IG, PAGE, dm, post
 from tests.support.core import wait_for_records
-from tests.support.fixtures import TOKENS
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    g = await FakeGraph(TOKENS["meta_page_token"], PAGE, IG).start()
-    yield g
-    await g.stop()
 
 
 def mention(media_id: str, comment_id: str | None = None) -> dict:

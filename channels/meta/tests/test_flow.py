@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -14,10 +13,10 @@ import pytest
 
 from channels.core.reference import reference
 from channels.meta.hooks import revision_key
-from channels.meta.inbound import PATH, sign
-from channels.meta.tests.fake_graph import FakeGraph
+from channels.meta.inbound import PATH
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
+from tests.support.hub_webhook import post_signed
 
 PAGE, IG = "101010101010101", "17841400000000000"
 PSID, IGSID = "6543210987654321", "9988776655443322"
@@ -51,18 +50,7 @@ def ig_comment(cid: str, text: str) -> dict[str, Any]:
 
 
 async def post(gw: Any, doc: dict[str, Any]) -> dict[str, Any]:
-    body = json.dumps(doc, separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, TOKENS["meta_app_secret"])}
-    status, resp, _h = await gw.post(PATH, data=body, headers=headers)
-    assert status == 200, resp
-    return orjson.loads(resp)
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    g = await FakeGraph(TOKENS["meta_page_token"], PAGE).start()
-    yield g
-    await g.stop()
+    return orjson.loads(await post_signed(gw, PATH, TOKENS["meta_app_secret"], doc))
 
 
 @pytest.fixture

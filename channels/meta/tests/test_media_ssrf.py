@@ -13,18 +13,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from channels.meta.tests.fake_graph import FakeGraph
-from channels.meta.tests.test_flow import IG, PAGE, dm, post
+from channels.meta.tests.test_flow import PAGE, dm, post
 from tests.support.core import wait_for_records
-from tests.support.fixtures import TOKENS
 from tests.test_media_fetch import Cdn
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    g = await FakeGraph(TOKENS["meta_page_token"], PAGE, IG).start()
-    yield g
-    await g.stop()
 
 
 @pytest.fixture

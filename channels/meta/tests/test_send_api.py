@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,18 +9,10 @@ from ulid import ULID
 
 from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.meta.send import MetaSender
-from channels.meta.tests.fake_graph import FakeGraph
 from tests.support.fixtures import TOKENS
 
 PAGE = "101010101010101"
 TOKEN = TOKENS["meta_page_token"]
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    g = await FakeGraph(TOKEN, PAGE).start()
-    yield g
-    await g.stop()
 
 
 def out(address: str = "6543210987654321", *, private: bool = True, thread: str | None = None,

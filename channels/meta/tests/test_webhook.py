@@ -12,6 +12,7 @@ import pytest
 from channels.meta.inbound import PATH, sign
 from tests.support.fixtures import TOKENS
 from tests.support.harness import Case, run_case
+from tests.support.hub_webhook import fixture_cases, hub_signed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = TOKENS["meta_app_secret"]
@@ -21,13 +22,8 @@ PSID, IGSID = "6543210987654321", "9988776655443322"
 SENT = "2025-11-22T08:26:40Z"
 
 
-def signed(body: bytes) -> dict[str, str]:
-    return {"X-Hub-Signature-256": sign(body, SECRET)}
-
-
-def fx(name: str, status: int = 200, messages: list[dict] | None = None, **kw) -> Case:
-    return Case(name.removesuffix(".json"), PATH, headers=JSON, fixture=name, sign=signed, status=status,
-                messages=messages or [], **kw)
+signed = hub_signed(SECRET)
+fx = fixture_cases(PATH, signed)
 
 
 def _is(value):  # a check that the harness calls on the stored value

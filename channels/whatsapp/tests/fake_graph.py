@@ -14,80 +14,50 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.loopback import LoopbackServer
-
-VERSION = "v21.0"
+from tests.support.graph_fake import GraphFake
 
 
-class FakeCloudAPI(LoopbackServer):
+class FakeCloudAPI(GraphFake):
     def __init__(self, token: str, phone_number_id: str) -> None:
-        self.token = token
+        super().__init__(token)
         self.phone_number_id = phone_number_id
-        self.calls: list[dict[str, Any]] = []  # accepted sends (bodies)
-        self.rejected: list[tuple[str, Any]] = []
-        self.failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.closed: set[str] = set()  # recipients whose 24-hour window is closed
         self.media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime)
         self.media_gets: list[tuple[str, bool]] = []  # (path, authorized)
         self.lookups: list[str] = []  # media ids asked for (GET /{media-id})
         self.urls: dict[str, str] = {}  # media id -> the download URL to announce instead of ours
-        self.root = ""
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{node}/messages", self.messages)
         app.router.add_get("/media/{media_id}", self.download)
         app.router.add_get("/{version}/{media_id}", self.media_info)
 
-    async def start(self) -> FakeCloudAPI:
-        await super().start()
-        self.root = self.url
-        self.url = f"{self.root}/{VERSION}"
-        return self
-
-    async def wait_calls(self, n: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.calls) < n and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-        return self.calls
-
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
 
-    @staticmethod
-    def _error(status: int, code: int, message: str) -> web.Response:
-        return web.json_response({"error": {"message": message, "type": "OAuthException", "code": code,
-                                            "fbtrace_id": "Afake"}}, status=status)
-
     def _bad(self, why: str, body: Any = None) -> web.Response:
-        self.rejected.append((why, body))
-        return self._error(400, 100, f"(#100) {why}")
+        return self._reject(f"(#100) {why}", body)
 
     async def messages(self, request: web.Request) -> web.Response:
-        if request.match_info["version"] != VERSION:
-            return self._bad(f"unknown version {request.match_info['version']}")
         if not self._authorized(request):
             self.rejected.append(("token", None))
             return self._error(401, 190, "Invalid OAuth access token - Cannot parse access token")
         if request.match_info["node"] != self.phone_number_id:
             return self._bad(f"Object with ID '{request.match_info['node']}' does not exist")
-        if request.content_type != "application/json":
-            return self._bad(f"content type {request.content_type}")
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._bad("body is not JSON")
+        body, bad = await self._json_body(request)
+        if bad is not None:
+            return bad
         why = self._shape(body)
         if why:
             return self._bad(why, body)
-        if self.failures:
-            status, doc, headers = self.failures.pop(0)
-            return web.json_response(doc, status=status, headers=headers)
+        failure = self._queued_failure()
+        if failure is not None:
+            return failure
         to = body.get("to") or body.get("recipient")
         if to in self.closed and body["type"] != "template":
             return self._error(400, 131047, "Re-engagement message")

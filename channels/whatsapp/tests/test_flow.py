@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from channels.whatsapp.inbound import PATH, sign
-from channels.whatsapp.tests.fake_graph import FakeCloudAPI
+from channels.whatsapp.inbound import PATH
 from gateway.blobs import FileBlobStore
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
+from tests.support.hub_webhook import post_signed
 
 RINA = "6281298765432"
 PHONE_ID = TOKENS["whatsapp_phone_number_id"]
@@ -35,18 +33,7 @@ def notification(wamid: str, kind: str = "text", obj: Any = None, **extra: Any) 
 
 
 async def post(gw: Any, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc, separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json",
-               "X-Hub-Signature-256": sign(body, TOKENS["whatsapp_app_secret"])}
-    status, resp, _h = await gw.post(PATH, data=body, headers=headers)
-    assert status == 200, resp
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCloudAPI]:
-    fake = await FakeCloudAPI(TOKENS["whatsapp_token"], PHONE_ID).start()
-    yield fake
-    await fake.stop()
+    await post_signed(gw, PATH, TOKENS["whatsapp_app_secret"], doc)
 
 
 @pytest.fixture

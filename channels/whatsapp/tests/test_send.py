@@ -3,7 +3,6 @@ template, quoting, BSUID recipients, error codes mapped to retry or fail, pace, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from channels.core.outbound import OutboundMessage, PermanentSendError, TransientSendError
 from channels.whatsapp import graph, links
 from channels.whatsapp.send import WhatsAppSender
-from channels.whatsapp.tests.fake_graph import FakeCloudAPI
 from tests.support.fixtures import TOKENS
 
 RINA = "6281298765432"
@@ -20,13 +18,6 @@ PHONE_ID = TOKENS["whatsapp_phone_number_id"]
 REF = "LPR-ABCDE-FGHJK"
 CITIZEN_WAMID = "wamid.HBgNNjI4MTI5ODc2NTQzMhUCABIYFDNBRkM2QzFGRTJFMUE3NEQ4OUQ0AA=="
 RID = "01KBR0000000000000000000AA"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCloudAPI]:
-    fake = await FakeCloudAPI(TOKENS["whatsapp_token"], PHONE_ID).start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -53,13 +53,6 @@ def status_jobs(r: Any, *, own: bool = False) -> list[tuple[str, dict[str, Any]]
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeCloudAPI]:
-    fake = await FakeCloudAPI(TOKENS["whatsapp_token"], PHONE_ID).start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def make_wa(make_gateway: Callable[..., Any], api: FakeCloudAPI) -> AsyncIterator[Callable[..., Any]]:
     """A gateway with the outbound API, its dispatcher, the ack worker and the core-message worker."""
     tasks: list[tuple[CoreMessageWorker, asyncio.Task[Any], aioredis.Redis]] = []

@@ -14,6 +14,7 @@ from channels.whatsapp.notifications import parse_notification
 from gateway import metrics
 from tests.support.fixtures import TOKENS
 from tests.support.harness import Case, run_case, stream_tail
+from tests.support.hub_webhook import fixture_cases, hub_signed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = TOKENS["whatsapp_app_secret"]
@@ -23,13 +24,8 @@ SENT = "2025-12-06T03:00:00Z"
 OURS = "wamid.HBgNNjI4MTI5ODc2NTQzMhUCABEYEjVCN0Q5QkQ1RjEyQzQxQjM4RQA="
 
 
-def signed(body: bytes) -> dict[str, str]:
-    return {"X-Hub-Signature-256": sign(body, SECRET)}
-
-
-def fx(name: str, status: int = 200, messages: list[dict] | None = None, **kw) -> Case:
-    return Case(name.removesuffix(".json"), PATH, headers=JSON, fixture=name, sign=signed, status=status,
-                messages=messages or [], **kw)
+signed = hub_signed(SECRET)
+fx = fixture_cases(PATH, signed)
 
 
 def media(kind: str, media_id: str, mime: str, text: str = "", /, **more: object) -> dict:

@@ -3,44 +3,41 @@
   "use strict";
   var POLL_MS = 3000;
   var csrf = document.querySelector('meta[name="csrf"]').getAttribute("content");
-  var T = {
-    id: { title: "Kesehatan kanal", channels: "Kanal", pipeline: "Alur pemrosesan", dead: "Surat mati (dead letters)",
-      dead_empty: "Tidak ada.", time: "Waktu", channel: "Kanal", error: "Galat", attempts: "Percobaan",
-      log: "Log kanal", path: "Path", result: "Hasil", alerts: "Peringatan terkirim", logout: "Keluar",
-      replay: "Putar ulang", replayed: "diputar ulang", last_msg: "Pesan terakhir", never: "belum ada",
-      ago: "lalu", updated: "Diperbarui", offline: "Tidak terhubung ke gateway", vol24: "Volume 24 jam",
-      ok: "normal", degraded: "terganggu", failing: "gagal", silent: "senyap", disabled: "nonaktif",
-      received: "diterima", stored: "disimpan", duplicate: "duplikat", rejected_auth: "ditolak (auth)",
-      rejected_invalid: "ditolak (invalid)", errors: "galat", skipped: "dilewati", spooled: "spool",
-      stream_length: "Panjang stream", stream_backlog: "Antrean stream", pending: "Sedang diproses",
-      dead_letters: "Surat mati", core_queue_depth: "Antrean core", outbound_queue: "Antrean balasan",
-      outbound_retry: "Balasan diulang", outbound_dead: "Balasan gagal", workers_alive: "Worker hidup",
-      quarantined: "Dikarantina", spool_pending: "Spool lokal", redis_up: "Redis hidup", none: "Tidak ada.",
-      outbound: "Pesan ke warga (balasan core)", out_sent: "Terkirim", out_delivered: "Sampai", out_failed: "Gagal",
-      out_window_closed: "Jendela tertutup", out_dead: "Pesan gagal (dead letters)",
-      outbound_backlog: "Antrean pesan", outbound_in_flight: "Sedang dikirim", outbound_later: "Menunggu ulang",
-      gateways_alive: "Gateway hidup" },
-    en: { title: "Channel health", channels: "Channels", pipeline: "Pipeline", dead: "Dead letters",
-      dead_empty: "None.", time: "Time", channel: "Channel", error: "Error", attempts: "Attempts",
-      log: "Channel log", path: "Path", result: "Result", alerts: "Alerts sent", logout: "Sign out",
-      replay: "Replay", replayed: "replayed", last_msg: "Last message", never: "none yet",
-      ago: "ago", updated: "Updated", offline: "Cannot reach the gateway", vol24: "Volume 24 h",
-      ok: "ok", degraded: "degraded", failing: "failing", silent: "silent", disabled: "disabled",
-      received: "received", stored: "stored", duplicate: "duplicates", rejected_auth: "rejected (auth)",
-      rejected_invalid: "rejected (invalid)", errors: "errors", skipped: "skipped", spooled: "spooled",
-      stream_length: "Stream length", stream_backlog: "Stream backlog", pending: "Pending",
-      dead_letters: "Dead letters", core_queue_depth: "Core queue", outbound_queue: "Ack queue",
-      outbound_retry: "Ack retries", outbound_dead: "Acks failed", workers_alive: "Workers alive",
-      quarantined: "Quarantined", spool_pending: "Local spool", redis_up: "Redis up", none: "None.",
-      outbound: "Messages to citizens (core)", out_sent: "Sent", out_delivered: "Delivered", out_failed: "Failed",
-      out_window_closed: "Window closed", out_dead: "Failed messages (dead letters)",
-      outbound_backlog: "Outbound backlog", outbound_in_flight: "Being sent", outbound_later: "Waiting to retry",
-      gateways_alive: "Gateways alive" }
+  // key: [Indonesian, English]
+  var WORDS = {
+    title: ["Kesehatan kanal", "Channel health"], channels: ["Kanal", "Channels"],
+    pipeline: ["Alur pemrosesan", "Pipeline"], dead: ["Surat mati (dead letters)", "Dead letters"],
+    dead_empty: ["Tidak ada.", "None."], time: ["Waktu", "Time"], channel: ["Kanal", "Channel"],
+    error: ["Galat", "Error"], attempts: ["Percobaan", "Attempts"], log: ["Log kanal", "Channel log"],
+    path: ["Path", "Path"], result: ["Hasil", "Result"], alerts: ["Peringatan terkirim", "Alerts sent"],
+    logout: ["Keluar", "Sign out"], replay: ["Putar ulang", "Replay"], replayed: ["diputar ulang", "replayed"],
+    last_msg: ["Pesan terakhir", "Last message"], never: ["belum ada", "none yet"], ago: ["lalu", "ago"],
+    updated: ["Diperbarui", "Updated"], offline: ["Tidak terhubung ke gateway", "Cannot reach the gateway"],
+    vol24: ["Volume 24 jam", "Volume 24 h"], ok: ["normal", "ok"], degraded: ["terganggu", "degraded"],
+    failing: ["gagal", "failing"], silent: ["senyap", "silent"], disabled: ["nonaktif", "disabled"],
+    received: ["diterima", "received"], stored: ["disimpan", "stored"], duplicate: ["duplikat", "duplicates"],
+    rejected_auth: ["ditolak (auth)", "rejected (auth)"],
+    rejected_invalid: ["ditolak (invalid)", "rejected (invalid)"], errors: ["galat", "errors"],
+    skipped: ["dilewati", "skipped"], spooled: ["spool", "spooled"],
+    stream_length: ["Panjang stream", "Stream length"], stream_backlog: ["Antrean stream", "Stream backlog"],
+    pending: ["Sedang diproses", "Pending"], dead_letters: ["Surat mati", "Dead letters"],
+    core_queue_depth: ["Antrean core", "Core queue"], outbound_queue: ["Antrean balasan", "Ack queue"],
+    outbound_retry: ["Balasan diulang", "Ack retries"], outbound_dead: ["Balasan gagal", "Acks failed"],
+    workers_alive: ["Worker hidup", "Workers alive"], quarantined: ["Dikarantina", "Quarantined"],
+    spool_pending: ["Spool lokal", "Local spool"], redis_up: ["Redis hidup", "Redis up"],
+    none: ["Tidak ada.", "None."],
+    outbound: ["Pesan ke warga (balasan core)", "Messages to citizens (core)"], out_sent: ["Terkirim", "Sent"],
+    out_delivered: ["Sampai", "Delivered"], out_failed: ["Gagal", "Failed"],
+    out_window_closed: ["Jendela tertutup", "Window closed"],
+    out_dead: ["Pesan gagal (dead letters)", "Failed messages (dead letters)"],
+    outbound_backlog: ["Antrean pesan", "Outbound backlog"], outbound_in_flight: ["Sedang dikirim", "Being sent"],
+    outbound_later: ["Menunggu ulang", "Waiting to retry"], gateways_alive: ["Gateway hidup", "Gateways alive"]
   };
+  var LANGS = ["id", "en"];
   var lang = localStorage.getItem("lapor-admin-lang") || "id";
   var last = null;
 
-  function t(k) { return (T[lang] && T[lang][k]) || k; }
+  function t(k) { var i = LANGS.indexOf(lang); return (WORDS[k] && i >= 0 && WORDS[k][i]) || k; }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
