@@ -31,8 +31,8 @@ from config.settings import Settings
 from gateway import keys, metrics
 from gateway.blobs import BlobStore, BlobTooLarge, FileBlobStore
 from gateway.logging import get_logger
+from normalizer.context import NormalizeContext
 from normalizer.models import Attachment, InboundMessage
-from normalizer.normalize import NormalizeContext
 
 log = get_logger("channels.whatsapp.hooks")
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
