@@ -21,7 +21,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from channels.core.hooks import Decision, Emit, Preprocessor
+from channels.core.hooks import Decision, Emit, Preprocessor, prepare_each
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
@@ -374,13 +374,7 @@ async def _prepare_many(pre: Preprocessor, r: aioredis.Redis, msgs: list[Inbound
             return list(await many(r, msgs))
         except Exception as exc:  # the whole call failed: every message of the share is held back
             return [exc for _ in msgs]
-    out: list[Decision | Exception] = []
-    for msg in msgs:
-        try:
-            out.append(await pre.prepare(r, msg))
-        except Exception as exc:
-            out.append(exc)
-    return out
+    return await prepare_each(pre, r, msgs)
 
 
 def _enqueue_ack(ack: OutboundMessage, pipe: Any) -> None:
