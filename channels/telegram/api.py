@@ -30,3 +30,17 @@ def make_bot(settings: Settings, *, poll_timeout_s: float = 0) -> Bot:
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=10,
                                          read_timeout=poll_timeout_s + 15),
     )
+
+
+class LazyBot:
+    """Mixin: a ``bot`` made from ``settings`` on first use, unless one was given (tests pass a
+    bot talking to a fake server). Made lazily so a disabled channel never needs a token."""
+
+    settings: Settings
+    _bot: Bot | None
+
+    @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            self._bot = make_bot(self.settings)
+        return self._bot

@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram import error as tg_error
 
 from channels.media import MediaError, MediaTooLarge, fetch_media, telegram_policy
-from channels.telegram.api import make_bot
+from channels.telegram.api import LazyBot
 from config.settings import Settings
 from gateway import metrics
 from gateway.blobs import BlobStore, BlobTooLarge, FileBlobStore
@@ -25,19 +25,13 @@ log = get_logger("channels.telegram.files")
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 
-class FileFetcher:
+class FileFetcher(LazyBot):
     def __init__(self, settings: Settings, *, bot: Bot | None = None, blobs: BlobStore | None = None) -> None:
         self.settings = settings
         self._bot = bot
         self.blobs: BlobStore = blobs or FileBlobStore(settings.blobs_path, settings.blob_max_bytes)
         self.max_bytes = min(settings.blob_max_bytes, BOT_API_DOWNLOAD_LIMIT)
         self.media_policy = telegram_policy(settings.telegram_api_url, self.max_bytes)
-
-    @property
-    def bot(self) -> Bot:
-        if self._bot is None:
-            self._bot = make_bot(self.settings)
-        return self._bot
 
     async def fetch_all(self, msg: InboundMessage) -> None:
         for att in msg.attachments:

@@ -30,7 +30,7 @@ from channels.core.outbound import (
 from channels.core.reference import reference
 from channels.core.send import SenderBase
 from channels.telegram import texts
-from channels.telegram.api import make_bot
+from channels.telegram.api import LazyBot
 from config.settings import Settings
 from gateway.logging import get_logger
 
@@ -68,7 +68,7 @@ def message_text(msg: OutboundMessage) -> str:
     return msg.text
 
 
-class TelegramSender(SenderBase):
+class TelegramSender(SenderBase, LazyBot):
     def __init__(self, settings: Settings, bot: Bot | None = None) -> None:
         super().__init__()
         self.settings = settings
@@ -77,12 +77,6 @@ class TelegramSender(SenderBase):
         self._overall = AsyncLimiter(settings.telegram_send_per_s, 1)
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self.max_wait_s = 3.0
-
-    @property
-    def bot(self) -> Bot:
-        if self._bot is None:
-            self._bot = make_bot(self.settings)
-        return self._bot
 
     async def close(self) -> None:
         """Close the HTTP connection pool of a bot this sender made (never a bot it was given)."""

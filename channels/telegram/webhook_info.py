@@ -20,7 +20,7 @@ from telegram import Bot
 from telegram import error as tg_error
 
 from channels.core.service import PollError, Service
-from channels.telegram.api import make_bot
+from channels.telegram.api import LazyBot, make_bot
 from channels.telegram.updates import ALLOWED_UPDATES
 from config.settings import Settings, load_settings
 from gateway.logging import scrub
@@ -30,7 +30,7 @@ class WebhookProblem(PollError):
     """``getWebhookInfo`` says Telegram cannot deliver to us."""
 
 
-class WebhookMonitor(Service):
+class WebhookMonitor(Service, LazyBot):
     name = "telegram-webhook"
     channel = "telegram"
 
@@ -39,12 +39,6 @@ class WebhookMonitor(Service):
         self.settings: Settings = ctx.settings
         self.interval_s = self.settings.telegram_webhook_check_s
         self._bot = bot
-
-    @property
-    def bot(self) -> Bot:
-        if self._bot is None:
-            self._bot = make_bot(self.settings)
-        return self._bot
 
     async def close(self) -> None:
         if self._bot is not None:
