@@ -25,12 +25,15 @@ AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
 @contextlib.asynccontextmanager
 async def core_worker(gw: Any, consumer: str = "test-core-sender", *, redis_url: str | None = None,
                       socket_timeout: float | None = None, strict: bool = False,
+                      close_senders: bool = False, settings: Any = None,
                       **kw: Any) -> AsyncIterator[CoreMessageWorker]:
     """A ``CoreMessageWorker`` for ``gw`` (its senders, its Redis unless ``redis_url``) running in a
     task while the block runs; stopped and its Redis client closed after it. ``strict``: the
-    worker's own failure fails the test (else it is ignored at teardown)."""
-    r = aioredis.Redis.from_url(redis_url or gw.settings.redis_url, socket_timeout=socket_timeout)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), consumer, **kw)
+    worker's own failure fails the test (else it is ignored at teardown). ``close_senders``: also
+    close the senders it made (their HTTP sessions). ``settings``: instead of the gateway's."""
+    settings = settings or gw.settings
+    r = aioredis.Redis.from_url(redis_url or settings.redis_url, socket_timeout=socket_timeout)
+    cw = CoreMessageWorker(r, settings, registry.senders(settings), consumer, **kw)
     task = asyncio.create_task(cw.run())
     try:
         yield cw
@@ -39,8 +42,17 @@ async def core_worker(gw: Any, consumer: str = "test-core-sender", *, redis_url:
         try:
             with contextlib.suppress(*(() if strict else (Exception,))):
                 await asyncio.wait_for(task, 5)
+            if close_senders:
+                for sender in {id(x): x for x in cw.senders.values()}.values():
+                    with contextlib.suppress(Exception):
+                        await sender.close()
         finally:
             await r.aclose()
+
+
+def status_ids(r: redis.Redis, prefix: str) -> list[str]:
+    """The job ids of the core's status jobs starting with ``prefix`` (one message's), in order."""
+    return [j for j, _ in status_jobs(r) if j.startswith(prefix)]
 
 
 def status_jobs(r: redis.Redis, queue: str = "lapor-core-status",

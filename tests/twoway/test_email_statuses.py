@@ -6,32 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.email.tests.peers import PymapServer, SmtpSink
 from channels.email.tests.test_imap import Mailbox
-from channels.email.tests.test_smtp import AUTH, FIXTURES, PATH
+from channels.email.tests.test_smtp import AUTH, FIXTURES, PATH, smtp  # noqa: F401 (fixture)
 from channels.sms.tests.conftest import eventually
 from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import wait_for_records
+from tests.twoway import support
 from tests.twoway.support import AUTH as OUT_AUTH
-from tests.twoway.support import OUT_TOKEN, _async, outbound, status_jobs
+from tests.twoway.support import OUT_TOKEN, _async, outbound, status_ids, status_jobs
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
@@ -77,26 +69,12 @@ Message-ID: <{original_id}>
 """).replace("\n", "\r\n").encode()
 
 
-def ids(r: redis.Redis, prefix: str) -> list[str]:
-    return [j for j, _ in status_jobs(r) if j.startswith(prefix)]
-
-
-@contextlib.asynccontextmanager
-async def core_worker(gw: Any) -> AsyncIterator[CoreMessageWorker]:
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "email-core")
-    task = asyncio.create_task(cw.run())
-    try:
-        yield cw
-    finally:
-        cw.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        await r.aclose()
+def core_worker(gw: Any) -> contextlib.AbstractAsyncContextManager[CoreMessageWorker]:
+    return support.core_worker(gw, "email-core")
 
 
 async def test_email_sent_then_bounced_through_the_mime_endpoint_and_imap(
-        make_gateway: Callable[..., Any], smtp: SmtpSink, rsync: redis.Redis, pymap_server: PymapServer) -> None:
+        make_gateway: Callable[..., Any], smtp: SmtpSink, rsync: redis.Redis, pymap_server: PymapServer) -> None:  # noqa: F811
     mailbox = Mailbox(pymap_server)
     gw = await make_gateway(outbound_token=OUT_TOKEN, smtp_url=smtp.url, **mailbox.settings(pymap_server.port))
     await gw.start_worker()
@@ -106,7 +84,7 @@ async def test_email_sent_then_bounced_through_the_mime_endpoint_and_imap(
     async with core_worker(gw):
         for oid in ("em-1", "em-2"):
             assert (await gw.post("/outbound/messages", json=outbound(oid, rid), headers=OUT_AUTH))[0] == 202
-            await eventually(lambda oid=oid: _async(ids(rsync, f"{oid}-") == [f"{oid}-queued", f"{oid}-sent"]))
+            await eventually(lambda oid=oid: _async(status_ids(rsync, f"{oid}-") == [f"{oid}-queued", f"{oid}-sent"]))
     mails = {message_from_bytes(d, policy=policy.default)["Message-ID"]: (to, d) for _f, to, d in smtp.received}
     for oid in ("em-1", "em-2"):
         to, raw = mails[f"<out.{oid}@lapor.go.id>"]
@@ -121,12 +99,12 @@ async def test_email_sent_then_bounced_through_the_mime_endpoint_and_imap(
     for raw in (dsn("out.em-1@lapor.go.id", action="delayed", status="4.4.1"), dsn("out.em-1@lapor.go.id")):
         status, body, _ = await gw.post(PATH, data=raw, headers=AUTH)
         assert status == 200 and b"bounce" in body
-    await eventually(lambda: _async(ids(rsync, "em-1-") == ["em-1-queued", "em-1-sent", "em-1-failed"]))
+    await eventually(lambda: _async(status_ids(rsync, "em-1-") == ["em-1-queued", "em-1-sent", "em-1-failed"]))
     failed = dict(status_jobs(rsync))["em-1-failed"]
     assert failed["error"] == {"code": "undeliverable", "detail": "bounce 5.1.1"}
 
     # the same for em-2, found by the IMAP poller
     await mailbox.append(raw=dsn("out.em-2@lapor.go.id"))
-    await eventually(lambda: _async(ids(rsync, "em-2-") == ["em-2-queued", "em-2-sent", "em-2-failed"]))
+    await eventually(lambda: _async(status_ids(rsync, "em-2-") == ["em-2-queued", "em-2-sent", "em-2-failed"]))
     await asyncio.sleep(0.3)
     assert rsync.xlen("lapor:inbound") == records_before  # bounces never become records

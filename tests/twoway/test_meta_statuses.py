@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.meta.inbound import PATH, sign
 from channels.meta.tests.fake_graph import FakeGraph
 from channels.meta.tests.test_flow import PAGE, PSID, dm, now_ms, post
@@ -24,7 +22,8 @@ from channels.sms.tests.conftest import eventually
 from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
-from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_jobs
+from tests.twoway import support
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_ids, status_jobs
 
 
 @pytest.fixture
@@ -34,31 +33,13 @@ async def graph() -> AsyncIterator[FakeGraph]:
     await g.stop()
 
 
-def ids(r: redis.Redis, prefix: str) -> list[str]:
-    return [j for j, _ in status_jobs(r) if j.startswith(prefix)]
-
-
 def receipt(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {"object": "page", "entry": [{"id": PAGE, "time": now_ms(), "messaging": [
         {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": now_ms(), kind: payload}]}]}
 
 
-@contextlib.asynccontextmanager
-async def core_worker(gw: Any, **overrides: Any) -> AsyncIterator[CoreMessageWorker]:
-    settings = gw.settings.model_copy(update=overrides)
-    r = aioredis.Redis.from_url(settings.redis_url)
-    cw = CoreMessageWorker(r, settings, registry.senders(settings), "meta-core")
-    task = asyncio.create_task(cw.run())
-    try:
-        yield cw
-    finally:
-        cw.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        for s in {id(x): x for x in cw.senders.values()}.values():
-            with contextlib.suppress(Exception):
-                await s.close()
-        await r.aclose()
+def core_worker(gw: Any, **overrides: Any) -> contextlib.AbstractAsyncContextManager[CoreMessageWorker]:
+    return support.core_worker(gw, "meta-core", close_senders=True, settings=gw.settings.model_copy(update=overrides))
 
 
 async def test_messenger_statuses_and_window(make_gateway: Callable[..., Any], graph: FakeGraph,
@@ -70,7 +51,7 @@ async def test_messenger_statuses_and_window(make_gateway: Callable[..., Any], g
     await graph.wait_calls(1)  # the acknowledgement
     async with core_worker(gw):
         assert (await gw.post("/outbound/messages", json=outbound("fb-1", rid), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent"]))
         call = graph.calls[-1]["body"]
         assert call["recipient"] == {"id": PSID} and call["messaging_type"] == "RESPONSE"
         assert "Dinas PU" in call["message"]["text"]
@@ -81,11 +62,11 @@ async def test_messenger_statuses_and_window(make_gateway: Callable[..., Any], g
                                                                "X-Hub-Signature-256": sign(body, "wrong")})
         assert status == 403
         await asyncio.sleep(0.3)
-        assert ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent"]
+        assert status_ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent"]
         await post(gw, receipt("delivery", {"mids": [mid], "watermark": now_ms()}))
-        await eventually(lambda: _async(len(ids(rsync, "fb-1-")) == 3))
+        await eventually(lambda: _async(len(status_ids(rsync, "fb-1-")) == 3))
         await post(gw, receipt("read", {"watermark": now_ms() + 1000}))
-        await eventually(lambda: _async(ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent", "fb-1-delivered",
+        await eventually(lambda: _async(status_ids(rsync, "fb-1-") == ["fb-1-queued", "fb-1-sent", "fb-1-delivered",
                                                                  "fb-1-read"]))
         # the acknowledgement was read too (sent before the watermark, to the same citizen)
         assert f"ack-{rid}-read" in [j for j, _ in status_jobs(rsync, own=True)]
@@ -93,12 +74,12 @@ async def test_messenger_statuses_and_window(make_gateway: Callable[..., Any], g
         rsync.set(f"lapor:lastseen:facebook:{PSID}", time.time() - 2 * 86400)
         n = len(graph.calls)
         assert (await gw.post("/outbound/messages", json=outbound("fb-late", rid), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "fb-late-") == ["fb-late-queued", "fb-late-failed"]))
+        await eventually(lambda: _async(status_ids(rsync, "fb-late-") == ["fb-late-queued", "fb-late-failed"]))
         assert dict(status_jobs(rsync))["fb-late-failed"]["error"]["code"] == "window_closed"
         assert len(graph.calls) == n
     async with core_worker(gw, meta_human_agent=True):
         assert (await gw.post("/outbound/messages", json=outbound("fb-agent", rid), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "fb-agent-") == ["fb-agent-queued", "fb-agent-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "fb-agent-") == ["fb-agent-queued", "fb-agent-sent"]))
         call = graph.calls[-1]["body"]
         assert call["messaging_type"] == "MESSAGE_TAG" and call["tag"] == "HUMAN_AGENT"
         assert call["recipient"] == {"id": PSID}

@@ -6,40 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.sms.tests.conftest import eventually
 from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, WEBHOOK, bot_api, text  # noqa: F401 (fixture)
 from channels.telegram.tests.fake_bot_api import FakeBotApi
 from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import wait_for_records
-from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_jobs
+from tests.twoway import support
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_ids, status_jobs
 
 
-def ids(r: redis.Redis, prefix: str) -> list[str]:
-    return [j for j, _ in status_jobs(r) if j.startswith(prefix)]
-
-
-@contextlib.asynccontextmanager
-async def core_worker(gw: Any) -> AsyncIterator[CoreMessageWorker]:
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "tg-core")
-    task = asyncio.create_task(cw.run())
-    try:
-        yield cw
-    finally:
-        cw.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        for s in {id(x): x for x in cw.senders.values()}.values():
-            with contextlib.suppress(Exception):
-                await s.close()
-        await r.aclose()
+def core_worker(gw: Any) -> contextlib.AbstractAsyncContextManager[CoreMessageWorker]:
+    return support.core_worker(gw, "tg-core", close_senders=True)
 
 
 async def test_telegram_sent_in_the_chat(make_gateway: Callable[..., Any], bot_api: FakeBotApi,  # noqa: F811
@@ -54,7 +36,7 @@ async def test_telegram_sent_in_the_chat(make_gateway: Callable[..., Any], bot_a
     await eventually(lambda: _async([j for j, _ in status_jobs(rsync, own=True)] == [f"ack-{rid}-sent"]))
     async with core_worker(gw):
         assert (await gw.post("/outbound/messages", json=outbound("tg-1", rid), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "tg-1-") == ["tg-1-queued", "tg-1-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "tg-1-") == ["tg-1-queued", "tg-1-sent"]))
     first = next(s for s in bot_api.sent if "Dinas PU" in s.text)
     assert first.chat_id == CHAT and (first.reply_parameters or {}).get("message_id") == 301  # in the thread
     sent = dict(status_jobs(rsync))

@@ -9,15 +9,13 @@ import asyncio
 import contextlib
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.core.reference import reference
 from channels.sms.tests.conftest import eventually
 from channels.twitter.signature import sign
@@ -25,15 +23,12 @@ from channels.twitter.tests.conftest import fakex, x_settings  # noqa: F401 (fix
 from channels.twitter.tests.fakex import FakeX
 from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import wait_for_records
-from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_jobs
+from tests.twoway import support
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_ids, status_jobs
 
 FIXTURES = Path(__file__).resolve().parents[2] / "channels" / "twitter" / "fixtures"
 TWEET, AUTHOR = "1992000000000000101", "3000000000000001"
 SECRET = "RAHASIA-ISI jawaban dinas"
-
-
-def ids(r: redis.Redis, prefix: str) -> list[str]:
-    return [j for j, _ in status_jobs(r) if j.startswith(prefix)]
 
 
 async def webhook(gw: Any, doc: dict[str, Any]) -> None:
@@ -44,21 +39,8 @@ async def webhook(gw: Any, doc: dict[str, Any]) -> None:
     assert status == 200
 
 
-@contextlib.asynccontextmanager
-async def core_worker(gw: Any) -> AsyncIterator[CoreMessageWorker]:
-    r = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "x-core")
-    task = asyncio.create_task(cw.run())
-    try:
-        yield cw
-    finally:
-        cw.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        for s in {id(x): x for x in cw.senders.values()}.values():
-            with contextlib.suppress(Exception):
-                await s.close()
-        await r.aclose()
+def core_worker(gw: Any) -> contextlib.AbstractAsyncContextManager[CoreMessageWorker]:
+    return support.core_worker(gw, "x-core", close_senders=True)
 
 
 async def test_x_public_notice_and_confidential_by_dm(make_gateway: Callable[..., Any], fakex: FakeX,  # noqa: F811
@@ -85,7 +67,7 @@ async def test_x_public_notice_and_confidential_by_dm(make_gateway: Callable[...
         # a public mention: the neutral notice, in the thread of the citizen's tweet
         assert (await gw.post("/outbound/messages", json=outbound("x-pub", public_rid, text=SECRET),
                               headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "x-pub-") == ["x-pub-queued", "x-pub-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "x-pub-") == ["x-pub-queued", "x-pub-sent"]))
         tweet = fakex.tweets[-1]
         assert tweet["reply"]["in_reply_to_tweet_id"] == TWEET and reference(public_rid) in tweet["text"]
         assert SECRET not in tweet["text"]
@@ -94,20 +76,20 @@ async def test_x_public_notice_and_confidential_by_dm(make_gateway: Callable[...
         # the confidential mention: its own route is the author's DMs
         assert (await gw.post("/outbound/messages", json=outbound("x-conf", conf_rid, text=SECRET),
                               headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "x-conf-") == ["x-conf-queued", "x-conf-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "x-conf-") == ["x-conf-queued", "x-conf-sent"]))
         assert fakex.dms[-1]["participant_id"] == AUTHOR and fakex.dms[-1]["text"] == SECRET
         # the core names the public tweet: still a DM to its author, never a post
         public_route = {"channel": "twitter", "address": TWEET, "private": False}
         assert (await gw.post("/outbound/messages", json=outbound("x-conf2", conf_rid, text=SECRET,
                                                                   reply_to=public_route), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "x-conf2-") == ["x-conf2-queued", "x-conf2-sent"]))
+        await eventually(lambda: _async(status_ids(rsync, "x-conf2-") == ["x-conf2-queued", "x-conf2-sent"]))
         assert fakex.dms[-1]["participant_id"] == AUTHOR
         assert dict(status_jobs(rsync))["x-conf2-sent"]["public_notice"] is False
         # a tweet whose author cannot be found: no private route, nothing posted
         gone = {"channel": "twitter", "address": "1992000000000000555", "private": False}
         assert (await gw.post("/outbound/messages", json=outbound("x-conf3", conf_rid, text=SECRET,
                                                                   reply_to=gone), headers=AUTH))[0] == 202
-        await eventually(lambda: _async(ids(rsync, "x-conf3-") == ["x-conf3-queued", "x-conf3-failed"]))
+        await eventually(lambda: _async(status_ids(rsync, "x-conf3-") == ["x-conf3-queued", "x-conf3-failed"]))
         assert dict(status_jobs(rsync))["x-conf3-failed"]["error"]["code"] == "no_private_route"
     assert len(fakex.tweets) == n_tweets + 1 and len(fakex.dms) == n_dms + 2
     assert not [t for t in fakex.tweets if SECRET in t["text"]]
