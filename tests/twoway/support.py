@@ -61,7 +61,8 @@ def status_jobs(r: redis.Redis, queue: str = "lapor-core-status",
     contract and the job-id rule ``<outbound id>-<status>``. ``own``: also the statuses of the
     gateway's own messages (``ack-…``, ``question-…``), which the core's messages' tests leave out."""
     out = []
-    for raw in r.lrange(f"rq:queue:{queue}", 0, -1):  # type: ignore[union-attr]
+    raws: Any = r.lrange(f"rq:queue:{queue}", 0, -1)  # sync client: a list of bytes
+    for raw in raws:
         jid = raw.decode()
         if not own and jid.startswith(("ack-", "question-")):
             continue

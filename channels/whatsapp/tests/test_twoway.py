@@ -12,68 +12,35 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
-from rq.job import Job
-from rq.serializers import JSONSerializer
 
-from channels import registry
 from channels.whatsapp.inbound import PATH, sign
 from channels.whatsapp.tests.fake_graph import FakeCloudAPI
 from channels.whatsapp.tests.test_flow import RINA, notification, post
 from dispatcher import outbound_keys as ok
-from dispatcher.outbound_worker import CoreMessageWorker
-from normalizer.twoway_contract import validate_delivery
 from tests.support.core import wait_for_records
 from tests.support.fixtures import TOKENS
+from tests.twoway import support
+from tests.twoway.support import AUTH, OUT_TOKEN, status_jobs
 
 PHONE_ID = TOKENS["whatsapp_phone_number_id"]
-OUT_TOKEN = "test-outbound-token"
-AUTH = {"Authorization": f"Bearer {OUT_TOKEN}"}
+TEXT = "Laporan Anda sudah diteruskan ke Dinas PU.\nTerima kasih."
 
 
 def outbound(oid: str, record_id: str) -> dict[str, Any]:
-    return {"schema": "lapor.outbound/1", "id": oid, "record_id": record_id, "kind": "status",
-            "text": "Laporan Anda sudah diteruskan ke Dinas PU.\nTerima kasih."}
-
-
-def status_jobs(r: Any, *, own: bool = False) -> list[tuple[str, dict[str, Any]]]:
-    """(job id, delivery object) of the core's status jobs, read with RQ, each checked against the
-    contract and the job-id rule; ``own`` includes the gateway's own (``ack-…``)."""
-    out = []
-    for raw in r.lrange("rq:queue:lapor-core-status", 0, -1):
-        jid = raw.decode()
-        if not own and jid.startswith(("ack-", "question-")):
-            continue
-        job = Job.fetch(jid, connection=r, serializer=JSONSerializer)
-        doc = job.args[0]
-        validate_delivery(doc)
-        assert job.func_name == "lapor_core.delivery_status" and jid == f"{doc['outbound_id']}-{doc['status']}"
-        out.append((jid, doc))
-    return out
+    return support.outbound(oid, record_id, text=TEXT)
 
 
 @pytest.fixture
 async def make_wa(make_gateway: Callable[..., Any], api: FakeCloudAPI) -> AsyncIterator[Callable[..., Any]]:
     """A gateway with the outbound API, its dispatcher, the ack worker and the core-message worker."""
-    tasks: list[tuple[CoreMessageWorker, asyncio.Task[Any], aioredis.Redis]] = []
+    async with contextlib.AsyncExitStack() as workers:
+        async def make(**overrides: Any) -> Any:
+            gw = await make_gateway(outbound_token=OUT_TOKEN, whatsapp_graph_url=api.url, **overrides)
+            await gw.start_worker()
+            await workers.enter_async_context(support.core_worker(gw, close_senders=True))
+            return gw
 
-    async def make(**overrides: Any) -> Any:
-        gw = await make_gateway(outbound_token=OUT_TOKEN, whatsapp_graph_url=api.url, **overrides)
-        await gw.start_worker()
-        r = aioredis.Redis.from_url(gw.settings.redis_url)
-        cw = CoreMessageWorker(r, gw.settings, registry.senders(gw.settings), "test-core-sender")
-        tasks.append((cw, asyncio.create_task(cw.run()), r))
-        return gw
-
-    yield make
-    for cw, task, r in tasks:
-        cw.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        for sender in {id(s): s for s in cw.senders.values()}.values():
-            with contextlib.suppress(Exception):
-                await sender.close()
-        await r.aclose()
+        yield make
 
 
 def statuses_notification(*items: tuple[str, str]) -> dict[str, Any]:
