@@ -12,9 +12,7 @@ from urllib.parse import quote_plus
 import orjson
 import pytest
 import redis
-import redis.asyncio as aioredis
 
-from channels import registry
 from channels.core.reference import question_text, reference
 from channels.sms.tests.conftest import eventually
 from channels.sms.tests.test_kannel import get_url
@@ -22,10 +20,9 @@ from channels.sms.tests.test_outbound import FakeSmsApi, routes
 from channels.telegram.tests.conftest import CHAT, SECRET_HEADERS, T0, WEBHOOK, location, text
 from channels.telegram.tests.fake_bot_api import FakeBotApi
 from dispatcher.delivery import StatusEngine, status_queue
-from dispatcher.outbound_worker import CoreMessageWorker
 from tests.support.core import core_records, wait_for_records
 from tests.support.fixtures import TOKENS
-from tests.twoway.support import AUTH, OUT_TOKEN, _async, outbound, status_jobs
+from tests.twoway.support import AUTH, OUT_TOKEN, _async, core_worker, outbound, status_jobs
 
 PLACELESS = "Jalan rusak parah banyak lubang besar membahayakan pengendara motor"
 ANSWER = "Jl. Raya Cibinong, Kec. Cibinong, Kab. Bogor"
@@ -151,10 +148,7 @@ async def test_reply_to_an_outbound_that_expects_one_is_a_follow_up_only_within_
         make_gateway: Callable[..., Any], api: FakeSmsApi, rsync: redis.Redis) -> None:
     gw = await make_gateway(outbound_token=OUT_TOKEN, **routes(api))
     await gw.start_worker()
-    ra = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(ra, gw.settings, registry.senders(gw.settings), "test-core-sender")
-    task = asyncio.create_task(cw.run())
-    try:
+    async with core_worker(gw, strict=True):
         await sms(gw, COMPLETE)
         [first] = await asyncio.to_thread(wait_for_records, rsync, 1)
         doc = outbound("ask-1", first["id"], text="Apakah lampu sudah menyala lagi? Balas YA atau TIDAK.",
@@ -181,10 +175,6 @@ async def test_reply_to_an_outbound_that_expects_one_is_a_follow_up_only_within_
         await sms(gw, "Sudah lama sekali tidak menyala")
         fourth = (await asyncio.to_thread(wait_for_records, rsync, 4))[-1]
         assert "follow_up" not in fourth["flags"] and (fourth["conversation"] or {}).get("in_reply_to") is None
-    finally:
-        cw.stop()
-        await asyncio.wait_for(task, 5)
-        await ra.aclose()
 
 
 # ---------------------------------------------------------------------------- Telegram
@@ -215,10 +205,7 @@ async def test_telegram_reply_to_our_message_links_natively_without_a_window(
         make_gateway: Callable[..., Any], tg_api: FakeBotApi, rsync: redis.Redis) -> None:
     gw = await make_gateway(telegram_api_url=tg_api.url, outbound_token=OUT_TOKEN)
     await gw.start_worker()
-    ra = aioredis.Redis.from_url(gw.settings.redis_url)
-    cw = CoreMessageWorker(ra, gw.settings, registry.senders(gw.settings), "test-core-sender")
-    task = asyncio.create_task(cw.run())
-    try:
+    async with core_worker(gw, strict=True):
         assert (await gw.post(WEBHOOK, json=text(601, COMPLETE), headers=SECRET_HEADERS))[0] == 200
         [first] = await asyncio.to_thread(wait_for_records, rsync, 1)
         doc = outbound("tg-status-1", first["id"], text="Laporan Anda diteruskan ke Dinas PU Kota Bandung.")
@@ -237,10 +224,6 @@ async def test_telegram_reply_to_our_message_links_natively_without_a_window(
         assert "follow_up" in reply["flags"] and reply["conversation"]["in_reply_to"] == first["id"]
         assert reply["conversation"]["outbound_id"] == "tg-status-1"
         assert reply["source"]["parent_message_id"] == f"{CHAT}:{our_id}"
-    finally:
-        cw.stop()
-        await asyncio.wait_for(task, 5)
-        await ra.aclose()
 
 
 async def test_complaint_and_answer_in_one_batch_are_merged_before_any_question(

@@ -95,12 +95,18 @@ async def wait(cond: Any, timeout: float = 60) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_gateway_killed_right_after_its_202s_loses_nothing(own_redis: RedisProc, tmp_path: Path) -> None:
-    sms = await FakeSmsApi().start()
-    core = own_redis.client()
+def serve(own_redis: RedisProc, tmp_path: Path, sms: FakeSmsApi,
+          workers: int) -> tuple[redis.Redis, int, dict[str, str], Proc]:
+    """The core's Redis client, a free port, the environment and ``serve`` started on them."""
     port = free_port()
     env = env_for(own_redis.url, tmp_path, port, sms)
-    gw = Proc(cli("serve", "--workers", "1"), env, tmp_path / "serve.log")
+    gw = Proc(cli("serve", "--workers", str(workers)), env, tmp_path / "serve.log")
+    return own_redis.client(), port, env, gw
+
+
+async def test_gateway_killed_right_after_its_202s_loses_nothing(own_redis: RedisProc, tmp_path: Path) -> None:
+    sms = await FakeSmsApi().start()
+    core, port, env, gw = serve(own_redis, tmp_path, sms, workers=1)
     worker: Proc | None = None
     try:
         await asyncio.to_thread(wait_ready, port, 60, gw)
@@ -143,10 +149,7 @@ async def test_gateway_killed_right_after_its_202s_loses_nothing(own_redis: Redi
 
 async def test_worker_killed_around_the_send(own_redis: RedisProc, tmp_path: Path) -> None:
     sms = await HoldingSms().start()
-    core = own_redis.client()
-    port = free_port()
-    env = env_for(own_redis.url, tmp_path, port, sms)
-    gw = Proc(cli("serve", "--workers", "0"), env, tmp_path / "serve.log")
+    core, port, env, gw = serve(own_redis, tmp_path, sms, workers=0)
     w1 = Proc(cli("worker"), env, tmp_path / "worker1.log")
     w2: Proc | None = None
     try:
