@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from channels.sms.tests.smsc import Smsc
+from tests.support.peers import running
 
 
 @pytest.fixture
 async def smsc() -> AsyncIterator[Smsc]:
-    sim = await Smsc().start()
-    yield sim
-    await sim.stop()
+    async with running(Smsc()) as sim:
+        yield sim
 
 
 def smpp_settings(sim: Smsc, **extra: Any) -> dict[str, Any]:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from channels.twitter.tests.fakex import Creds, FakeX
+from tests.support.peers import running
 
 
 @pytest.fixture
 async def fakex() -> AsyncIterator[FakeX]:
-    fx = await FakeX().start()
-    yield fx
-    await fx.stop()
+    async with running(FakeX()) as fx:
+        yield fx
 
 
 def x_settings(fx: FakeX, **overrides: Any) -> dict[str, Any]:
