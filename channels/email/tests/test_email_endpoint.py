@@ -26,7 +26,22 @@ def fwd(citizen: str, agency: str, org: str, title: str, body_start: str, cover:
             "meta.cover_note": lambda c: c is not None and c.startswith(cover)}
 
 
-CASES = [
+def fwd_case(name: str, fixture: str, expected: dict) -> Case:
+    """A forwarded complaint accepted (202) as one message with the ``expected`` fields."""
+    return Case(name, PATH, headers=AUTH, fixture=fixture, status=202, messages=[expected])
+
+
+# forwards whose expected fields are exactly ``fwd``'s: name, fixture, then ``fwd``'s arguments
+PLAIN_FORWARDS = [
+    ("Outlook forward (Indonesian)", "outlook-forward-id.eml", "dewi.lestari@ymail.com",
+     "layanan@disdukcapil.surabaya.go.id", "disdukcapil.surabaya.go.id",
+     "KTP elektronik belum jadi setelah 6 bulan", "Saya sudah rekam KTP-el", "Mohon diproses"),
+    ("Thunderbird forward (Indonesian)", "thunderbird-forward-id.eml", "nur.hasanah@gmail.com",
+     "tu@disdik.semarangkota.go.id", "disdik.semarangkota.go.id",
+     "Dana BOS tidak transparan", "Sekolah anak saya", "Mohon dicatat"),
+]
+
+CASES = [fwd_case(name, fixture, fwd(*args)) for name, fixture, *args in PLAIN_FORWARDS] + [
     Case("citizen plain, QP, RFC 2047 subject, signature", PATH, headers=AUTH, fixture="citizen-plain.eml",
          status=202, response_contains='"accepted"',
          messages=[{"channel": "email", "provider": "http-mime", "kind": "email",
@@ -55,28 +70,22 @@ CASES = [
                           "Sampah menumpuk di Jl. Teuku Umar", "Sampah di Jl. Teuku Umar", "For your follow-up"),
                     "body": lambda b: "“tidak ada jadwal”" in b and "Café" in b and "Outlook" not in b,
                     "sent_at": "2025-11-26T13:15:00+07:00"}]),
-    Case("Outlook forward (Indonesian)", PATH, headers=AUTH, fixture="outlook-forward-id.eml", status=202,
-         messages=[fwd("dewi.lestari@ymail.com", "layanan@disdukcapil.surabaya.go.id", "disdukcapil.surabaya.go.id",
-                       "KTP elektronik belum jadi setelah 6 bulan", "Saya sudah rekam KTP-el", "Mohon diproses")]),
-    Case("Apple Mail forward (quoted)", PATH, headers=AUTH, fixture="apple-forward-en.eml", status=202,
-         messages=[{**fwd("yusuf.maulana@icloud.com", "puskesmas.tebet@jakarta.go.id", "jakarta.go.id",
-                          "Antrean BPJS di Puskesmas Tebet", "Pasien BPJS harus antre", "Untuk ditindaklanjuti"),
-                    "body": lambda b: b.endswith("tidak mendapat prioritas.") and ">" not in b,
-                    "sent_at": "2025-11-27T16:02:10+07:00"}]),
-    Case("Thunderbird forward (English)", PATH, headers=AUTH, fixture="thunderbird-forward-en.eml", status=202,
-         messages=[{**fwd("eko.prasetyo@proton.me", "admin@diskominfo.jabarprov.go.id",
-                          "diskominfo.jabarprov.go.id", "Sinyal internet desa terputus", "BTS di Desa Sukamaju",
-                          "Forwarding as discussed"),
-                    "sent_at": "2025-11-28T18:40:02+07:00", "body": lambda b: "Eko" not in b}]),
-    Case("Thunderbird forward (Indonesian)", PATH, headers=AUTH, fixture="thunderbird-forward-id.eml", status=202,
-         messages=[fwd("nur.hasanah@gmail.com", "tu@disdik.semarangkota.go.id", "disdik.semarangkota.go.id",
-                       "Dana BOS tidak transparan", "Sekolah anak saya", "Mohon dicatat")]),
-    Case("forward attached as message/rfc822", PATH, headers=AUTH, fixture="rfc822-attached.eml", status=202,
-         messages=[{**fwd("hendra.gunawan@gmail.com", "inspektorat@malangkota.go.id", "malangkota.go.id",
-                          "Dugaan pungli parkir di Pasar Besar", "Juru parkir di Pasar Besar", "Terlampir aduan"),
-                    "sent_at": "2025-12-03T17:45:00+07:00", "reply_to.thread": "CAcitizen-015@mail.gmail.com",
-                    "attachments.0.filename": "karcis.jpg", "attachments.0.kind": "image",
-                    "attachments.0.size": 40000, "attachments.0.inline": False}]),
+    fwd_case("Apple Mail forward (quoted)", "apple-forward-en.eml",
+             {**fwd("yusuf.maulana@icloud.com", "puskesmas.tebet@jakarta.go.id", "jakarta.go.id",
+                    "Antrean BPJS di Puskesmas Tebet", "Pasien BPJS harus antre", "Untuk ditindaklanjuti"),
+              "body": lambda b: b.endswith("tidak mendapat prioritas.") and ">" not in b,
+              "sent_at": "2025-11-27T16:02:10+07:00"}),
+    fwd_case("Thunderbird forward (English)", "thunderbird-forward-en.eml",
+             {**fwd("eko.prasetyo@proton.me", "admin@diskominfo.jabarprov.go.id",
+                    "diskominfo.jabarprov.go.id", "Sinyal internet desa terputus", "BTS di Desa Sukamaju",
+                    "Forwarding as discussed"),
+              "sent_at": "2025-11-28T18:40:02+07:00", "body": lambda b: "Eko" not in b}),
+    fwd_case("forward attached as message/rfc822", "rfc822-attached.eml",
+             {**fwd("hendra.gunawan@gmail.com", "inspektorat@malangkota.go.id", "malangkota.go.id",
+                    "Dugaan pungli parkir di Pasar Besar", "Juru parkir di Pasar Besar", "Terlampir aduan"),
+              "sent_at": "2025-12-03T17:45:00+07:00", "reply_to.thread": "CAcitizen-015@mail.gmail.com",
+              "attachments.0.filename": "karcis.jpg", "attachments.0.kind": "image",
+              "attachments.0.size": 40000, "attachments.0.inline": False}),
     Case("a citizen forwards an agency's answer: the citizen reports", PATH, headers=AUTH,
          fixture="citizen-forwards-agency-reply.eml", status=202,
          messages=[{"sender.email": "lina.marlina@gmail.com", "forwarded_by": None, "flags": [],
