@@ -50,28 +50,25 @@ def api_target(port: int, prefix: str) -> Target:
                   headers=lambda _b: {"Authorization": f"Bearer {TOKEN}"})
 
 
-def _rss_now(pids: list[int]) -> dict[int, float]:
+def _status_mb(pids: list[int], field: str) -> dict[int, float]:
+    """The ``field`` (a kB line such as ``VmRSS``) of each live process's /proc status, in MB."""
     out = {}
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     out[pid] = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             continue
     return out
+
+
+def _rss_now(pids: list[int]) -> dict[int, float]:
+    return _status_mb(pids, "VmRSS")
 
 
 def peak_rss_mb(pids: list[int]) -> dict[int, float]:
-    out = {}
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    out[pid] = round(int(line.split()[1]) / 1024, 1)
-        except OSError:
-            continue
-    return out
+    return _status_mb(pids, "VmHWM")
 
 
 def cpu_s(pids: list[int]) -> dict[int, float]:
