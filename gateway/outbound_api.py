@@ -176,10 +176,14 @@ def api_of(app: web.Application) -> OutboundApi:
     return app[_STATE]
 
 
+def _retry_later() -> web.Response:
+    """503 with ``Retry-After``: neither Redis nor the spool could take the request now."""
+    return web.json_response({"error": "temporarily unavailable, retry"}, status=503, headers={"Retry-After": "5"})
+
+
 async def post_message(request: web.Request) -> web.Response:
     api = request.app[_STATE]
-    refused = api.auth_error(request)
-    if refused is not None:
+    if (refused := api.auth_error(request)) is not None:
         return refused
     try:
         body = await read_body(request, api.settings.max_body_bytes) if request.body_exists else b""
@@ -201,8 +205,7 @@ async def post_message(request: web.Request) -> web.Response:
         await api.spool_append(doc)
     except SpoolError as exc:
         log.error("outbound.spool_failed", error=str(exc))
-        return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
-                                 headers={"Retry-After": "5"})
+        return _retry_later()
     return web.json_response({"id": doc["id"], "status": "queued"}, status=202)
 
 
@@ -220,14 +223,12 @@ async def _store_now(api: OutboundApi, doc: dict[str, Any], body: bytes) -> web.
 
 async def get_message(request: web.Request) -> web.Response:
     api = request.app[_STATE]
-    refused = api.auth_error(request)
-    if refused is not None:
+    if (refused := api.auth_error(request)) is not None:
         return refused
     try:
         view = await api.engine.view(request.match_info["id"])
     except REDIS_ERRORS:
-        return web.json_response({"error": "temporarily unavailable, retry"}, status=503,
-                                 headers={"Retry-After": "5"})
+        return _retry_later()
     if view is None:
         return web.json_response({"error": "unknown outbound message"}, status=404)
     return web.json_response(view)
