@@ -10,6 +10,7 @@ tells the outbound worker whether to retry (``TransientSendError``) or give up
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import orjson
@@ -46,6 +47,17 @@ class OutboundMessage:
     confidential: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
+
+    def sent_at(self) -> datetime | None:
+        """When the citizen wrote the message this one answers: the source's ``sent_at`` (meta),
+        None when absent or unparsable (windowed channels decide what that means)."""
+        sent = self.meta.get("sent_at") if self.meta else None
+        if isinstance(sent, str) and sent:
+            try:
+                return datetime.fromisoformat(sent.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        return None
 
     def dumps(self) -> bytes:
         return orjson.dumps(self.__dict__)

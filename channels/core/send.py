@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 import orjson
+from aiolimiter import AsyncLimiter
 
 from channels.core.outbound import (
     CallRecorder,
@@ -208,3 +210,23 @@ class HttpSender(SenderBase):
         err = error_for_status(reply.status, retry_after=reply.retry_after, detail=detail)
         if err is not None:
             raise err
+
+
+class KeyedLimiters:
+    """A rate limiter per key (chat, recipient), made by ``make`` on first use; past ``cap`` keys
+    the least recently used is dropped, so a flood of distinct citizens cannot grow memory."""
+
+    def __init__(self, make: Callable[[str], AsyncLimiter], cap: int = 10_000) -> None:
+        self._make = make
+        self._cap = cap
+        self._by_key: OrderedDict[str, AsyncLimiter] = OrderedDict()
+
+    def __call__(self, key: str) -> AsyncLimiter:
+        lim = self._by_key.get(key)
+        if lim is None:
+            lim = self._by_key[key] = self._make(key)
+            if len(self._by_key) > self._cap:
+                self._by_key.popitem(last=False)
+        else:
+            self._by_key.move_to_end(key)
+        return lim

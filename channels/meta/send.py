@@ -42,12 +42,9 @@ _PERMANENT_CODES: dict[int, PermanentReason] = {551: "blocked", 2018108: "blocke
 
 def event_time(msg: OutboundMessage) -> datetime | None:
     """When the citizen wrote: the source's ``sent_at``, else the record id's ULID time (receipt)."""
-    sent = msg.meta.get("sent_at") if msg.meta else None
-    if isinstance(sent, str) and sent:
-        try:
-            return datetime.fromisoformat(sent.replace("Z", "+00:00"))
-        except ValueError:
-            pass
+    sent = msg.sent_at()
+    if sent is not None:
+        return sent
     if msg.record_id:
         try:
             return ULID.from_str(msg.record_id).datetime

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import warnings
-from collections import OrderedDict
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyParameters
@@ -28,7 +27,7 @@ from channels.core.outbound import (
     TransientSendError,
 )
 from channels.core.reference import reference
-from channels.core.send import SenderBase
+from channels.core.send import KeyedLimiters, SenderBase
 from channels.telegram import texts
 from channels.telegram.api import LazyBot
 from config.settings import Settings
@@ -75,7 +74,7 @@ class TelegramSender(SenderBase, LazyBot):
         self._bot = bot
         self._owns_bot = bot is None
         self._overall = AsyncLimiter(settings.telegram_send_per_s, 1)
-        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._chat_limiter = KeyedLimiters(self._new_chat_limiter, _MAX_CHAT_LIMITERS)
         self.max_wait_s = 3.0
 
     async def close(self) -> None:
@@ -89,17 +88,10 @@ class TelegramSender(SenderBase, LazyBot):
         token = Settings.secret(self.settings.telegram_bot_token) or ""
         return f"{self.settings.telegram_api_url.rstrip('/')}/bot{token}/{method}"
 
-    def _chat_limiter(self, chat: str) -> AsyncLimiter:
-        lim = self._chats.get(chat)
-        if lim is None:
-            group = chat.startswith("-")
-            lim = AsyncLimiter(20, 60) if group else AsyncLimiter(1, 1 / self.settings.telegram_send_per_chat_per_s)
-            self._chats[chat] = lim
-            if len(self._chats) > _MAX_CHAT_LIMITERS:
-                self._chats.popitem(last=False)
-        else:
-            self._chats.move_to_end(chat)
-        return lim
+    def _new_chat_limiter(self, chat: str) -> AsyncLimiter:
+        if chat.startswith("-"):  # a group
+            return AsyncLimiter(20, 60)
+        return AsyncLimiter(1, 1 / self.settings.telegram_send_per_chat_per_s)
 
     async def __call__(self, msg: OutboundMessage) -> SendResult:
         try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ import redis.asyncio as aioredis
 from aiolimiter import AsyncLimiter
 
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
-from channels.core.send import HttpReply, HttpSender
+from channels.core.send import HttpReply, HttpSender, KeyedLimiters
 from channels.whatsapp import graph, links
 from channels.whatsapp.notifications import CHANNEL
 from config.settings import Settings
@@ -44,13 +43,7 @@ _MAX_RECIPIENT_LIMITERS = 10_000
 
 def citizen_time(msg: OutboundMessage) -> datetime | None:
     """When the citizen wrote the message this one answers (the source's ``sent_at``)."""
-    sent = msg.meta.get("sent_at") if msg.meta else None
-    if isinstance(sent, str) and sent:
-        try:
-            return datetime.fromisoformat(sent.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
+    return msg.sent_at()
 
 
 def needs_template(msg: OutboundMessage, now: datetime | None = None) -> bool:
@@ -85,7 +78,7 @@ class WhatsAppSender(HttpSender):
         self.max_wait_s = max_wait_s
         self._number = AsyncLimiter(settings.whatsapp_send_per_s, 1)
         self._per_min = settings.whatsapp_send_per_recipient_per_min
-        self._recipients: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._recipient_limiter = KeyedLimiters(lambda _to: AsyncLimiter(self._per_min, 60), _MAX_RECIPIENT_LIMITERS)
         self._redis = redis
         self._owns_redis = redis is None
         self.link_ttl_s = settings.route_ttl_days * 86400
@@ -99,17 +92,6 @@ class WhatsAppSender(HttpSender):
         if self._owns_redis and self._redis is not None:
             await self._redis.aclose()
             self._redis = None
-
-    def _recipient_limiter(self, to: str) -> AsyncLimiter:
-        lim = self._recipients.get(to)
-        if lim is None:
-            lim = AsyncLimiter(self._per_min, 60)
-            self._recipients[to] = lim
-            if len(self._recipients) > _MAX_RECIPIENT_LIMITERS:
-                self._recipients.popitem(last=False)
-        else:
-            self._recipients.move_to_end(to)
-        return lim
 
     async def _pace(self, to: str) -> None:
         """Wait for the citizen's and the number's turn, a few seconds at most (then retry later)."""
