@@ -32,7 +32,7 @@ from dispatcher import send_once
 from dispatcher.conversation import expect_in  # [replies]
 from dispatcher.delivery import StatusEngine, now_iso, status_queue
 from dispatcher.pacing import ChannelPace
-from dispatcher.routes import Route, last_seen, read_route
+from dispatcher.routes import Route
 from gateway import keys
 from gateway.logging import get_logger
 from gateway.redis_clients import ensure_group
@@ -51,6 +51,7 @@ class _Job:
     outbound_id: str
     msg: dict[str, str]
     doc: dict[str, Any]
+    route: Route | None = None  # read with the batch (``process``)
 
     @property
     def priority(self) -> int:
@@ -132,18 +133,29 @@ class CoreMessageWorker:
             await self.redis.eval(_PROMOTE, 2, ok.LATER, ok.OUTBOUND_STREAM, oid)
 
     async def process(self, entries: list[Any]) -> None:
+        """One read batch: the message hashes and then the routes of all its entries in one
+        pipelined round trip each, the entries that are not ours (or done) acknowledged together."""
+        ours = [(entry_id, _s(fields[b"o"])) for entry_id, fields in entries if fields and b"o" in fields]
+        ack = [entry_id for entry_id, fields in entries if not (fields and b"o" in fields)]  # acks ("m")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for _, oid in ours:
+                pipe.hgetall(ok.message(oid))
+            hashes: list[Any] = await pipe.execute() if ours else []
         jobs: list[_Job] = []
-        for entry_id, fields in entries:
-            oid = fields.get(b"o") if fields else None
-            if oid is None:  # an acknowledgement (field "m"): the ack worker's, not ours
-                await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, entry_id)
-                continue
-            raw: Any = await self.redis.hgetall(ok.message(_s(oid)))
+        for (entry_id, oid), raw in zip(ours, hashes, strict=True):
             msg = {_s(k): _s(v) for k, v in raw.items()}
             if not msg or msg.get("status") in DONE:  # expired, or done already (a redelivered entry)
-                await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, entry_id)
+                ack.append(entry_id)
                 continue
-            jobs.append(_Job(entry_id, _s(oid), msg, orjson.loads(msg["doc"])))
+            jobs.append(_Job(entry_id, oid, msg, orjson.loads(msg["doc"])))
+        if ack:
+            await self.redis.xack(ok.OUTBOUND_STREAM, ok.SEND_GROUP, *ack)
+        if jobs:  # a route does not change while sending: read them all at once
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for j in jobs:
+                    pipe.get(ok.route(j.doc["record_id"]))
+                for j, raw_route in zip(jobs, await pipe.execute(), strict=True):
+                    j.route = None if raw_route is None else Route.from_json(raw_route)
         jobs.sort(key=lambda j: j.priority)  # questions and answers first (stable: stream order within)
         for prio in sorted({j.priority for j in jobs}):
             # one record's messages go out one after the other, in stream order; records in parallel
@@ -176,7 +188,7 @@ class CoreMessageWorker:
         not_after = doc.get("not_after")
         if not_after and datetime.fromisoformat(not_after.replace("Z", "+00:00")).timestamp() < now:
             raise Failed("expired", "not_after has passed")
-        route = await read_route(self.redis, doc["record_id"])
+        route = job.route
         reply_to = doc.get("reply_to") or (route.reply_to if route else None)
         if not reply_to:
             raise Failed("no_route", "the record has no reply_to")
@@ -192,13 +204,17 @@ class CoreMessageWorker:
             raise Failed(decision.error, "the record is confidential/anonymous and its route is public")
         text = doc["text"] if decision.send_text else policy.public_notice_text(
             self.settings.public_notice_text, ref)
-        win = policy.window(channel, last_seen=await last_seen(self.redis, channel, reply_to["address"]), now=now,
+        hour = int(now // 3600)
+        cap_key = ok.citizen_cap(channel, reply_to["address"], hour)
+        async with self.redis.pipeline(transaction=False) as pipe:  # read just before sending (cap order)
+            pipe.get(ok.last_seen(channel, reply_to["address"]))
+            pipe.get(cap_key)
+            raw_seen, raw_cap = await pipe.execute()
+        win = policy.window(channel, last_seen=None if raw_seen is None else float(raw_seen), now=now,
                             human_agent=self.settings.meta_human_agent)
         if not win.ok:
             raise Failed(win.error or "window_closed", "outside the messaging window")
-        hour = int(now // 3600)
-        cap_key = ok.citizen_cap(channel, reply_to["address"], hour)
-        sent_this_hour = int(await self.redis.get(cap_key) or 0)
+        sent_this_hour = int(raw_cap or 0)
         wait_until = policy.cap_wait(sent_this_hour, self.settings.outbound_per_citizen_per_hour, now)
         if wait_until is not None:
             await self._later(job, wait_until)
@@ -207,8 +223,7 @@ class CoreMessageWorker:
         done = int(job.msg.get("chunks_done") or 0)  # chunks sent by an earlier attempt are not resent
         provider_ids: list[str] = orjson.loads(job.msg.get("provider_ids_partial") or "[]")
         said: dict[str, int] = orjson.loads(job.msg.get("result_partial") or "{}")
-        if done == 0:  # known before the first call: a part's receipt may come back before ``sent``
-            await self.redis.hset(ok.message(oid), "parts", fitted.parts)
+        parts_known = done > 0
         for i, chunk in enumerate(fitted.chunks):
             if i < done:
                 continue
@@ -220,7 +235,11 @@ class CoreMessageWorker:
             if job.msg.get(send_once.SENDING) == str(i) and \
                     send_once.after_crash(bool(reply_to.get("private"))) == "hold":
                 raise Failed("provider_error", send_once.UNKNOWN_OUTCOME, dead=True)
-            await self.redis.hset(ok.message(oid), send_once.SENDING, i)
+            marker: Any = {send_once.SENDING: i}
+            if not parts_known:  # known before the first call: a part's receipt may come back before ``sent``
+                marker["parts"] = fitted.parts
+                parts_known = True
+            await self.redis.hset(ok.message(oid), mapping=marker)  # with the marker: one round trip
             try:
                 result = await call_sender(sender, out)
             except Exception:  # the provider answered or the connection failed: an ordinary retry, no crash

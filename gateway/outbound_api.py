@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import redis.exceptions
 from aiohttp import web
 
 from channels import registry
@@ -30,9 +31,10 @@ from channels.core.inbound import PayloadTooLarge
 from config.settings import Settings
 from dispatcher import outbound_keys as ok
 from dispatcher.delivery import StatusEngine, body_digest, now_iso, status_queue
-from dispatcher.routes import read_route
+from dispatcher.routes import Route, read_route
 from gateway.context import ctx_of
 from gateway.endpoint import read_body
+from gateway.group_commit import GroupCommit
 from gateway.health import CORE_REDIS_KEY
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
@@ -43,6 +45,13 @@ log = get_logger("gateway.outbound_api")
 
 _LUA = resources.files("gateway").joinpath("outbound_store.lua").read_text(encoding="utf-8")
 _STATE: web.AppKey[OutboundApi] = web.AppKey("lapor_outbound_api")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The HTTP answer to one POST, decided in its batch."""
+    status: int
+    body: dict[str, Any]
 
 
 class NoRoute(Exception):
@@ -64,6 +73,7 @@ class OutboundApi:
 
     def __post_init__(self) -> None:
         self._script = self.engine.redis.register_script(_LUA)
+        self.committer: GroupCommit[tuple[dict[str, Any], bytes], Answer] = GroupCommit(self.store_batch)
 
     @property
     def ttl_s(self) -> int:
@@ -86,9 +96,13 @@ class OutboundApi:
     # ------------------------------------------------------------------ routing
     async def channel_for(self, doc: dict[str, Any]) -> str:
         """The reply_to channel of this message, or ``NoRoute``."""
+        route = None if doc.get("reply_to") else await read_route(self.engine.redis, doc["record_id"])
+        return self._channel_of(doc, route)
+
+    def _channel_of(self, doc: dict[str, Any], route: Route | None) -> str:
+        """The reply_to channel given the record's route (read when ``reply_to`` is absent)."""
         reply_to = doc.get("reply_to")
         if not reply_to:
-            route = await read_route(self.engine.redis, doc["record_id"])
             if route is None:
                 raise NoRoute(404, "unknown_record", "unknown record_id and no reply_to")
             reply_to = route.reply_to
@@ -101,18 +115,81 @@ class OutboundApi:
     # ------------------------------------------------------------------ storing
     async def store(self, doc: dict[str, Any], body: bytes, channel: str) -> tuple[str, str]:
         """One Lua call; returns ('new'|'dup', status)."""
+        keys_, args = self._store_call(doc, body, channel)
+        res: Any = await self._script(keys=keys_, args=args)
+        return _s(res[0]), _s(res[1])
+
+    def _store_call(self, doc: dict[str, Any], body: bytes, channel: str) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of ``outbound_store.lua`` for one message."""
         fields = {"id": doc["id"], "record_id": doc["record_id"], "kind": doc["kind"], "channel": channel,
                   "doc": orjson.dumps(doc).decode(), "digest": body_digest(body), "created_at": now_iso()}
         at = now_iso()
         queued = self.engine.delivery(doc["id"], fields, "queued", at, None)
         commands = self.engine.job_commands(queued)
         flat = [x for kv in fields.items() for x in kv]
-        res: Any = await self._script(
-            keys=[ok.message(doc["id"]), ok.history(doc["id"]), ok.OUTBOUND_STREAM,
-                  ok.status_marker(doc["id"], "queued")],
-            args=[self.ttl_s, ok.STATUS_MARKER_TTL_S, orjson.dumps({"status": "queued", "at": at, "error": None}),
-                  len(fields), *flat, *commands])
-        return _s(res[0]), _s(res[1])
+        return ([ok.message(doc["id"]), ok.history(doc["id"]), ok.OUTBOUND_STREAM,
+                 ok.status_marker(doc["id"], "queued")],
+                [self.ttl_s, ok.STATUS_MARKER_TTL_S, orjson.dumps({"status": "queued", "at": at, "error": None}),
+                 len(fields), *flat, *commands])
+
+    async def store_batch(self, items: list[tuple[dict[str, Any], bytes]]) -> list[Answer | BaseException]:
+        """The group commit of concurrent POSTs: one pipelined read of every message's status and
+        (without ``reply_to``) route, then one pipeline of ``outbound_store.lua`` calls for the new
+        ones — two round trips per batch instead of three per request. The script stays the
+        authority on duplicates (two POSTs of one id in a batch: the second is ``dup``)."""
+        r = self.engine.redis
+        async with r.pipeline(transaction=False) as pipe:
+            for doc, _ in items:
+                pipe.hget(ok.message(doc["id"]), "status")
+                if not doc.get("reply_to"):
+                    pipe.get(ok.route(doc["record_id"]))
+            read: list[Any] = await pipe.execute()
+        answers: list[Answer | BaseException | None] = []
+        calls: list[tuple[int, list[str], list[Any]]] = []
+        pos = 0
+        for doc, body in items:
+            current = read[pos]
+            pos += 1
+            route = None
+            if not doc.get("reply_to"):
+                raw = read[pos]
+                pos += 1
+                route = None if raw is None else Route.from_json(raw)
+            if current is not None:
+                answers.append(Answer(200, {"id": doc["id"], "status": _s(current)}))
+                continue
+            try:
+                channel = self._channel_of(doc, route)
+            except NoRoute as exc:
+                answers.append(Answer(exc.status, {"error": exc.error, "detail": exc.detail}))
+                continue
+            keys_, args = self._store_call(doc, body, channel)
+            calls.append((len(answers), keys_, args))
+            answers.append(None)
+        if calls:
+            for i, res in zip((c[0] for c in calls), await self._eval_many([c[1:] for c in calls]), strict=True):
+                if isinstance(res, BaseException):
+                    answers[i] = res
+                else:
+                    doc = items[i][0]
+                    answers[i] = Answer(202 if _s(res[0]) == "new" else 200, {"id": doc["id"], "status": _s(res[1])})
+        return [a if a is not None else RuntimeError("unanswered") for a in answers]
+
+    async def _eval_many(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """Every call of the store script in one pipelined round trip (EVALSHA; loaded on NOSCRIPT)."""
+        res = await self._evalsha_pipeline(calls)
+        redo = [i for i, x in enumerate(res) if isinstance(x, redis.exceptions.NoScriptError)]
+        if redo:  # Redis lost its script cache (restart, failover): nothing ran for those; load, redo
+            await self.engine.redis.script_load(_LUA)
+            for i, x in zip(redo, await self._evalsha_pipeline([calls[i] for i in redo]), strict=True):
+                res[i] = x
+        return res
+
+    async def _evalsha_pipeline(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        async with self.engine.redis.pipeline(transaction=False) as pipe:
+            for keys_, args in calls:
+                pipe.evalsha(self._script.sha, len(keys_), *keys_, *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def spool_append(self, doc: dict[str, Any]) -> None:
         async with self.lock:
@@ -210,15 +287,8 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def _store_now(api: OutboundApi, doc: dict[str, Any], body: bytes) -> web.Response:
-    current = await api.engine.redis.hget(ok.message(doc["id"]), "status")
-    if current is not None:
-        return web.json_response({"id": doc["id"], "status": _s(current)}, status=200)
-    try:
-        channel = await api.channel_for(doc)
-    except NoRoute as exc:
-        return web.json_response({"error": exc.error, "detail": exc.detail}, status=exc.status)
-    new, status = await api.store(doc, body, channel)
-    return web.json_response({"id": doc["id"], "status": status}, status=202 if new == "new" else 200)
+    answer = await api.committer.submit((doc, body))  # group commit with concurrent POSTs
+    return web.json_response(answer.body, status=answer.status)
 
 
 async def get_message(request: web.Request) -> web.Response:

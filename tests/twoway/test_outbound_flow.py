@@ -163,3 +163,23 @@ async def test_record_without_reply_to_is_no_route(twoway: Any, rsync: redis.Red
     assert status == 422 and orjson.loads(body)["error"] == "no_route"
 
 
+
+
+async def test_concurrent_posts_are_group_committed(twoway: Any, api: FakeSmsApi, rsync: redis.Redis) -> None:
+    """30 concurrent POSTs (new, a duplicate pair, an unknown record) cost fewer store batches than
+    requests, and each gets its own answer."""
+    from gateway.outbound_api import api_of
+
+    rid = await sms_record(twoway, rsync)
+    committer = api_of(twoway.runner.app).committer
+    before = committer.batches
+    docs = [outbound(f"gc-{i}", rid, text=f"Pesan kelompok {i}.") for i in range(28)]
+    docs += [docs[0], outbound("gc-unknown", "LPR-NOPE-NOPE", text="Tidak ada.")]
+    answers = await asyncio.gather(*(twoway.post("/outbound/messages", json=d, headers=AUTH) for d in docs))
+    codes = [a[0] for a in answers]
+    assert codes[28] in (200, 202) and codes[:29].count(202) == 28
+    assert codes[29] == 404
+    assert all(orjson.loads(a[1])["id"] == d["id"] for a, d in zip(answers[:29], docs[:29], strict=True))
+    assert all(rsync.hget(f"lapor:out:gc-{i}", "status") is not None for i in range(28))
+    assert rsync.exists("lapor:out:gc-unknown") == 0
+    assert committer.batches - before < len(docs)
