@@ -4,7 +4,7 @@
 -- ARGV[3] part index ('' = none)   ARGV[4] the part's own status   ARGV[5] what the caller expects
 -- the parts to add up to ('' = not all reported yet)   ARGV[6] TTL seconds of the message keys
 -- ARGV[7] marker TTL   ARGV[8] n = field/value pairs to set on the hash, then 2n values,
--- then the RQ commands (see run_commands).
+-- then the RQ commands (run_commands, from gateway/run_commands.lua, prepended at load).
 -- Returns 'ok' | 'stale' (not forward: dropped) | 'part' (part recorded) | 'mismatch' (retry).
 local order = {queued = 1, sent = 2, delivered = 3, read = 4}
 local function forward(cur, new)
@@ -12,16 +12,6 @@ local function forward(cur, new)
   if cur == 'failed' then return false end
   if new == 'failed' then return true end
   return (order[new] or 0) > (order[cur] or 0)
-end
-local function run_commands(i)
-  local ncmd = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, ncmd do
-    local nargs = tonumber(ARGV[i]); i = i + 1
-    local args = {}
-    for k = 1, nargs do args[k] = ARGV[i + k - 1] end
-    i = i + nargs
-    redis.call(unpack(args))
-  end
 end
 
 local status = ARGV[1]

@@ -34,11 +34,13 @@ from channels.core.outbound import WATERMARK_PREFIX
 from dispatcher import outbound_keys as ok
 from dispatcher.core_queue import CoreQueue
 from gateway import metrics
+from gateway.lua import with_run_commands
 from normalizer.twoway_contract import validate_delivery
 
 STATUSES = ("queued", "sent", "delivered", "read", "failed")
 ORDER = {"queued": 1, "sent": 2, "delivered": 3, "read": 4}
-_LUA = resources.files("dispatcher").joinpath("delivery.lua").read_text(encoding="utf-8")
+_LUA = with_run_commands(
+    resources.files("dispatcher").joinpath("delivery.lua").read_text(encoding="utf-8"))
 _MAX_TRIES = 20
 WATERMARK_BATCH = 500  # messages one watermark may settle at most (older ones expire with their keys)
 

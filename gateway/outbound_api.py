@@ -38,12 +38,14 @@ from gateway.group_commit import GroupCommit
 from gateway.health import CORE_REDIS_KEY
 from gateway.intake import REDIS_ERRORS
 from gateway.logging import get_logger
+from gateway.lua import with_run_commands
 from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.twoway_contract import outbound_errors
 
 log = get_logger("gateway.outbound_api")
 
-_LUA = resources.files("gateway").joinpath("outbound_store.lua").read_text(encoding="utf-8")
+_LUA = with_run_commands(
+    resources.files("gateway").joinpath("outbound_store.lua").read_text(encoding="utf-8"))
 _STATE: web.AppKey[OutboundApi] = web.AppKey("lapor_outbound_api")
 
 

@@ -15,14 +15,6 @@ redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'o', redis.call('HGET', KEYS[1], 'id'))
 if redis.call('SET', KEYS[4], 1, 'NX', 'EX', ARGV[2]) then
-  local i = 5 + 2 * nf
-  local ncmd = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, ncmd do
-    local nargs = tonumber(ARGV[i]); i = i + 1
-    local args = {}
-    for k = 1, nargs do args[k] = ARGV[i + k - 1] end
-    i = i + nargs
-    redis.call(unpack(args))
-  end
+  run_commands(5 + 2 * nf)  -- gateway/run_commands.lua, prepended at load
 end
 return {'new', 'queued'}
