@@ -12,7 +12,6 @@ Scenarios (each on a fresh redis-server with AOF everysec, like the embedded one
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -28,7 +27,7 @@ from typing import Any
 import redis
 
 from bench.complaints import api_body
-from bench.loadgen import LoadResult, Target, run_load
+from bench.loadgen import LoadResult, Target, run_load_blocking
 from tests.support.procs import Proc, cli, gateway_env, wait_ready
 from tests.support.redis_proc import RedisProc, free_port
 
@@ -159,8 +158,8 @@ def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, 
         r = rp.client()
         sampler = BacklogSampler(r)
         sampler.start()
-        res: LoadResult = asyncio.run(run_load(api_target(port, name), duration_s=duration, rate=rate,
-                                               connections=connections))
+        res: LoadResult = run_load_blocking(api_target(port, name), duration_s=duration, rate=rate,
+                                                connections=connections)
         sampler.stop_flag.set()
         drain_s = wait_drained(r, res.ok)
         lat = e2e_latencies(r)
@@ -207,7 +206,7 @@ def scenario_bare(tmp: Path, duration: float, connections: int) -> dict[str, Any
             except OSError:
                 time.sleep(0.1)
         t = Target(port=port, path="/bare", body=lambda i: json.dumps({"id": i, "text": "x" * 80}).encode())
-        res = asyncio.run(run_load(t, duration_s=duration, connections=connections))
+        res = run_load_blocking(t, duration_s=duration, connections=connections)
         return {"scenario": "bare", "accept": res.summary()}
     finally:
         proc.terminate()
