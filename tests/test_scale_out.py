@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -314,3 +315,81 @@ async def test_two_serve_and_two_workers_one_of_each_killed(tmp_path: Path) -> N
         await asyncio.to_thread(mailbox.logout)
         await asyncio.to_thread(pymap.stop)
         rp.stop()
+
+
+# ---------------------------------------------------------------------- the evidence can fail
+# The observers above would see two active processes: two clients at once here (this process,
+# two connections) are caught by each of them.
+
+async def test_smsc_sees_two_binds_at_once() -> None:
+    from smpplib.client import Client
+
+    smsc = await Smsc().start()
+    smsc.activity.who = SocketOwners(lambda: [os.getpid()])
+    clients = [Client("127.0.0.1", smsc.port, timeout=5, allow_unknown_opt_params=True) for _ in range(2)]
+    try:
+        for c in clients:
+            await asyncio.to_thread(c.connect)
+            await asyncio.to_thread(c.bind_transceiver, system_id="lapor", password="secret")
+        assert len(smsc.activity.active()) == 2 and len(smsc.activity.overlapping()) == 1
+        assert {s.who for s in smsc.activity.spans} == {os.getpid()}
+    finally:
+        for c in clients:
+            await asyncio.to_thread(c.disconnect)
+        await smsc.stop()
+    assert not smsc.activity.active()
+
+
+async def test_imap_watch_sees_two_sessions_selecting_the_folder(tmp_path: Path) -> None:
+    pymap = await asyncio.to_thread(lambda: PymapServer(tmp_path).start())
+    watch = await ImapWatch(pymap.port, FOLDER).start()
+    watch.activity.who = SocketOwners(lambda: [os.getpid()])
+
+    def session() -> Any:
+        from imapclient import IMAPClient
+
+        c = IMAPClient("127.0.0.1", port=watch.port, ssl=False, timeout=10)
+        c.login(IMAP_USER, IMAP_PASSWORD)
+        return c
+
+    try:
+        setup = await asyncio.to_thread(pymap.client)
+        await asyncio.to_thread(setup.create_folder, FOLDER)
+        await asyncio.to_thread(setup.append, FOLDER, mail("ZQIMAPW1", 1))
+        await asyncio.to_thread(setup.logout)
+        a, b = await asyncio.to_thread(session), await asyncio.to_thread(session)
+        await asyncio.to_thread(a.select_folder, "INBOX")  # another folder: not the mailbox we watch
+        assert not watch.activity.spans and watch.logins == 2
+        await asyncio.to_thread(a.select_folder, FOLDER)
+        await asyncio.to_thread(a.fetch, [1], ["BODY.PEEK[]"])  # a literal in the answer does not confuse it
+        await asyncio.to_thread(b.select_folder, FOLDER)
+        assert len(watch.activity.active()) == 2 and len(watch.activity.overlapping()) == 1
+        assert {s.who for s in watch.activity.spans} == {os.getpid()}
+        for c in (a, b):
+            await asyncio.to_thread(c.logout)
+        deadline = time.monotonic() + 5
+        while watch.activity.active() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not watch.activity.active()
+    finally:
+        await watch.stop()
+        await asyncio.to_thread(pymap.stop)
+
+
+async def test_bot_api_ends_the_first_of_two_long_polls_with_409() -> None:
+    bot = await FakeBotApi(token=TOKENS["telegram_bot_token"]).start()
+    bot.activity.who = SocketOwners(lambda: [os.getpid()])
+    url = f"{bot.url}/bot{TOKENS['telegram_bot_token']}/getUpdates"
+    try:
+        async with aiohttp.ClientSession() as a, aiohttp.ClientSession() as b:
+            first = asyncio.create_task(a.post(url, json={"timeout": 5}))
+            while not bot.activity.active():
+                await asyncio.sleep(0.01)
+            second = await b.post(url, json={"timeout": 0})
+            resp = await first
+            assert resp.status == 409 and "terminated by other getUpdates" in (await resp.json())["description"]
+            assert second.status == 200
+        assert bot.conflicts == 1 and len(bot.activity.overlapping()) == 1
+        assert {s.who for s in bot.activity.spans} == {os.getpid()}
+    finally:
+        await bot.stop()
