@@ -2,7 +2,8 @@
 
 It accepts binds (checking system_id/password), answers enquire_link, records every
 ``submit_sm`` and answers it (status configurable), and sends ``deliver_sm`` PDUs on demand,
-returning the ``deliver_sm_resp`` status our bind answered with.
+returning the ``deliver_sm_resp`` status our bind answered with. ``activity`` has one span per
+accepted bind (bind to close), with the client named by ``activity.who`` when a test sets it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import struct
 from typing import Any
 
 from smpplib import consts, smpp
+
+from tests.support.activity import Activity, Span
 
 
 class _Seq:
@@ -41,6 +44,7 @@ class Smsc:
         self.submitted = asyncio.Condition()
         self._resps: dict[int, asyncio.Future[Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.activity = Activity()  # observation: one span per bound session, bind to close
 
     async def start(self) -> Smsc:
         self.server = await asyncio.start_server(self._session, "127.0.0.1", 0)
@@ -83,6 +87,7 @@ class Smsc:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        span: Span | None = None
         try:
             while True:
                 head = await reader.readexactly(4)
@@ -90,9 +95,13 @@ class Smsc:
                 raw = head + await reader.readexactly(length - 4)
                 pdu = smpp.parse_pdu(raw, client=self.seq, allow_unknown_opt_params=True)
                 await self._on_pdu(pdu)
+                if span is None and pdu.command.startswith("bind_") and self.binds[-1]["ok"]:
+                    span = self.activity.begin(writer.get_extra_info("peername"), writer.get_extra_info("sockname"))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            if span is not None:
+                self.activity.end(span)
             if self.writer is writer:
                 self.writer = None
                 self.bound.clear()

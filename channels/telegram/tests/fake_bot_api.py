@@ -4,7 +4,10 @@
   method 404; parameters come as query string, form (urlencoded or multipart) or JSON, with
   object-valued parameters (``reply_parameters``, ``allowed_updates``) JSON-serialized in forms;
 - ``getUpdates``: ``offset`` confirms every update with a lower id (they are gone for good),
-  ``limit`` 1–100, ``timeout`` long-polls; 409 while a webhook is set;
+  ``limit`` 1–100, ``timeout`` long-polls; 409 while a webhook is set; as on Telegram, a second
+  ``getUpdates`` while one is waiting ends the first one with 409 "terminated by other getUpdates
+  request" (counted in ``conflicts``); a long poll whose client went away ends; ``activity`` has
+  one span per long poll, the client named by ``activity.who`` when a test sets it;
 - ``getFile`` → ``file_path``, bytes at ``/file/bot<token>/<file_path>``;
 - ``sendMessage``: ``chat_id`` and a 1–4096 character ``text`` required; recorded. ``flood``
   makes the next calls answer 429 with ``parameters.retry_after``.
@@ -13,6 +16,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import re
 import time
@@ -21,7 +26,11 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.activity import Activity, Span
 from tests.support.loopback import LoopbackServer
+
+_request: contextvars.ContextVar[web.Request] = contextvars.ContextVar("fake_bot_api_request")
+CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 
 
 class ApiError(Exception):
@@ -53,10 +62,14 @@ class FakeBotApi(LoopbackServer):
     flood: int = 0  # answer this many sendMessage calls with 429
     flood_retry_after: int = 2
     blocked_chats: set[int] = field(default_factory=set)
+    activity: Activity = field(default_factory=Activity)  # observation: one span per getUpdates
+    conflicts: int = 0  # getUpdates calls that ended another one still waiting
     url: str = ""
 
     def __post_init__(self) -> None:
         self._new = asyncio.Event()
+        self._polls: dict[int, Span] = {}  # id(span) -> span of the getUpdates calls waiting now
+        self._superseded: set[int] = set()
 
     # ------------------------------------------------------------------ control
     def push(self, *updates: dict[str, Any]) -> None:
@@ -97,6 +110,7 @@ class FakeBotApi(LoopbackServer):
         try:
             params = await self._params(request)
             self.calls.append((method, params))
+            _request.set(request)
             result = await handler(params)
         except ApiError as exc:
             doc: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
@@ -147,13 +161,31 @@ class FakeBotApi(LoopbackServer):
             raise ApiError(400, "Bad Request: allowed_updates must be an Array of String")
         if offset is not None:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        deadline = time.monotonic() + timeout
-        while not self.updates and time.monotonic() < deadline:
-            self._new.clear()
-            try:
-                await asyncio.wait_for(self._new.wait(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                break
+        request = _request.get()
+        transport = request.transport
+        span = self.activity.begin(transport.get_extra_info("peername") if transport else None,
+                                   transport.get_extra_info("sockname") if transport else None)
+        if self._polls:  # Telegram ends the poll already waiting, this one goes on
+            self.conflicts += len(self._polls)
+            self._superseded.update(self._polls)
+            self._new.set()
+        self._polls[id(span)] = span
+        try:
+            deadline = time.monotonic() + timeout
+            while not self.updates and time.monotonic() < deadline:
+                if id(span) in self._superseded:
+                    raise ApiError(409, CONFLICT)
+                if request.transport is None or request.transport.is_closing():
+                    break  # the client went away (its process died): nobody is polling any more
+                self._new.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new.wait(), min(0.2, max(0.0, deadline - time.monotonic())))
+            if id(span) in self._superseded:
+                raise ApiError(409, CONFLICT)
+        finally:
+            self._polls.pop(id(span), None)
+            self._superseded.discard(id(span))
+            self.activity.end(span)
         out = self.updates[:limit]
         if allowed:
             out = [u for u in out if any(k in u for k in allowed)]

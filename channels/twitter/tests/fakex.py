@@ -8,6 +8,8 @@
 - ``POST /2/tweets``, ``POST /2/dm_conversations/with/:id/messages``, ``GET /2/tweets/:id``:
   OAuth 1.0a user context, HMAC-SHA1 signature verified with oauthlib over the request as
   received (method, URL, query, oauth params).
+- ``activity``: one span per mentions call, with the client named by ``activity.who`` when a test
+  sets it (which process polls).
 - ``script``: responses to play, in order, instead of the normal answer (429 with reset, 401,
   503, …; ``None`` = answer that call normally).
 """
@@ -26,6 +28,7 @@ from typing import Any
 from aiohttp import web
 from oauthlib.oauth1.rfc5849 import signature, utils
 
+from tests.support.activity import Activity
 from tests.support.loopback import LoopbackServer
 
 TWEET_FIELDS = {"article", "attachments", "author_id", "card_uri", "community_id", "context_annotations",
@@ -83,6 +86,7 @@ class FakeX(LoopbackServer):
         self.reachable = 800  # X serves only the latest 800 mentions
         self.on_mentions: Callable[[], None] | None = None  # test hook, run before answering
         self.delay_s = 0.0  # a slow X: each mentions page takes this long
+        self.activity = Activity()  # observation: one span per mentions call
         self.url = ""
 
     # ------------------------------------------------------------------ lifecycle
@@ -140,6 +144,15 @@ class FakeX(LoopbackServer):
 
     # ------------------------------------------------------------------ mentions
     async def mentions(self, request: web.Request) -> web.Response:
+        transport = request.transport
+        span = self.activity.begin(transport.get_extra_info("peername") if transport else None,
+                                   transport.get_extra_info("sockname") if transport else None)
+        try:
+            return await self._mentions(request)
+        finally:
+            self.activity.end(span)
+
+    async def _mentions(self, request: web.Request) -> web.Response:
         q = request.query
         self.log.append({"what": "mentions", "query": dict(q), "at": time.time(),
                          "auth": request.headers.get("Authorization", "")})
