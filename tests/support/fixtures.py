@@ -40,6 +40,16 @@ TOKENS: dict[str, str] = {
     "whatsapp_token": "test-whatsapp-token",
     "whatsapp_phone_number_id": "106540352242922",
 }
+# Tests never leave loopback: with the tokens above a gateway would poll X and send acks to the
+# real provider APIs; every provider base URL points at a closed loopback port unless a test
+# passes its fake's URL, and the X poller is off unless a test turns it on.
+OFFLINE: dict[str, str] = {
+    "twitter_poll": "false",
+    "twitter_api_url": "http://127.0.0.1:9",
+    "telegram_api_url": "http://127.0.0.1:9",
+    "meta_graph_url": "http://127.0.0.1:9/v21.0",
+    "whatsapp_graph_url": "http://127.0.0.1:9/v21.0",
+}
 
 
 @pytest.fixture(scope="session")
@@ -74,10 +84,9 @@ async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture
 def make_settings(redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = dict(TOKENS)
+        values: dict[str, Any] = {**TOKENS, **OFFLINE}
         values.update(redis_url=redis_url, data_dir=tmp_path / "data", claim_idle_ms=300, max_attempts=3,
                       spool_flush_interval_s=0.1, ack_backoff_s=0.05,
-                      twitter_poll=False,  # no X poller calling out of loopback; X tests turn it on
                       alert_startup_grace_s=0, alert_hold_s=0,  # alerts at once; damping tests turn it on
                       completeness_wait_s=0)  # records go straight to the core; hold-and-ask tests turn it on
         values.update(overrides)

@@ -11,12 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.support.fixtures import TOKENS
+from tests.support.fixtures import OFFLINE, TOKENS
 
 
 def gateway_env(redis_url: str | None, data_dir: Path, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
-    env.update({f"LAPOR_{k.upper()}": v for k, v in TOKENS.items()})
+    env.update({f"LAPOR_{k.upper()}": v for k, v in {**TOKENS, **OFFLINE}.items()})  # never off loopback
     env.update(LAPOR_DATA_DIR=str(data_dir), LAPOR_HTTP_PORT=str(port), LAPOR_HTTP_HOST="127.0.0.1",
                LAPOR_LOG_FORMAT="json", LAPOR_CLAIM_IDLE_MS="1000", PYTHONUNBUFFERED="1",
                LAPOR_COMPLETENESS_WAIT_S="0")  # hold-and-ask tests pass their own wait
