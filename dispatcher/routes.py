@@ -62,12 +62,13 @@ def _unix(ts: str | None) -> float | None:
 def write_route(record: dict[str, Any], ttl_s: int, pipe: Any) -> None:
     """Queue on ``pipe`` (inside the core commit's MULTI): the record's route and last-seen time."""
     route = route_of(record)
-    pipe.set(ok.route(route.record_id), route.to_json(), ex=ttl_s)
+    # plain SET … EX: a fraction of redis-py's ``set()`` keyword handling, once per record
+    pipe.execute_command("SET", ok.route(route.record_id), route.to_json(), "EX", ttl_s)
     reply_to = route.reply_to
     seen = _unix(route.received_at)
     if reply_to and seen is not None:
         key = ok.last_seen(reply_to["channel"], reply_to["address"])
-        pipe.set(key, int(seen), ex=ttl_s)
+        pipe.execute_command("SET", key, int(seen), "EX", ttl_s)
 
 
 async def read_route(r: aioredis.Redis, record_id: str) -> Route | None:

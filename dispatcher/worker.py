@@ -63,7 +63,8 @@ class DispatchWorker:
         self.core_redis = core_redis or r
         self.settings = settings
         self.consumer = consumer or consumer_name()
-        self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func)
+        self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func,
+                                         compress=settings.core_job_compress)
         self.preprocessors = preprocessors or []
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
@@ -319,12 +320,20 @@ class DispatchWorker:
         _enq, seen = await core_queue.commit(self.redis, self.core, outs, stream=keys.INBOUND_STREAM,
                                             group=keys.DISPATCH_GROUP, extra=extra, core_r=self.core_redis)
         now = datetime.now(UTC)
+        counts: dict[str, int] = {}  # one metrics child per channel and batch, not per record
+        latencies: dict[str, list[float]] = {}
         for o in outs:
             ch = o.record["channel"]
-            metrics.DISPATCHED.labels(ch).inc()
+            counts[ch] = counts.get(ch, 0) + 1
             with contextlib.suppress(Exception):
                 received = datetime.fromisoformat(o.record["received_at"].replace("Z", "+00:00"))
-                metrics.E2E_LATENCY.labels(ch).observe((now - received).total_seconds())
+                latencies.setdefault(ch, []).append((now - received).total_seconds())
+        for ch, n in counts.items():
+            metrics.DISPATCHED.labels(ch).inc(n)
+        for ch, lats in latencies.items():
+            hist = metrics.E2E_LATENCY.labels(ch)
+            for seconds in lats:
+                hist.observe(seconds)
         if seen:
             log.info("dispatcher.already_enqueued", records=seen)
 
