@@ -84,9 +84,13 @@ class DispatchWorker:
         hb = asyncio.create_task(self._heartbeat(), name="worker-heartbeat")
         last_claim = last_sweep = last_trim = 0.0
         claim_every = max(0.05, self.settings.claim_idle_ms / 2000)
+        need_group = False  # after a failure: a restarted Redis may have lost the group (NOGROUP)
         try:
             while not self._stop.is_set():
                 try:
+                    if need_group:
+                        await self.ensure_group()
+                        need_group = False
                     now = time.monotonic()
                     if now - last_claim >= claim_every:
                         last_claim = now
@@ -106,9 +110,11 @@ class DispatchWorker:
                 except asyncio.CancelledError:
                     raise
                 except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+                    need_group = True
                     log.warning("dispatcher.redis_unavailable", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
                 except Exception as exc:
+                    need_group = True
                     log.exception("dispatcher.loop_error", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
         finally:
@@ -308,7 +314,7 @@ class DispatchWorker:
     async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None, *,
                       no_ack: set[str] | frozenset[str] = frozenset()) -> None:
         outs = _merge_same_record(outs)
-        for o in outs:  # two-way: the record's route, in the same MULTI as its core job
+        for o in outs:  # two-way: the record's route, in the same atomic commit as its core job
             o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
