@@ -1,10 +1,9 @@
 """Exactly-once enqueue into the national core RQ queue.
 
 The job hash is built here, field for field as RQ 2/3's ``Queue.enqueue_many`` writes it
-(``data`` = the JSON call ``[func, null, [record], {}]``, zlib'd unless ``LAPOR_CORE_JOB_COMPRESS``
-is off; RQ itself is not imported, so
-the HTTP process does not carry it and a batch costs no ``Job`` objects; tests/test_core_worker.py
-runs a real ``rq worker`` on the result).
+(``data`` = the JSON call ``[func, null, [record], {}]``, zlib'd only with
+``LAPOR_CORE_JOB_COMPRESS``; RQ itself is not imported, so the HTTP process does not carry it and
+a batch costs no ``Job`` objects; tests/test_core_worker.py runs a real ``rq worker`` on the result).
 
 A batch commits in ONE script call (``commit.lua``): per record, the exactly-once marker
 ``lapor:enq:<id>`` is set with ``NX`` and only then are its job hash, its queue push and its own
