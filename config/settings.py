@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     core_redis_url: str | None = None
     core_queue: str = "lapor-core"
     core_func: str = "lapor_core.receive_complaint"
+    core_job_compress: bool = False
     redis_server_bin: str | None = None
 
     # HTTP

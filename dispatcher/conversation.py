@@ -142,7 +142,7 @@ class Item:
 @dataclass
 class Plan:
     outs: list[core_queue.Outgoing] = field(default_factory=list)  # to the core now
-    extra: list[Callable[[Any], None]] = field(default_factory=list)  # holds, run in the commit's MULTI
+    extra: list[Callable[[Any], None]] = field(default_factory=list)  # holds, run in the commit's atomic step
     acked: list[str] = field(default_factory=list)  # entries consumed without a core record (held)
     no_ack: set[str] = field(default_factory=set)  # records whose citizen already has the reference
     held: int = 0
@@ -337,7 +337,7 @@ class Conversations:
 
     # ------------------------------------------------------------------ holding
     def _hold(self, plan: Plan, it: Item, now: float) -> None:
-        """Held records: their commands join the commit's MULTI, their entries are acknowledged there."""
+        """Held records: their commands join the commit's atomic step, their entries are acknowledged there."""
         plan.acked.extend(it.out.entry_ids)
         plan.extra.extend(it.out.extra)  # the channel hook's own commands still run
         plan.extra.append(functools.partial(_write_hold, self, it.out.record, now))
@@ -404,7 +404,7 @@ async def question_failed(r: aioredis.Redis, question: OutboundMessage) -> bool:
     return False
 
 
-# ---------------------------------------------------------------------------- commands in the commit's MULTI
+# ---------------------------------------------------------------------- commands in the commit's atomic step
 def _write_hold(conv: Conversations, record: dict[str, Any], now: float, pipe: Any) -> None:
     rid = record["id"]
     rt = route_of(record)

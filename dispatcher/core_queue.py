@@ -1,29 +1,45 @@
 """Exactly-once enqueue into the national core RQ queue.
 
 The job hash is built here, field for field as RQ 2/3's ``Queue.enqueue_many`` writes it
-(``data`` = zlib of the JSON call ``[func, null, [record], {}]``; RQ itself is not imported, so
-the HTTP process does not carry it and a batch costs no ``Job`` objects; tests/test_core_worker.py
-runs a real ``rq worker`` on the result). The commands run inside our own ``MULTI`` together with
-the exactly-once marker ``lapor:enq:<id>`` and the stream ``XACK``.
-Before the transaction we ``WATCH`` the markers: a record another worker already enqueued is
-only acknowledged, and a concurrent attempt aborts the transaction instead of enqueuing twice.
+(``data`` = the JSON call ``[func, null, [record], {}]``, zlib'd only with
+``LAPOR_CORE_JOB_COMPRESS``; RQ itself is not imported, so the HTTP process does not carry it and
+a batch costs no ``Job`` objects; tests/test_core_worker.py runs a real ``rq worker`` on the result).
+
+A batch commits in ONE script call (``commit.lua``): per record, the exactly-once marker
+``lapor:enq:<id>`` is set with ``NX`` and only then are its job hash, its queue push and its own
+follow-up commands (route, acknowledgement, hook state) written; then the batch's stream entries
+are acknowledged (``XACK``). The follow-up commands are written by the usual ``pipe -> None``
+callbacks against a :class:`CommandLog` that records them for the script. That is one round trip
+and a third of the arguments redis-py used to pack for ``WATCH``/``MGET`` + ``MULTI`` with one
+14-argument ``HSET`` per job. A batch whose callbacks run a script themselves (``EVAL`` cannot
+run inside a script) takes the ``WATCH``/``MULTI`` path: a record another worker already
+enqueued is only acknowledged there, and a concurrent attempt aborts the transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 import orjson
 import redis
 import redis.asyncio as aioredis
+from redis.commands.core import CoreCommands
 
 from gateway import keys
+from gateway.logging import get_logger
+
+log = get_logger("dispatcher.core_queue")
 
 MARKER_TTL_S = 30 * 24 * 3600
+_LUA = resources.files("dispatcher").joinpath("commit.lua").read_text(encoding="utf-8")
+_LUA_SHA = hashlib.sha1(_LUA.encode()).hexdigest()
+_SCRIPTING = frozenset({"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"})
 
 
 @dataclass
@@ -44,12 +60,48 @@ def rq_time(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class CommandLog(CoreCommands):
+    """Stands in for a pipeline: records the commands a ``pipe -> None`` callback queues, as the
+    script's command block (count, then argument count and arguments per command)."""
+
+    _event_dispatcher: Any = None  # declared abstract by redis-py's command mixins; never used here
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.args: list[Any] = []
+        self.scripted = False  # a callback ran a script: the batch needs a real MULTI
+
+    def execute_command(self, *args: Any, **_options: Any) -> None:
+        if args[0] in _SCRIPTING:
+            self.scripted = True
+        self.count += 1
+        self.args.append(len(args))
+        self.args.extend(args)
+
+    def block(self) -> list[Any]:
+        return [self.count, *self.args]
+
+
 class CoreQueue:
-    def __init__(self, name: str, func: str) -> None:
+    def __init__(self, name: str, func: str, *, compress: bool = True) -> None:
         self.name = name
         self.func = func
+        self.compress = compress
         self.key = f"rq:queue:{name}"
         self._func_json = orjson.dumps(func)
+        self._head = b'[' + self._func_json + b',null,['
+
+    def job_data(self, arg: Any) -> bytes:
+        """RQ's ``data`` field: the JSON call ``[func, null, [arg], {}]``, zlib'd as RQ writes it
+        when ``compress``; RQ reads it uncompressed too (a JSON array never passes zlib's header
+        check, so ``Job.restore`` falls back to the raw bytes) and zlib is most of a job's cost."""
+        data = self._head + orjson.dumps(arg) + b'],{}]'
+        return zlib.compress(data, 1) if self.compress else data
+
+    def script_head(self, stream: str, group: str, n: int) -> list[Any]:
+        """The fixed ARGV of ``commit.lua`` for ``n`` records."""
+        return [stream, group, keys.enqueued(""), MARKER_TTL_S, "rq:job:", self.key, RQ_QUEUES, self.name,
+                rq_time(datetime.now(UTC)), RQ_DEFAULT_TIMEOUT, "complaint ", keys.ATTEMPTS, n]
 
     def enqueue_commands(self, records: list[dict[str, Any]]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """The Redis commands that enqueue these records as RQ jobs (job id = record id)."""
@@ -63,10 +115,9 @@ class CoreQueue:
         if not jobs:
             return []
         now = rq_time(datetime.now(UTC))
-        head = b'[' + self._func_json + b',null,['
         out: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(("SADD", RQ_QUEUES, self.key), {})]
         for job_id, arg, description in jobs:
-            data = zlib.compress(head + orjson.dumps(arg) + b'],{}]', 1)
+            data = self.job_data(arg)
             out.append((("HSET", f"rq:job:{job_id}", "created_at", now, "data", data, "origin", self.name,
                          "description", description, "enqueued_at", now, "timeout", RQ_DEFAULT_TIMEOUT,
                          "status", "queued"), {}))
@@ -99,6 +150,37 @@ async def commit(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, s
                 extra(pipe)
             await pipe.execute()
         return enq, seen
+    argv = core.script_head(stream, group, len(batch))
+    for o in batch:
+        cmds = CommandLog()
+        for fn in o.extra:
+            fn(cmds)
+        if cmds.scripted:
+            return await _commit_multi(r, core, batch, stream=stream, group=group, extra=extra)
+        argv += (o.record["id"], core.job_data(o.record), cmds.count, *cmds.args)
+    entry_ids = [e for o in batch for e in o.entry_ids]
+    argv += (len(entry_ids), *entry_ids)
+    cmds = CommandLog()
+    if extra is not None:
+        extra(cmds)
+    if cmds.scripted:
+        return await _commit_multi(r, core, batch, stream=stream, group=group, extra=extra)
+    argv += (cmds.count, *cmds.args)
+    try:
+        res: Any = await r.evalsha(_LUA_SHA, 0, *argv)
+    except redis.exceptions.NoScriptError:
+        await r.script_load(_LUA)
+        res = await r.evalsha(_LUA_SHA, 0, *argv)
+    enqueued, failed = int(res[0]), int(res[1])
+    if failed:  # as a MULTI would: the rest of the batch is committed; say which command kind failed
+        err = res[2].decode("utf-8", "replace") if isinstance(res[2], bytes) else str(res[2])
+        log.error("dispatcher.commit_command_failed", commands=failed, error=err.split(" ", 1)[0][:40])
+    return enqueued, len(batch) - enqueued
+
+
+async def _commit_multi(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, stream: str,
+                        group: str, extra: Callable[[Any], None] | None) -> tuple[int, int]:
+    """``commit`` with ``WATCH`` on the markers and one ``MULTI``: for callbacks that run scripts."""
     markers = [keys.enqueued(o.record["id"]) for o in batch]
     while True:
         async with r.pipeline(transaction=True) as pipe:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Emit
@@ -37,10 +38,23 @@ return out
 """
 
 
+_REPEAT_SHA = hashlib.sha1(_REPEAT_LUA.encode()).hexdigest()
+
+
 def repeat_key(sender: str, text: str) -> str:
     """One sorted set per (sender, folded text); the sender is hashed so no phone number sits in a key."""
+    return _repeat_key(sender, spam.fingerprint(text))
+
+
+def _repeat_key(sender: str, fingerprint: str) -> str:
     who = hashlib.blake2b(sender.encode(), digest_size=10).hexdigest()
-    return f"{REPEAT_PREFIX}{who}:{spam.fingerprint(text)}"
+    return f"{REPEAT_PREFIX}{who}:{fingerprint}"
+
+
+def _fingerprint(words: list[str]) -> str:
+    """``spam.fingerprint`` of the text these ``spam.fingerprint_words`` came from, without folding
+    and tokenizing the text a second time (tests/normalizer/test_enrich.py checks they agree)."""
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=12).hexdigest()
 
 
 def repeat_counter(window_s: int, threshold: int) -> Enricher:
@@ -61,16 +75,20 @@ def repeat_counter(window_s: int, threshold: int) -> Enricher:
                 continue
             first = emit.messages[0]
             text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
-            if not spam.fingerprint_words(text):
+            words = spam.fingerprint_words(text)
+            if not words:
                 continue  # media only / empty: nothing to compare
-            repeat_keys.append(repeat_key(f"{first.sender.kind}:{first.sender.id}", text))
+            repeat_keys.append(_repeat_key(f"{first.sender.kind}:{first.sender.id}", _fingerprint(words)))
             argv.append(first.id or first.idempotency_key)
             counted.append(emit)
         if not counted:
             return
         # one script call for the whole batch (was 4 commands per record); no MULTI needed:
         # a count that interleaves with another worker is still a fair count
-        counts: Any = await r.eval(_REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
+        try:
+            counts: Any = await r.evalsha(_REPEAT_SHA, len(repeat_keys), *repeat_keys, *argv)
+        except redis.exceptions.NoScriptError:
+            counts = await r.eval(_REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
         for emit, count in zip(counted, counts, strict=True):
             emit.ctx.repeat_count = int(count)
 

@@ -100,9 +100,12 @@ class CoreMessageWorker:
 
     async def run(self) -> None:
         last_claim = 0.0
+        need_group = True  # at start and after any failure (a restarted Redis may have lost it), not per batch
         while not self._stop.is_set():
             try:
-                await self.ensure_group()
+                if need_group:
+                    await self.ensure_group()
+                    need_group = False
                 await self.promote_due()
                 if self.core_redis is not None:
                     while await self.engine.flush_outbox(self.core_redis):
@@ -123,6 +126,7 @@ class CoreMessageWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                need_group = True
                 log.warning("outbound_worker.loop_error", error=type(exc).__name__)
                 await asyncio.sleep(0.5)
 

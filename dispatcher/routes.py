@@ -1,6 +1,6 @@
 """Routes kept per record: how to reach the citizen of a complaint months later.
 
-Written in the same ``MULTI`` that hands the record to the core (``DispatchWorker._commit``),
+Written in the same atomic commit that hands the record to the core (``DispatchWorker._commit``),
 so a record in the core always has its route. Kept ``LAPOR_ROUTE_TTL_DAYS``. The citizen's
 last message time per ``<channel>:<address>`` is kept beside it for the Meta/WhatsApp windows.
 """
@@ -60,14 +60,15 @@ def _unix(ts: str | None) -> float | None:
 
 
 def write_route(record: dict[str, Any], ttl_s: int, pipe: Any) -> None:
-    """Queue on ``pipe`` (inside the core commit's MULTI): the record's route and last-seen time."""
+    """Queue on ``pipe`` (inside the core commit): the record's route and last-seen time."""
     route = route_of(record)
-    pipe.set(ok.route(route.record_id), route.to_json(), ex=ttl_s)
+    # plain SET … EX: a fraction of redis-py's ``set()`` keyword handling, once per record
+    pipe.execute_command("SET", ok.route(route.record_id), route.to_json(), "EX", ttl_s)
     reply_to = route.reply_to
     seen = _unix(route.received_at)
     if reply_to and seen is not None:
         key = ok.last_seen(reply_to["channel"], reply_to["address"])
-        pipe.set(key, int(seen), ex=ttl_s)
+        pipe.execute_command("SET", key, int(seen), "EX", ttl_s)
 
 
 async def read_route(r: aioredis.Redis, record_id: str) -> Route | None:

@@ -63,7 +63,8 @@ class DispatchWorker:
         self.core_redis = core_redis or r
         self.settings = settings
         self.consumer = consumer or consumer_name()
-        self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func)
+        self.core = core_queue.CoreQueue(settings.core_queue, settings.core_func,
+                                         compress=settings.core_job_compress)
         self.preprocessors = preprocessors or []
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
@@ -83,9 +84,13 @@ class DispatchWorker:
         hb = asyncio.create_task(self._heartbeat(), name="worker-heartbeat")
         last_claim = last_sweep = last_trim = 0.0
         claim_every = max(0.05, self.settings.claim_idle_ms / 2000)
+        need_group = False  # after a failure: a restarted Redis may have lost the group (NOGROUP)
         try:
             while not self._stop.is_set():
                 try:
+                    if need_group:
+                        await self.ensure_group()
+                        need_group = False
                     now = time.monotonic()
                     if now - last_claim >= claim_every:
                         last_claim = now
@@ -105,9 +110,11 @@ class DispatchWorker:
                 except asyncio.CancelledError:
                     raise
                 except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+                    need_group = True
                     log.warning("dispatcher.redis_unavailable", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
                 except Exception as exc:
+                    need_group = True
                     log.exception("dispatcher.loop_error", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
         finally:
@@ -307,7 +314,7 @@ class DispatchWorker:
     async def _commit(self, outs: list[core_queue.Outgoing], extra: Any = None, *,
                       no_ack: set[str] | frozenset[str] = frozenset()) -> None:
         outs = _merge_same_record(outs)
-        for o in outs:  # two-way: the record's route, in the same MULTI as its core job
+        for o in outs:  # two-way: the record's route, in the same atomic commit as its core job
             o.extra.append(functools.partial(routes.write_route, o.record, self.settings.route_ttl_days * 86400))
         if self.settings.ack_enabled:
             for o in outs:
@@ -319,12 +326,20 @@ class DispatchWorker:
         _enq, seen = await core_queue.commit(self.redis, self.core, outs, stream=keys.INBOUND_STREAM,
                                             group=keys.DISPATCH_GROUP, extra=extra, core_r=self.core_redis)
         now = datetime.now(UTC)
+        counts: dict[str, int] = {}  # one metrics child per channel and batch, not per record
+        latencies: dict[str, list[float]] = {}
         for o in outs:
             ch = o.record["channel"]
-            metrics.DISPATCHED.labels(ch).inc()
+            counts[ch] = counts.get(ch, 0) + 1
             with contextlib.suppress(Exception):
                 received = datetime.fromisoformat(o.record["received_at"].replace("Z", "+00:00"))
-                metrics.E2E_LATENCY.labels(ch).observe((now - received).total_seconds())
+                latencies.setdefault(ch, []).append((now - received).total_seconds())
+        for ch, n in counts.items():
+            metrics.DISPATCHED.labels(ch).inc(n)
+        for ch, lats in latencies.items():
+            hist = metrics.E2E_LATENCY.labels(ch)
+            for seconds in lats:
+                hist.observe(seconds)
         if seen:
             log.info("dispatcher.already_enqueued", records=seen)
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from channels.core.hooks import Emit
-from dispatcher.enrich import REPEAT_PREFIX, default_enrichers, repeat_counter
+from dispatcher.enrich import REPEAT_PREFIX, default_enrichers, repeat_counter, repeat_key
 from normalizer import topics
 from tests.normalizer.helpers import msg
 from tests.support.core import wait_for_records
@@ -74,6 +74,25 @@ async def test_keys_expire_and_hold_no_phone_number(r):
     assert keys and not any("081299998888" in k for k in keys)
     for k in keys:
         assert 0 < await r.ttl(k) <= 90
+
+
+async def test_batch_keys_are_the_fingerprint_keys(r):
+    """The batch path hashes the words it tokenized once: same key as ``repeat_key`` (spam.fingerprint)."""
+    enrich = repeat_counter(window_s=30, threshold=3)
+    text = "Jalan RUSAK parah di Désa Sukamaju!!! 😡 tolong diperbaiki"
+    await enrich(r, [emit(text, "01JD0000000000000000000F01", sender="081211112222")])
+    keys = [k.decode() async for k in r.scan_iter(match=REPEAT_PREFIX + "*")]
+    assert keys == [repeat_key("msisdn:081211112222", text)]
+
+
+async def test_counts_after_a_script_flush(r):
+    """The counter runs by EVALSHA: a Redis that lost its script cache (restart, failover) still counts."""
+    enrich = repeat_counter(window_s=30, threshold=3)
+    await enrich(r, [emit("lampu jalan mati", "01JD0000000000000000000F02")])
+    await r.script_flush()
+    e = emit("lampu jalan mati", "01JD0000000000000000000F03")
+    await enrich(r, [e])
+    assert e.ctx.repeat_count == 2
 
 
 async def test_empty_text_is_not_counted(r):
