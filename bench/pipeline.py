@@ -109,6 +109,14 @@ class BacklogSampler(threading.Thread):
             time.sleep(0.5)
 
 
+def _job_data(data: bytes) -> bytes:
+    """The job's JSON call as RQ reads it: zlib-compressed (``LAPOR_CORE_JOB_COMPRESS``) or not."""
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return data
+
+
 def e2e_latencies(r: redis.Redis, queue: str = "lapor-core") -> list[float]:
     """enqueued_at (set by our worker through RQ) minus received_at (intake), per core job."""
     out = []
@@ -119,7 +127,7 @@ def e2e_latencies(r: redis.Redis, queue: str = "lapor-core") -> list[float]:
     from datetime import datetime
 
     for enq, data in pipe.execute():
-        rec = json.loads(zlib.decompress(data))[2][0]
+        rec = json.loads(_job_data(data))[2][0]
         t_enq = datetime.fromisoformat(enq.decode().replace("Z", "+00:00"))
         t_rcv = datetime.fromisoformat(rec["received_at"].replace("Z", "+00:00"))
         out.append((t_enq - t_rcv).total_seconds())
