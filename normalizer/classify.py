@@ -95,9 +95,14 @@ def message_features(text: str, toks: list[str] | None = None) -> list[str]:
     """What the linear model sees of ``text`` (``toks``: ``words(text)`` if known): words, n-grams, rule scores."""
     if toks is None:
         toks = expand([t for t in place_tokens(text) if t != ","])
+    return sorted(feature_set(text, toks))
+
+
+def feature_set(text: str, toks: list[str]) -> set[str]:
+    """``message_features`` unsorted, ``toks`` given (``linear.JointModel.known`` sorts what it keeps)."""
     s = scores(text, toks)
     cues = [f"r{cls[0]}:{min(v, 6)}" for cls, v in s.items()]
-    return linear.features(toks, text, cues)
+    return linear.feature_set(toks, text, cues)
 
 
 def classify(text: str, toks: list[str] | None = None, feats: list[str] | None = None) -> Classification:
@@ -122,6 +127,16 @@ def decide(class_scores: dict[str, float]) -> Classification:
         if value - comp >= COMPLAINT_MARGIN and value > class_scores.get(best, float("-inf")):
             best = cls
     return best
+
+
+def decide_exact(class_units: dict[str, int], scale: int) -> Classification | None:
+    """``decide`` over exact scores in 1/``scale`` units (``linear.JointModel.int_scores``); None when two
+    scores are tied or exactly ``COMPLAINT_MARGIN`` apart, where only the float sums can tell."""
+    margin = round(COMPLAINT_MARGIN * scale)
+    values = list(class_units.values())
+    if any(a - b in (0, margin) for i, a in enumerate(values) for j, b in enumerate(values) if i != j):
+        return None
+    return decide({c: v / scale for c, v in class_units.items()})
 
 
 def rule_classify(text: str, toks: list[str] | None = None) -> Classification:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 # zero-width and bidi controls; emoji joiners (ZWJ U+200D, VS16 U+FE0F) are kept so emoji survive
 _INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -43,18 +44,30 @@ GREETING_WORDS = frozenset({
 })
 
 
+_NON_WORD = re.compile(r"\W")
+
+
 def first_sentence(text: str) -> str:
     """The first piece with at least 3 letters that is not only a salutation."""
     fallback = None
-    for piece in _SENTENCE_END.split(text):
+    for piece in _pieces(text):
         piece = piece.strip()
-        if len(re.sub(r"\W", "", piece)) < 3:
+        if len(_NON_WORD.sub("", piece)) < 3:
             continue
         if all(t in GREETING_WORDS for t in raw_tokens(piece)):
             fallback = fallback or piece
             continue
         return piece
     return fallback or text.strip()
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``_SENTENCE_END.split(text)``, lazily: the first sentence is usually found long before the end."""
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        yield text[pos:m.start()]
+        pos = m.end()
+    yield text[pos:]
 
 
 # --- tokens for the rule modules (classify, topics, region, spam) -------------------------

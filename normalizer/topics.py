@@ -207,11 +207,31 @@ def refine(ranked: list[tuple[str, int]], feats: list[str], rules: RuleSet | Non
     """
     from normalizer import linear
 
-    slugs = [slug for slug, _ in ranked]
     model = linear.models().get("topic")
     if model is None:
-        return slugs
+        return [slug for slug, _ in ranked]
     top, _ = model.predict(topic_features(feats, ranked))
+    return put_first(top, ranked, rules)
+
+
+def refine_scored(ranked: list[tuple[str, int]], feat_scores: list[float], rules: RuleSet | None = None) -> list[str]:
+    """``refine`` from the topic model's scores of the message features alone (``linear.joint()``):
+    the rule cues of ``topic_features`` are added here, after the message features, as there."""
+    from normalizer import linear
+
+    model = linear.models()["topic"]
+    s = list(feat_scores)
+    get = model.weights.get
+    for f in topic_features([], ranked):
+        for k, w in get(f, ()):
+            s[k] += w
+    best = min(range(len(s)), key=lambda k: (-s[k], k))  # LinearModel.predict's pick, ties to the earlier class
+    return put_first(model.classes[best], ranked, rules)
+
+
+def put_first(top: str, ranked: list[tuple[str, int]], rules: RuleSet | None) -> list[str]:
+    """The rule topics with the model's pick ``top`` first, when the rule file knows it."""
+    slugs = [slug for slug, _ in ranked]
     if top == "_none" or (rules or active()).by_slug(top) is None:
         return slugs
     return [top, *(s for s in slugs if s != top)]

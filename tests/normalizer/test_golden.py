@@ -20,7 +20,7 @@ def test_records_match_the_golden_hashes() -> None:
 
 
 def test_the_comparison_sees_a_changed_field() -> None:
-    cid, record = next(golden.records())
+    _, record = next(golden.records())
     base = golden.digest(record)
     assert golden.digest({**record, "language": "xx"}) == base  # the one field left out
     assert golden.digest({**record, "title": record["title"] + "!"}) != base
