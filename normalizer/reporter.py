@@ -11,6 +11,7 @@ Every pattern has bounded repetition and looks at a bounded window, so the cost 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from normalizer import scan
@@ -141,11 +142,11 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
     folded = scan.folded(text)  # == low unless the text has one of the few letters lower() handles apart
     # each pattern runs only when its cue words occur at all (most messages have none of them), and is
     # tried only where one of the words it begins with does
-    for rx, cased, cues, begins in _NAME_RULES:
-        if not any(c in low for c in cues):
+    for rx, cased, cue_words, begins in _NAME_RULES:
+        if not any(c in low for c in cue_words):
             continue
-        found = rx.finditer(text) if begins is None else scan.finditer_at(rx, text, scan.word_starts(folded, begins))
-        for m in found:
+        matches = rx.finditer(text) if begins is None else scan.finditer_at(rx, text, scan.word_starts(folded, begins))
+        for m in matches:
             # a closing name written in lower case counts only when set apart (comma, new line)
             must_case = cased if cased is not None else not re.search(r"[,\n:\-]", m.group("sep") or "")
             got = _clean_name(text, m.start("name"), m.group("name"), bool(must_case))
@@ -153,8 +154,8 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
                 spans.append((got[0], got[1], "name"))
     if names:
         spans.extend(_display_names(low, names))
-    cues = (scan.finditer_at(_ADDRESS_CUE, text, scan.word_starts(folded, _ADDRESS_STARTS))
-            if any(c in low for c in _ADDRESS_WORDS) else ())
+    cues: Iterable[re.Match[str]] = (scan.finditer_at(_ADDRESS_CUE, text, scan.word_starts(folded, _ADDRESS_STARTS))
+                                     if any(c in low for c in _ADDRESS_WORDS) else ())
     for cue in cues:
         start = cue.end()
         window = text[start:start + _WINDOW]
