@@ -100,9 +100,12 @@ def message_features(text: str, toks: list[str] | None = None) -> list[str]:
 
 def feature_set(text: str, toks: list[str]) -> set[str]:
     """``message_features`` unsorted, ``toks`` given (``linear.JointModel.known`` sorts what it keeps)."""
-    s = scores(text, toks)
-    cues = [f"r{cls[0]}:{min(v, 6)}" for cls, v in s.items()]
-    return linear.feature_set(toks, text, cues)
+    return linear.feature_set(toks, text, rule_cues(text, toks))
+
+
+def rule_cues(text: str, toks: list[str]) -> list[str]:
+    """The rule scores as the linear model sees them (``ri:3``, ``ra:0``, ``rc:6``)."""
+    return [f"r{cls[0]}:{min(v, 6)}" for cls, v in scores(text, toks).items()]
 
 
 def classify(text: str, toks: list[str] | None = None, feats: list[str] | None = None) -> Classification:

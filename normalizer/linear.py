@@ -11,6 +11,7 @@ and scoring one message is a few hundred dictionary look-ups.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -102,7 +103,7 @@ Pairs = tuple[tuple[int, float], ...]
 
 SCALE = 10_000  # the shipped weights are multiples of 1/SCALE (bench/train_classifier.py rounds them)
 _LANE_BITS = 64
-_LANE_MASK = (1 << _LANE_BITS) - 1
+_WORD_CACHE = 20_000  # words whose known features are remembered (cleared when full)
 _OFFSET = 1 << 40  # added to each lane of each row, so a lane never goes negative (and never borrows)
 
 
@@ -129,6 +130,8 @@ class JointModel:
         self._bias = self._pack([*first.bias, *second.bias])
         self._rows = {f: self._pack(self._dense(p1, p2)) for f, (p1, p2) in self.index.items()}
         self._second_rows = {f: self._pack(self._dense((), p2)) for f, p2 in second.weights.items()}
+        self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
+        self._word_rows: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
         row = [0.0] * self._lanes
@@ -147,13 +150,56 @@ class JointModel:
         if not self.exact:
             return None
         rows = self._rows
-        found = [rows[f] for f in feats if f in rows]
+        return self._lanes_of([rows[f] for f in feats if f in rows], second_extra)
+
+    def _lanes_of(self, found: list[int], second_extra: list[str]) -> tuple[list[int], list[int]]:
         second = self._second_rows
         found += [second[f] for f in second_extra if f in second]
         total = sum(found, self._bias)
         off = (len(found) + 1) * _OFFSET
-        lanes = [((total >> (_LANE_BITS * k)) & _LANE_MASK) - off for k in range(self._lanes)]
+        lanes = [v - off for v in self._unpack(total.to_bytes(self._lanes * 8, "little"))]
         return lanes[:self._n1], lanes[self._n1:]
+
+    def message_int_scores(self, words: list[str], raw: str, extra: list[str],
+                           second_extra: list[str]) -> tuple[list[int], list[int]] | None:
+        """``int_scores(feature_set(words, raw, extra), second_extra)`` without building the features
+        no model knows: a word's own features (``w:``, ``p:``, ``s:``) are looked up once per word
+        and remembered (words repeat a lot); tests/normalizer/test_linear.py checks the two agree."""
+        if not self.exact:
+            return None
+        wds = [w for w in words if w != ","]
+        if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
+            wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
+        rows, cache = self._rows, self._word_rows
+        found: dict[str, int] = {}
+        for f in extra:
+            if f in rows:
+                found[f] = rows[f]
+        prev = "^"
+        for w in wds:
+            own = cache.get(w)
+            if own is None:
+                names = ("w:" + w, "p:" + w[:5], "s:" + w[-4:]) if len(w) >= 6 else ("w:" + w,)
+                own = tuple((f, rows[f]) for f in names if f in rows)
+                if len(cache) >= _WORD_CACHE:
+                    cache.clear()
+                cache[w] = own
+            for f, r in own:
+                found[f] = r
+            pair = "b:" + prev + "_" + w
+            if pair in rows:
+                found[pair] = rows[pair]
+            prev = w
+        tail = ["b:" + prev + "_$"] if wds else []
+        if "?" in raw:
+            tail.append("q")
+            if raw.rstrip().endswith("?") or raw.rstrip(" 🙏.!").endswith("?"):
+                tail.append("q$")
+        tail.append("len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l"))
+        for f in tail:
+            if f in rows:
+                found[f] = rows[f]
+        return self._lanes_of([*found.values()], second_extra)
 
     def known(self, feats: set[str]) -> list[str]:
         """The features either model has a weight for, sorted (the order the float sums are taken in)."""

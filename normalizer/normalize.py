@@ -71,8 +71,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         flags.append("possible_spam")
     rules = topics.active()
     text_for_class = f"{title_text}\n{body}" if title_text else body
-    ranked = rules.score(body, wds)
-    classification, topic_slugs = _decide(classify.feature_set(text_for_class, wds), ranked, rules)
+    classification, topic_slugs = _decide(text_for_class, wds, rules.score(body, wds), rules)
     names = [first.sender.display_name] if first.sender.display_name else []
     public_body = pii.mask(body, names)
     title = _title(first, title_text, public_body, topic_slugs, rules, names)
@@ -116,19 +115,20 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     return record
 
 
-def _decide(feats: set[str], ranked: list[tuple[str, int]],
+def _decide(text: str, wds: list[str], ranked: list[tuple[str, int]],
             rules: topics.RuleSet) -> tuple[Classification, list[str]]:
-    """The class and the topics: the linear models' decisions over ``feats``, taken on their exact
-    sums; the float sums (bit for bit those of ``classify.classify``/``topics.refine``) only
-    settle an exact tie."""
+    """The class and the topics: the linear models' decisions over the message features, taken on
+    their exact sums; the float sums (bit for bit those of ``classify.classify``/``topics.refine``)
+    only settle an exact tie."""
     joint = linear.joint()
-    exact = joint.int_scores(feats, topics.topic_features([], ranked))
+    cues = classify.rule_cues(text, wds)
+    exact = joint.message_int_scores(wds, text, cues, topics.topic_features([], ranked))
     if exact is not None:
         label = classify.decide_exact(dict(zip(joint.first.classes, exact[0], strict=True)), linear.SCALE)
         best = linear.unique_best(exact[1])
         if label is not None and best is not None:
             return label, topics.put_first(joint.second.classes[best], ranked, rules)
-    class_scores, topic_scores = joint.scores(joint.known(feats))
+    class_scores, topic_scores = joint.scores(joint.known(linear.feature_set(wds, text, cues)))
     label = classify.decide(dict(zip(joint.first.classes, class_scores, strict=True)))
     return label, topics.refine_scored(ranked, topic_scores, rules)
 

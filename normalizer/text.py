@@ -17,10 +17,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 def tidy(text: str) -> str:
     """NFC, invisible/control characters removed, runs of spaces folded, at most one blank line."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # plain printable ASCII (most messages) has nothing for the character patterns: skip their scans
+    plain = text.isascii() and text.replace("\n", " ").isprintable()
+    if not plain:
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub("", text)
+    lines = [(line if plain and "  " not in line else _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -74,6 +78,7 @@ def _pieces(text: str) -> Iterator[str]:
 
 _TOKEN = re.compile(r"[0-9a-z]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "parahhhh" -> "parah", "tolooong" -> "tolong"
+_TRIPLES = tuple(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")  # what ``_REPEATS`` needs to find anything
 _REDUP = re.compile(r"\b([a-z]{2,})2\b")  # "cair2" -> "cair cair" (Indonesian reduplication)
 
 # Chat spellings people use on SMS and X, mapped to the standard word the rules are written in.
@@ -116,8 +121,9 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _REPEATS.sub(r"\1\1", text)
-    return _REDUP.sub(r"\1 \1", text)
+    if any(map(text.__contains__, _TRIPLES)):  # 26 substring checks cost less than the pattern's scan
+        text = _REPEATS.sub(r"\1\1", text)
+    return _REDUP.sub(r"\1 \1", text) if "2" in text else text
 
 
 _TOKEN_P = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
