@@ -41,7 +41,7 @@ def has_location(record: ComplaintRecord) -> bool:
 def _has_time(text: str, wds: list[str] | None = None) -> bool:
     if wds is None:
         wds = expand([t for t in place_tokens(text) if t != ","])
-    if any(w in _TIME_WORDS for w in wds) or any(tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1)):
+    if not _TIME_WORDS.isdisjoint(wds) or any(tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1)):
         return True
     # every ``_DATE`` match starts where a run of digits does: try only there (a scan for digits is fast)
     return any(_DATE.match(text, m.start()) for m in _DIGITS.finditer(text))

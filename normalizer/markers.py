@@ -57,7 +57,7 @@ def _kind(word: str) -> str:
 def extract(body: str) -> Markers:
     """Flags requested in ``body`` and the body without tag/keyword noise."""
     low = body.lower()
-    if not any(k in low for k in _HINTS):
+    if not any(map(low.__contains__, _HINTS)):
         return Markers(False, False, body)
     found: set[str] = set()
 
@@ -71,9 +71,9 @@ def extract(body: str) -> Markers:
     cut = max(0, len(text) - 40)  # a trailing keyword sits in the last few characters
     text = text[:cut] + _TRAILING.sub(drop, text[cut:], count=1)
     folded = text.translate(_FOLD).lower()
-    if any(n in folded for n in _ANON_NEEDLES) and _ANON_SENTENCE.search(text):
+    if any(map(folded.__contains__, _ANON_NEEDLES)) and _ANON_SENTENCE.search(text):
         found.add("anon")
-    if any(n in folded for n in _CONF_NEEDLES) and _CONF_SENTENCE.search(text):
+    if any(map(folded.__contains__, _CONF_NEEDLES)) and _CONF_SENTENCE.search(text):
         found.add("conf")
     if len(text) != len(body):
         text = re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -170,9 +170,9 @@ def _load() -> None:
 
 _load()
 _MAX_N = max(len(k) for k in _INDEX)
-_FIRST: dict[str, int] = {}  # first word of a name -> longest name starting with it
+_FIRST: dict[str, tuple[int, ...]] = {}  # first word of a name -> the lengths of the names it begins, longest first
 for _k in _INDEX:
-    _FIRST[_k[0]] = max(_FIRST.get(_k[0], 0), len(_k))
+    _FIRST[_k[0]] = tuple(sorted({*_FIRST.get(_k[0], ()), len(_k)}, reverse=True))
 
 
 @dataclass
@@ -186,12 +186,14 @@ def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
     i, n = 0, len(toks)
     while i < n:
-        longest = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
+        sizes = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
         prev = toks[i - 1] if i else ""
-        if longest is None or prev in _BLOCK:
+        if sizes is None or prev in _BLOCK:
             i += 1
             continue
-        for size in range(min(longest, n - i), 0, -1):
+        for size in sizes:  # longest first, only lengths some name has
+            if size > n - i:
+                continue
             key = tuple(toks[i:i + size])
             places = _INDEX.get(key)
             if places is None:

@@ -143,7 +143,7 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
     # each pattern runs only when its cue words occur at all (most messages have none of them), and is
     # tried only where one of the words it begins with does
     for rx, cased, cue_words, begins in _NAME_RULES:
-        if not any(c in low for c in cue_words):
+        if not any(map(low.__contains__, cue_words)):
             continue
         matches = rx.finditer(text) if begins is None else scan.finditer_at(rx, text, scan.word_starts(folded, begins))
         for m in matches:
@@ -155,7 +155,7 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
     if names:
         spans.extend(_display_names(low, names))
     cues: Iterable[re.Match[str]] = (scan.finditer_at(_ADDRESS_CUE, text, scan.word_starts(folded, _ADDRESS_STARTS))
-                                     if any(c in low for c in _ADDRESS_WORDS) else ())
+                                     if any(map(low.__contains__, _ADDRESS_WORDS)) else ())
     for cue in cues:
         start = cue.end()
         window = text[start:start + _WINDOW]
