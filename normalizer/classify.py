@@ -137,7 +137,7 @@ def decide_exact(class_units: dict[str, int], scale: int) -> Classification | No
     scores are tied or exactly ``COMPLAINT_MARGIN`` apart, where only the float sums can tell."""
     margin = round(COMPLAINT_MARGIN * scale)
     values = list(class_units.values())
-    if any(a - b in (0, margin) for i, a in enumerate(values) for j, b in enumerate(values) if i != j):
+    if len(set(values)) < len(values) or margin in {a - b for a in values for b in values}:
         return None
     return decide({c: v / scale for c, v in class_units.items()})
 

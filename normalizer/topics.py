@@ -40,15 +40,18 @@ class Topic:
 class RuleSet:
     topics: list[Topic]
     source: str
-    _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict, repr=False)
+    # first word -> (phrase, topic, its key in ``score``'s seen set), longest phrase first
+    _phrases: dict[str, list[tuple[tuple[str, ...], int, tuple[int, str]]]] = field(default_factory=dict, repr=False)
+    _slugs: dict[str, Topic] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
     _stem_cache: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, t in enumerate(self.topics):
+            self._slugs.setdefault(t.slug, t)
             for p in t.phrases:
-                self._phrases.setdefault(p[0], []).append((p, i))
+                self._phrases.setdefault(p[0], []).append((p, i, (i, " ".join(p))))
             for s in t.stems:
                 self._stems.setdefault(s, []).append(i)
                 self._max_stem = max(self._max_stem, len(s))
@@ -73,7 +76,7 @@ class RuleSet:
         return found
 
     def by_slug(self, slug: str) -> Topic | None:
-        return next((t for t in self.topics if t.slug == slug), None)
+        return self._slugs.get(slug)
 
     def score(self, text: str, toks: list[str] | None = None) -> list[tuple[str, int]]:
         """Topic slugs with their scores, best first (ties: rule order). ``toks``: ``words(text)`` if known."""
@@ -81,10 +84,12 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
+        phrases = self._phrases
         for i, tok in enumerate(toks):
-            for phrase, ti in self._phrases.get(tok, ()):
-                if tuple(toks[i:i + len(phrase)]) == phrase and (ti, " ".join(phrase)) not in seen:
-                    seen.add((ti, " ".join(phrase)))
+            for phrase, ti, key in phrases.get(tok, ()):
+                n = len(phrase)
+                if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
+                    seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
             for key in self._stem_hits(tok):
                 if key not in seen:
