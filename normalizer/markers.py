@@ -65,8 +65,8 @@ def extract(body: str) -> Markers:
         found.add(_kind(m.groupdict().get("w") or m.groupdict().get("u") or ""))
         return " "
 
-    text = _TAG.sub(drop, body)
-    text = _BRACKET.sub(drop, text)
+    text = _TAG.sub(drop, body) if "#" in body or "/" in body else body  # a tag needs its sign
+    text = _BRACKET.sub(drop, text) if "[" in text or "(" in text else text
     text = _LEADING.sub(drop, text, count=1)
     cut = max(0, len(text) - 40)  # a trailing keyword sits in the last few characters
     text = text[:cut] + _TRAILING.sub(drop, text[cut:], count=1)
