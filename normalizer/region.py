@@ -254,15 +254,12 @@ def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMa
     if not mentions:
         return RegionMatch()
     prov_named = [p.code for m in mentions for p in m.places if p.level == "prov"]
-    reg_mentions = [[p for p in m.places if p.level == "reg"] for m in mentions]
-    reg_mentions = [c for c in reg_mentions if c]
-    dist_mentions = [[p for p in m.places if p.level == "dist"] for m in mentions]
-    dist_mentions = [c for c in dist_mentions if c]
-    dist_regs = {p.regency_code for c in dist_mentions for p in c}
 
     # a name that is a regency but also a district of another regency named in the message is that district
     reg_codes = [{p.code for p in m.places if p.level == "reg"} for m in mentions]
     for idx, m in enumerate(mentions):
+        if not m.alt_districts:
+            continue
         others = set().union(*(c for j, c in enumerate(reg_codes) if j != idx and c))
         inside = [d for d in m.alt_districts if d.regency_code in others]
         if inside:
