@@ -132,6 +132,8 @@ class JointModel:
         self._second_rows = {f: self._pack(self._dense((), p2)) for f, p2 in second.weights.items()}
         self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
         self._word_rows: dict[str, tuple[tuple[str, int], ...]] = {}
+        # the first word of every known word pair ("b:<first>_<second>"; words hold no "_")
+        self._pair_firsts = frozenset(f[2:].partition("_")[0] for f in self._rows if f.startswith("b:"))
 
     def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
         row = [0.0] * self._lanes
@@ -170,7 +172,7 @@ class JointModel:
         wds = [w for w in words if w != ","]
         if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
             wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
-        rows, cache = self._rows, self._word_rows
+        rows, cache, firsts = self._rows, self._word_rows, self._pair_firsts
         found: dict[str, int] = {}
         for f in extra:
             if f in rows:
@@ -186,9 +188,10 @@ class JointModel:
                 cache[w] = own
             for f, r in own:
                 found[f] = r
-            pair = "b:" + prev + "_" + w
-            if pair in rows:
-                found[pair] = rows[pair]
+            if prev in firsts:  # only words that begin some known pair are worth the string
+                pair = "b:" + prev + "_" + w
+                if pair in rows:
+                    found[pair] = rows[pair]
             prev = w
         tail = ["b:" + prev + "_$"] if wds else []
         if "?" in raw:

@@ -45,6 +45,9 @@ _BARE_MOBILE = re.compile(r"(?<![0-9])8[1-9][0-9](?:[\s.\-]?[0-9]){6,9}(?![0-9])
 _ACCOUNT = re.compile(
     r"\b(?:no\.?\s*rek(?:ening)?|norek|rek(?:ening)?|bri|bni|bca|mandiri|bsi|btn|cimb(?:\s+niaga)?|danamon|"
     r"permata|bjb|bpd|bank\s+\w+|a\.?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
+# ``_ACCOUNT`` without re.I (its letters are all lower case), for ``scan.folded`` text: folding keeps every
+# character's \w/\s/digit class and maps exactly the characters re.I equates with an ASCII letter to it
+_ACCOUNT_FOLDED = re.compile(_ACCOUNT.pattern)
 _ACCOUNT_HINTS = ("rek", "bank", "bri", "bni", "bca", "mandiri", "bsi", "btn", "cimb", "danamon", "permata", "bjb",
                   "bpd", "a.n", "an.", "a/n", "a n")
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.I)
@@ -97,7 +100,8 @@ def find_pii(text: str) -> list[Span]:
             kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway: a false mask costs less than a leak
         spans.append(Span(m.start(), m.end(), kind))
     low = text.lower()
-    for m in _ACCOUNT.finditer(text) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
+    # case-sensitive on the folded text: the same matches as re.I on the text, at half the cost
+    for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
         digits = _NON_DIGIT.sub("", m.group(1))
         if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
             spans.append(Span(m.start(1), m.end(1), "account"))

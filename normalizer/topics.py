@@ -84,14 +84,15 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
-        phrases = self._phrases
+        phrases, stem_cache = self._phrases, self._stem_cache
         for i, tok in enumerate(toks):
             for phrase, ti, key in phrases.get(tok, ()):
                 n = len(phrase)
                 if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
                     seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
-            for key in self._stem_hits(tok):
+            hits = stem_cache.get(tok)
+            for key in self._stem_hits(tok) if hits is None else hits:
                 if key not in seen:
                     seen.add(key)
                     scores[key[0]] += STEM_WEIGHT

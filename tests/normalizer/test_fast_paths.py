@@ -50,6 +50,12 @@ def test_candidate_starts_find_every_match(monkeypatch: pytest.MonkeyPatch) -> N
     assert sum(1 for spans, own in fast if spans or own) > 1000  # the inputs do hold personal data
 
 
+def test_account_pattern_on_folded_text_matches_case_insensitively() -> None:
+    for t in [*_inputs(), "REK BRİ 1234 5678 90", "a.n \u212aasih 0012345678", "NOREK:1234567890"]:
+        plain = [(m.start(), m.end(), m.span(1)) for m in pii._ACCOUNT.finditer(t)]
+        assert [(m.start(), m.end(), m.span(1)) for m in pii._ACCOUNT_FOLDED.finditer(scan.folded(t))] == plain
+
+
 def test_folded_keeps_every_index_and_case_insensitive_hit() -> None:
     for t in [*_hostile(500), "İSTANBUL ſaya \u212aasih"]:
         low = scan.folded(t)
@@ -125,3 +131,19 @@ def test_exact_ties_are_left_to_the_float_scores() -> None:
                                  linear.SCALE) == "complaint"
     assert linear.unique_best([3, 7, 7]) is None
     assert linear.unique_best([3, 8, 7]) == 1
+
+
+@pytest.mark.slow
+def test_folding_keeps_classes_and_case_insensitive_letters_for_every_code_point() -> None:
+    """What makes ``scan.folded`` + a lower-case pattern equal re.I on the text, for all of Unicode."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    any_letter = re.compile("[a-z]", re.I)
+    classes = [re.compile(p) for p in (r"\w", r"\s", r"[0-9]", r"[^0-9\n]", r"[.\-]")]
+    for cp in range(0x110000):
+        c = chr(cp)
+        f = scan.folded(c)
+        assert len(f) == 1
+        assert (any_letter.fullmatch(c) is not None) == (f in letters), hex(cp)
+        if f in letters:
+            assert [x for x in letters if re.fullmatch(x, c, re.I)] == [f], hex(cp)
+        assert all((rx.fullmatch(c) is None) == (rx.fullmatch(f) is None) for rx in classes), hex(cp)
