@@ -48,7 +48,7 @@ GREETING_WORDS = frozenset({
 })
 
 
-_NON_WORD = re.compile(r"\W")
+_THREE_WORD_CHARS = re.compile(r"\w\W*\w\W*\w")
 
 
 def first_sentence(text: str) -> str:
@@ -56,7 +56,7 @@ def first_sentence(text: str) -> str:
     fallback = None
     for piece in _pieces(text):
         piece = piece.strip()
-        if len(_NON_WORD.sub("", piece)) < 3:
+        if not _THREE_WORD_CHARS.search(piece):  # fewer than 3 letters/digits (stops at the first 3)
             continue
         if all(t in GREETING_WORDS for t in raw_tokens(piece)):
             fallback = fallback or piece
@@ -126,12 +126,13 @@ def fold(text: str) -> str:
     return _REDUP.sub(r"\1 \1", text) if "2" in text else text
 
 
-_TOKEN_P = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
+_TOKEN_P = re.compile(r"[0-9a-z]+|,")
+_TO_COMMA = str.maketrans(dict.fromkeys(";:!?()[]\n/", ","))  # each separating mark is one "," token
 
 
 def place_tokens(text: str) -> list[str]:
     """``raw_tokens`` plus "," for punctuation that separates names ("Permisi pak, Kalsel")."""
-    return [t if t[0].isalnum() else "," for t in _TOKEN_P.findall(fold(text))]
+    return _TOKEN_P.findall(fold(text).translate(_TO_COMMA))
 
 
 def raw_tokens(text: str) -> list[str]:
