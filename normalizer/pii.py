@@ -9,7 +9,7 @@ Spans are collected first and replaced once, so detectors never mask each other'
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from normalizer import reporter, scan
 from normalizer.region import nik_region_valid
@@ -20,8 +20,7 @@ MASKS = {"name": "[NAMA]", "address": "[ALAMAT]",
          "npwp": "[NPWP]"}
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):  # a tuple: made several times per message, a third of a frozen dataclass's cost
     start: int
     end: int
     kind: str
