@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 MAX_HEAD_WORDS = 60  # a long email is judged on its opening and its closing (labelled texts are ≤ 40 words)
@@ -119,17 +119,14 @@ class JointModel:
 
     def __init__(self, first: LinearModel, second: LinearModel) -> None:
         self.first, self.second = first, second
-        empty: Pairs = ()
-        self.index: dict[str, tuple[Pairs, Pairs]] = {
-            f: (first.weights.get(f, empty), second.weights.get(f, empty))
-            for f in (*first.weights, *second.weights)
-        }
         self._n1 = len(first.classes)
         self._lanes = self._n1 + len(second.classes)
         self.exact = _on_grid(first) and _on_grid(second)
         self._bias = self._pack([*first.bias, *second.bias])
-        self._rows = {f: self._pack(self._dense(p1, p2)) for f, (p1, p2) in self.index.items()}
-        self._second_rows = {f: self._pack(self._dense((), p2)) for f, p2 in second.weights.items()}
+        empty: Pairs = ()
+        self._rows = {f: self._pack(self._dense(first.weights.get(f, empty), second.weights.get(f, empty)))
+                      for f in {**first.weights, **second.weights}}
+        self._second_rows: dict[str, int] = {}  # the second model's own cues (topic rule cues), packed on demand
         self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
         self._word_rows: dict[str, tuple[tuple[str, int], ...]] = {}
         # the first word of every known word pair ("b:<first>_<second>"; words hold no "_")
@@ -155,8 +152,14 @@ class JointModel:
         return self._lanes_of([rows[f] for f in feats if f in rows], second_extra)
 
     def _lanes_of(self, found: list[int], second_extra: list[str]) -> tuple[list[int], list[int]]:
-        second = self._second_rows
-        found += [second[f] for f in second_extra if f in second]
+        for f in second_extra:
+            row = self._second_rows.get(f)
+            if row is None:
+                pairs = self.second.weights.get(f)
+                if pairs is None:
+                    continue
+                row = self._second_rows[f] = self._pack(self._dense((), pairs))
+            found.append(row)
         total = sum(found, self._bias)
         off = (len(found) + 1) * _OFFSET
         lanes = [v - off for v in self._unpack(total.to_bytes(self._lanes * 8, "little"))]
@@ -203,6 +206,12 @@ class JointModel:
             if f in rows:
                 found[f] = rows[f]
         return self._lanes_of([*found.values()], second_extra)
+
+    @cached_property
+    def index(self) -> dict[str, tuple[Pairs, Pairs]]:
+        """Feature -> (first model's pairs, second model's pairs), for the float path (built on first use)."""
+        empty: Pairs = ()
+        return {f: (self.first.weights.get(f, empty), self.second.weights.get(f, empty)) for f in self._rows}
 
     def known(self, feats: set[str]) -> list[str]:
         """The features either model has a weight for, sorted (the order the float sums are taken in)."""
