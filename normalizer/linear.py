@@ -244,7 +244,10 @@ def unique_best(values: list[int]) -> int | None:
 
 
 @cache
-def joint() -> JointModel:
-    """The classification and topic models scored together (the normalizer's hot path)."""
+def joint() -> JointModel | None:
+    """The classification and topic models scored together (the normalizer's hot path); None
+    when the model file lacks one of them (the callers then score each task on its own)."""
     m = models()
+    if "classification" not in m or "topic" not in m:
+        return None
     return JointModel(m["classification"], m["topic"])

@@ -121,6 +121,9 @@ def _decide(text: str, wds: list[str], ranked: list[tuple[str, int]],
     their exact sums; the float sums (bit for bit those of ``classify.classify``/``topics.refine``)
     only settle an exact tie."""
     joint = linear.joint()
+    if joint is None:
+        feats = classify.message_features(text, wds)
+        return classify.classify(text, wds, feats), topics.refine(ranked, feats, rules)
     cues = classify.rule_cues(text, wds)
     exact = joint.message_int_scores(wds, text, cues, topics.topic_features([], ranked))
     if exact is not None:
