@@ -49,7 +49,7 @@ NORMALIZE_STAGES = [
     ("spam", "normalizer.spam", "is_spam"),
     ("topics", "normalizer.topics", "classify_topics"),
     ("pii.mask (public_body, title)", "normalizer.pii", "mask"),
-    ("classification", "normalizer.classify", "classify"),
+    ("classification + topic models", "normalizer.normalize", "_decide"),
     ("language", "normalizer.language", "detect"),
     ("region", "normalizer.region", "find_region"),
     ("phone (E.164)", "normalizer.normalize", "parse_msisdn"),

@@ -95,9 +95,17 @@ def message_features(text: str, toks: list[str] | None = None) -> list[str]:
     """What the linear model sees of ``text`` (``toks``: ``words(text)`` if known): words, n-grams, rule scores."""
     if toks is None:
         toks = expand([t for t in place_tokens(text) if t != ","])
-    s = scores(text, toks)
-    cues = [f"r{cls[0]}:{min(v, 6)}" for cls, v in s.items()]
-    return linear.features(toks, text, cues)
+    return sorted(feature_set(text, toks))
+
+
+def feature_set(text: str, toks: list[str]) -> set[str]:
+    """``message_features`` unsorted, ``toks`` given (``linear.JointModel.known`` sorts what it keeps)."""
+    return linear.feature_set(toks, text, rule_cues(text, toks))
+
+
+def rule_cues(text: str, toks: list[str]) -> list[str]:
+    """The rule scores as the linear model sees them (``ri:3``, ``ra:0``, ``rc:6``)."""
+    return [f"r{cls[0]}:{min(v, 6)}" for cls, v in scores(text, toks).items()]
 
 
 def classify(text: str, toks: list[str] | None = None, feats: list[str] | None = None) -> Classification:
@@ -122,6 +130,16 @@ def decide(class_scores: dict[str, float]) -> Classification:
         if value - comp >= COMPLAINT_MARGIN and value > class_scores.get(best, float("-inf")):
             best = cls
     return best
+
+
+def decide_exact(class_units: dict[str, int], scale: int) -> Classification | None:
+    """``decide`` over exact scores in 1/``scale`` units (``linear.JointModel.int_scores``); None when two
+    scores are tied or exactly ``COMPLAINT_MARGIN`` apart, where only the float sums can tell."""
+    margin = round(COMPLAINT_MARGIN * scale)
+    values = list(class_units.values())
+    if len(set(values)) < len(values) or margin in {a - b for a in values for b in values}:
+        return None
+    return decide({c: v / scale for c, v in class_units.items()})
 
 
 def rule_classify(text: str, toks: list[str] | None = None) -> Classification:

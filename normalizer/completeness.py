@@ -29,6 +29,7 @@ _TIME_WORDS = frozenset({
     "berminggu", "sekarang", "saat", "ketika", "waktu", "kmrn", "today", "yesterday",
 })
 _TIME_PHRASES = (("hari", "ini"), ("pagi", "ini"), ("malam", "ini"))
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def has_location(record: ComplaintRecord) -> bool:
@@ -38,12 +39,12 @@ def has_location(record: ComplaintRecord) -> bool:
 
 
 def _has_time(text: str, wds: list[str] | None = None) -> bool:
-    if _DATE.search(text):
-        return True
     if wds is None:
         wds = expand([t for t in place_tokens(text) if t != ","])
-    return any(w in _TIME_WORDS for w in wds) or any(
-        tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1))
+    if not _TIME_WORDS.isdisjoint(wds) or any(tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1)):
+        return True
+    # every ``_DATE`` match starts where a run of digits does: try only there (a scan for digits is fast)
+    return any(_DATE.match(text, m.start()) for m in _DIGITS.finditer(text))
 
 
 def _has_subject(record: ComplaintRecord, wds: list[str] | None) -> bool:

@@ -11,8 +11,9 @@ and scoring one message is a few hundred dictionary look-ups.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 MAX_HEAD_WORDS = 60  # a long email is judged on its opening and its closing (labelled texts are ≤ 40 words)
@@ -23,26 +24,32 @@ MODEL_FILE = "classifier.json"
 def features(words: list[str], raw: str, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Feature names of one message: ``words`` are expanded lower-case words (``text.expand``),
     ``raw`` the text as written (question marks), ``extra`` caller-provided cues (rule scores)."""
+    return sorted(feature_set(words, raw, extra))
+
+
+def feature_set(words: list[str], raw: str, extra: list[str] | tuple[str, ...] = ()) -> set[str]:
+    """``features`` before sorting (a scorer that keeps only the features it knows sorts fewer)."""
     wds = [w for w in words if w != ","]
     if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
         wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
     feats: set[str] = set(extra)
+    add = feats.add
     prev = "^"
     for w in wds:
-        feats.add("w:" + w)
-        feats.add("b:" + prev + "_" + w)
+        add("w:" + w)
+        add("b:" + prev + "_" + w)
         prev = w
         if len(w) >= 6:  # character n-grams at the word's edges: affixes and typos in the middle
-            feats.add("p:" + w[:5])
-            feats.add("s:" + w[-4:])
+            add("p:" + w[:5])
+            add("s:" + w[-4:])
     if wds:
-        feats.add("b:" + prev + "_$")
+        add("b:" + prev + "_$")
     if "?" in raw:
-        feats.add("q")
+        add("q")
         if raw.rstrip().endswith("?") or raw.rstrip(" 🙏.!").endswith("?"):
-            feats.add("q$")
-    feats.add("len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l"))
-    return sorted(feats)
+            add("q$")
+    add("len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l"))
+    return feats
 
 
 @dataclass(frozen=True)
@@ -89,3 +96,158 @@ def models() -> dict[str, LinearModel]:
     text = resources.files("normalizer").joinpath("data", MODEL_FILE).read_text(encoding="utf-8")
     data = json.loads(text)
     return {task: from_dict(d) for task, d in data["models"].items()}
+
+
+Pairs = tuple[tuple[int, float], ...]
+
+
+SCALE = 10_000  # the shipped weights are multiples of 1/SCALE (bench/train_classifier.py rounds them)
+_LANE_BITS = 64
+_WORD_CACHE = 20_000  # words whose known features are remembered (cleared when full)
+_OFFSET = 1 << 40  # added to each lane of each row, so a lane never goes negative (and never borrows)
+
+
+class JointModel:
+    """Both tasks' scores in one pass over a message's features, decided exactly as the models apart.
+
+    ``int_scores`` adds, per feature, one integer holding every class's weight (in 1/SCALE units,
+    one 64-bit lane per class): exact, and independent of the order. ``scores`` is the float path,
+    the same sums as ``LinearModel.scores`` (bias first, then the features in sorted order). The two
+    differ by far less than 1/SCALE, so a decision taken on the exact sums is the float decision
+    unless two sums are exactly tied (or exactly a threshold apart): the caller then uses ``scores``.
+    """
+
+    def __init__(self, first: LinearModel, second: LinearModel) -> None:
+        self.first, self.second = first, second
+        self._n1 = len(first.classes)
+        self._lanes = self._n1 + len(second.classes)
+        self.exact = _on_grid(first) and _on_grid(second)
+        self._bias = self._pack([*first.bias, *second.bias])
+        empty: Pairs = ()
+        self._rows = {f: self._pack(self._dense(first.weights.get(f, empty), second.weights.get(f, empty)))
+                      for f in {**first.weights, **second.weights}}
+        self._second_rows: dict[str, int] = {}  # the second model's own cues (topic rule cues), packed on demand
+        self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
+        self._word_rows: dict[str, tuple[tuple[str, int], ...]] = {}
+        # the first word of every known word pair ("b:<first>_<second>"; words hold no "_")
+        self._pair_firsts = frozenset(f[2:].partition("_")[0] for f in self._rows if f.startswith("b:"))
+
+    def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
+        row = [0.0] * self._lanes
+        for k, w in p1:
+            row[k] = w
+        for k, w in p2:
+            row[self._n1 + k] = w
+        return row
+
+    def _pack(self, values: list[float]) -> int:
+        return sum((round(v * SCALE) + _OFFSET) << (_LANE_BITS * k) for k, v in enumerate(values))
+
+    def int_scores(self, feats: set[str], second_extra: list[str]) -> tuple[list[int], list[int]] | None:
+        """Exact scores in 1/SCALE units: (first model's over ``feats``, second's over ``feats`` then
+        ``second_extra``); None when the weights are not on the 1/SCALE grid."""
+        if not self.exact:
+            return None
+        rows = self._rows
+        return self._lanes_of([rows[f] for f in feats if f in rows], second_extra)
+
+    def _lanes_of(self, found: list[int], second_extra: list[str]) -> tuple[list[int], list[int]]:
+        for f in second_extra:
+            row = self._second_rows.get(f)
+            if row is None:
+                pairs = self.second.weights.get(f)
+                if pairs is None:
+                    continue
+                row = self._second_rows[f] = self._pack(self._dense((), pairs))
+            found.append(row)
+        total = sum(found, self._bias)
+        off = (len(found) + 1) * _OFFSET
+        lanes = [v - off for v in self._unpack(total.to_bytes(self._lanes * 8, "little"))]
+        return lanes[:self._n1], lanes[self._n1:]
+
+    def message_int_scores(self, words: list[str], raw: str, extra: list[str],
+                           second_extra: list[str]) -> tuple[list[int], list[int]] | None:
+        """``int_scores(feature_set(words, raw, extra), second_extra)`` without building the features
+        no model knows: a word's own features (``w:``, ``p:``, ``s:``) are looked up once per word
+        and remembered (words repeat a lot); tests/normalizer/test_linear.py checks the two agree."""
+        if not self.exact:
+            return None
+        wds = [w for w in words if w != ","]
+        if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
+            wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
+        rows, cache, firsts = self._rows, self._word_rows, self._pair_firsts
+        found: dict[str, int] = {}
+        for f in extra:
+            if f in rows:
+                found[f] = rows[f]
+        prev = "^"
+        for w in wds:
+            own = cache.get(w)
+            if own is None:
+                names = ("w:" + w, "p:" + w[:5], "s:" + w[-4:]) if len(w) >= 6 else ("w:" + w,)
+                own = tuple((f, rows[f]) for f in names if f in rows)
+                if len(cache) >= _WORD_CACHE:
+                    cache.clear()
+                cache[w] = own
+            for f, r in own:
+                found[f] = r
+            if prev in firsts:  # only words that begin some known pair are worth the string
+                pair = "b:" + prev + "_" + w
+                if pair in rows:
+                    found[pair] = rows[pair]
+            prev = w
+        tail = ["b:" + prev + "_$"] if wds else []
+        if "?" in raw:
+            tail.append("q")
+            if raw.rstrip().endswith("?") or raw.rstrip(" 🙏.!").endswith("?"):
+                tail.append("q$")
+        tail.append("len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l"))
+        for f in tail:
+            if f in rows:
+                found[f] = rows[f]
+        return self._lanes_of([*found.values()], second_extra)
+
+    @cached_property
+    def index(self) -> dict[str, tuple[Pairs, Pairs]]:
+        """Feature -> (first model's pairs, second model's pairs), for the float path (built on first use)."""
+        empty: Pairs = ()
+        return {f: (self.first.weights.get(f, empty), self.second.weights.get(f, empty)) for f in self._rows}
+
+    def known(self, feats: set[str]) -> list[str]:
+        """The features either model has a weight for, sorted (the order the float sums are taken in)."""
+        index = self.index
+        return sorted([f for f in feats if f in index])
+
+    def scores(self, known: list[str]) -> tuple[list[float], list[float]]:
+        """(first model's scores, second model's scores) over ``known`` (from ``known()``), as
+        ``LinearModel.scores`` computes them."""
+        one, two = list(self.first.bias), list(self.second.bias)
+        index = self.index
+        for f in known:
+            p1, p2 = index[f]
+            for k, w in p1:
+                one[k] += w
+            for k, w in p2:
+                two[k] += w
+        return one, two
+
+
+def _on_grid(model: LinearModel) -> bool:
+    values = [*model.bias, *(w for pairs in model.weights.values() for _, w in pairs)]
+    return all(abs(v * SCALE - round(v * SCALE)) < 1e-6 and abs(v) < 1e6 for v in values)
+
+
+def unique_best(values: list[int]) -> int | None:
+    """The index of the largest value, None when it is tied (the float sums would decide the tie)."""
+    best = max(values)
+    return values.index(best) if values.count(best) == 1 else None
+
+
+@cache
+def joint() -> JointModel | None:
+    """The classification and topic models scored together (the normalizer's hot path); None
+    when the model file lacks one of them (the callers then score each task on its own)."""
+    m = models()
+    if "classification" not in m or "topic" not in m:
+        return None
+    return JointModel(m["classification"], m["topic"])

@@ -57,7 +57,7 @@ def _kind(word: str) -> str:
 def extract(body: str) -> Markers:
     """Flags requested in ``body`` and the body without tag/keyword noise."""
     low = body.lower()
-    if not any(k in low for k in _HINTS):
+    if not any(map(low.__contains__, _HINTS)):
         return Markers(False, False, body)
     found: set[str] = set()
 
@@ -65,15 +65,15 @@ def extract(body: str) -> Markers:
         found.add(_kind(m.groupdict().get("w") or m.groupdict().get("u") or ""))
         return " "
 
-    text = _TAG.sub(drop, body)
-    text = _BRACKET.sub(drop, text)
+    text = _TAG.sub(drop, body) if "#" in body or "/" in body else body  # a tag needs its sign
+    text = _BRACKET.sub(drop, text) if "[" in text or "(" in text else text
     text = _LEADING.sub(drop, text, count=1)
     cut = max(0, len(text) - 40)  # a trailing keyword sits in the last few characters
     text = text[:cut] + _TRAILING.sub(drop, text[cut:], count=1)
     folded = text.translate(_FOLD).lower()
-    if any(n in folded for n in _ANON_NEEDLES) and _ANON_SENTENCE.search(text):
+    if any(map(folded.__contains__, _ANON_NEEDLES)) and _ANON_SENTENCE.search(text):
         found.add("anon")
-    if any(n in folded for n in _CONF_NEEDLES) and _CONF_SENTENCE.search(text):
+    if any(map(folded.__contains__, _CONF_NEEDLES)) and _CONF_SENTENCE.search(text):
         found.add("conf")
     if len(text) != len(body):
         text = re.sub(r"[ \t]{2,}", " ", text).strip()

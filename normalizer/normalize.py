@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from config.version import __version__
-from normalizer import classify, completeness, language, markers, pii, region, spam, topics
+from normalizer import classify, completeness, language, linear, markers, pii, region, spam, topics
 from normalizer.context import NormalizeContext
 from normalizer.models import (
+    Classification,
     ComplaintRecord,
     Conversation,
     GatewayInfo,
@@ -70,8 +71,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         flags.append("possible_spam")
     rules = topics.active()
     text_for_class = f"{title_text}\n{body}" if title_text else body
-    feats = classify.message_features(text_for_class, wds)
-    topic_slugs = topics.refine(rules.score(body, wds), feats, rules)
+    classification, topic_slugs = _decide(text_for_class, wds, rules.score(body, wds), rules)
     names = [first.sender.display_name] if first.sender.display_name else []
     public_body = pii.mask(body, names)
     title = _title(first, title_text, public_body, topic_slugs, rules, names)
@@ -92,7 +92,7 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
         forwarded_by=first.forwarded_by,
         anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
         confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
-        classification=classify.classify(text_for_class, wds, feats),
+        classification=classification,
         title=title,
         body=body,
         public_body=public_body,
@@ -113,6 +113,27 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     )
     record.completeness = completeness.completeness(record, wds)
     return record
+
+
+def _decide(text: str, wds: list[str], ranked: list[tuple[str, int]],
+            rules: topics.RuleSet) -> tuple[Classification, list[str]]:
+    """The class and the topics: the linear models' decisions over the message features, taken on
+    their exact sums; the float sums (bit for bit those of ``classify.classify``/``topics.refine``)
+    only settle an exact tie."""
+    joint = linear.joint()
+    if joint is None:
+        feats = classify.message_features(text, wds)
+        return classify.classify(text, wds, feats), topics.refine(ranked, feats, rules)
+    cues = classify.rule_cues(text, wds)
+    exact = joint.message_int_scores(wds, text, cues, topics.topic_features([], ranked))
+    if exact is not None:
+        label = classify.decide_exact(dict(zip(joint.first.classes, exact[0], strict=True)), linear.SCALE)
+        best = linear.unique_best(exact[1])
+        if label is not None and best is not None:
+            return label, topics.put_first(joint.second.classes[best], ranked, rules)
+    class_scores, topic_scores = joint.scores(joint.known(linear.feature_set(wds, text, cues)))
+    label = classify.decide(dict(zip(joint.first.classes, class_scores, strict=True)))
+    return label, topics.refine_scored(ranked, topic_scores, rules)
 
 
 def _title(msg: InboundMessage, subject: str, public_body: str, topic_slugs: list[str],

@@ -9,9 +9,9 @@ Spans are collected first and replaced once, so detectors never mask each other'
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from normalizer import reporter
+from normalizer import reporter, scan
 from normalizer.region import nik_region_valid
 
 MASKS = {"name": "[NAMA]", "address": "[ALAMAT]",
@@ -20,8 +20,7 @@ MASKS = {"name": "[NAMA]", "address": "[ALAMAT]",
          "npwp": "[NPWP]"}
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):  # a tuple: made several times per message, a third of a frozen dataclass's cost
     start: int
     end: int
     kind: str
@@ -29,7 +28,7 @@ class Span:
 
 # 16+ digits, optionally grouped by spaces/dots/dashes ("3273 0101 8901 0001")
 _LONG_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15,}(?![0-9])")
-_ANY_DIGIT = re.compile(r"[0-9]")
+_NON_DIGIT = re.compile(r"[^0-9]")
 _NPWP = re.compile(r"(?<![0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}\.[0-9][\-.][0-9]{3}\.[0-9]{3}(?![0-9])")  # 15-digit form
 _KK_CUE = re.compile(r"(?:\bkk\b|kartu\s+keluarga|\bno\.?\s*kk\b|nomor\s+kk)[\s.:=\-]*$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
@@ -45,6 +44,9 @@ _BARE_MOBILE = re.compile(r"(?<![0-9])8[1-9][0-9](?:[\s.\-]?[0-9]){6,9}(?![0-9])
 _ACCOUNT = re.compile(
     r"\b(?:no\.?\s*rek(?:ening)?|norek|rek(?:ening)?|bri|bni|bca|mandiri|bsi|btn|cimb(?:\s+niaga)?|danamon|"
     r"permata|bjb|bpd|bank\s+\w+|a\.?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
+# ``_ACCOUNT`` without re.I (its letters are all lower case), for ``scan.folded`` text: folding keeps every
+# character's \w/\s/digit class and maps exactly the characters re.I equates with an ASCII letter to it
+_ACCOUNT_FOLDED = re.compile(_ACCOUNT.pattern)
 _ACCOUNT_HINTS = ("rek", "bank", "bri", "bni", "bca", "mandiri", "bsi", "btn", "cimb", "danamon", "permata", "bjb",
                   "bpd", "a.n", "an.", "a/n", "a n")
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.I)
@@ -75,15 +77,16 @@ def _money(text: str, start: int, end: int) -> bool:
 def find_pii(text: str) -> list[Span]:
     """Personal-data spans in ``text`` (non-overlapping, in order)."""
     spans: list[Span] = []
-    if not _ANY_DIGIT.search(text):
+    runs = scan.digit_runs(text)  # where every digit pattern but the plate's begins (see each pattern)
+    if not runs:
         return spans if "@" not in text else _merge([Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)])
     if "@" in text:
         for m in _EMAIL.finditer(text):
             spans.append(Span(m.start(), m.end(), "email"))
-    for m in _NPWP.finditer(text):
+    for m in scan.finditer_at(_NPWP, text, runs):
         spans.append(Span(m.start(), m.end(), "npwp"))
-    for m in _LONG_DIGITS.finditer(text):
-        digits = re.sub(r"[^0-9]", "", m.group())
+    for m in scan.finditer_at(_LONG_DIGITS, text, runs):
+        digits = _NON_DIGIT.sub("", m.group())
         has_nik = any(_valid_nik(digits[i:i + 16]) for i in range(len(digits) - 15))
         if not has_nik and _money(text, m.start(), m.end()):
             continue
@@ -96,19 +99,25 @@ def find_pii(text: str) -> list[Span]:
             kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway: a false mask costs less than a leak
         spans.append(Span(m.start(), m.end(), kind))
     low = text.lower()
-    for m in _ACCOUNT.finditer(text) if any(h in low for h in _ACCOUNT_HINTS) else ():
-        digits = re.sub(r"[^0-9]", "", m.group(1))
+    # case-sensitive on the folded text: the same matches as re.I on the text, at half the cost
+    for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
+        digits = _NON_DIGIT.sub("", m.group(1))
         if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
             spans.append(Span(m.start(1), m.end(1), "account"))
+    # a phone number begins with "+", "(" or the first digit of a run (its look-behinds exclude a digit before)
+    signs = scan.word_starts(text, "+(") if "+" in text or "(" in text else []
+    phone_starts = sorted(runs + signs) if signs else runs
     for rx in (_MOBILE, _LANDLINE):
-        for m in rx.finditer(text):
-            digits = re.sub(r"[^0-9]", "", m.group())
+        for m in scan.finditer_at(rx, text, phone_starts):
+            digits = _NON_DIGIT.sub("", m.group())
             if 9 <= len(digits) <= 15 and not _money(text, m.start(), m.end()):
                 spans.append(Span(m.start(), m.end(), "phone"))
-    for m in _BARE_MOBILE.finditer(text):  # "wa 81234567890": a mobile written without its 0
-        if _PHONE_CUE.search(text[max(0, m.start() - 16):m.start()]):
+    for m in scan.finditer_at(_BARE_MOBILE, text, [i for i in runs if text[i] == "8"]):
+        if _PHONE_CUE.search(text[max(0, m.start() - 16):m.start()]):  # "wa 81234567890": a mobile without its 0
             spans.append(Span(m.start(), m.end(), "phone"))
-    for m in _PLATE.finditer(text):
+    # a plate's digits begin a run, after 1-2 letters and at most one separator: it starts 1-3 characters before
+    plate_starts = sorted({i - k for i in runs for k in (1, 2, 3) if i >= k})
+    for m in scan.finditer_at(_PLATE, text, plate_starts):
         if m.group(1).upper() not in _PLATE_CODES:
             continue
         cued = _PLATE_CUE.search(text[max(0, m.start() - 40):m.start()])

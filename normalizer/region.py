@@ -170,9 +170,9 @@ def _load() -> None:
 
 _load()
 _MAX_N = max(len(k) for k in _INDEX)
-_FIRST: dict[str, int] = {}  # first word of a name -> longest name starting with it
+_FIRST: dict[str, tuple[int, ...]] = {}  # first word of a name -> the lengths of the names it begins, longest first
 for _k in _INDEX:
-    _FIRST[_k[0]] = max(_FIRST.get(_k[0], 0), len(_k))
+    _FIRST[_k[0]] = tuple(sorted({*_FIRST.get(_k[0], ()), len(_k)}, reverse=True))
 
 
 @dataclass
@@ -186,12 +186,14 @@ def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
     i, n = 0, len(toks)
     while i < n:
-        longest = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
+        sizes = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
         prev = toks[i - 1] if i else ""
-        if longest is None or prev in _BLOCK:
+        if sizes is None or prev in _BLOCK:
             i += 1
             continue
-        for size in range(min(longest, n - i), 0, -1):
+        for size in sizes:  # longest first, only lengths some name has
+            if size > n - i:
+                continue
             key = tuple(toks[i:i + size])
             places = _INDEX.get(key)
             if places is None:
@@ -252,15 +254,12 @@ def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMa
     if not mentions:
         return RegionMatch()
     prov_named = [p.code for m in mentions for p in m.places if p.level == "prov"]
-    reg_mentions = [[p for p in m.places if p.level == "reg"] for m in mentions]
-    reg_mentions = [c for c in reg_mentions if c]
-    dist_mentions = [[p for p in m.places if p.level == "dist"] for m in mentions]
-    dist_mentions = [c for c in dist_mentions if c]
-    dist_regs = {p.regency_code for c in dist_mentions for p in c}
 
     # a name that is a regency but also a district of another regency named in the message is that district
     reg_codes = [{p.code for p in m.places if p.level == "reg"} for m in mentions]
     for idx, m in enumerate(mentions):
+        if not m.alt_districts:
+            continue
         others = set().union(*(c for j, c in enumerate(reg_codes) if j != idx and c))
         inside = [d for d in m.alt_districts if d.regency_code in others]
         if inside:

@@ -11,7 +11,10 @@ Every pattern has bounded repetition and looks at a bounded window, so the cost 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+
+from normalizer import scan
 
 Span = tuple[int, int, str]  # start, end, "name" | "address"
 
@@ -66,13 +69,18 @@ _ADDRESS_CUE = re.compile(r"\b(?:alamat\s+(?:saya|sy|rumah\s+saya|kami|rumah)\b|
                           r"(?:tinggal|berdomisili|beralamat)(?:\s+di)?|yang\s+(?:tinggal|beralamat)(?:\s+di)?|"
                           r"rumah\s+(?:saya|sy|kami)\s+(?:berada\s+)?di\b|domisili\s+(?:saya\s+)?(?:di\b)?)", re.I)
 _ADDRESS_WORDS = ("alamat", "tinggal", "rumah", "domisili")
-_NAME_RULES: tuple[tuple[re.Pattern[str], bool | None, tuple[str, ...]], ...] = (
-    (_INTRO, False, ("nama", "kenal", "dengan saya")),
-    (_FORM_NAME, False, ("nama",)),
-    (_SAYA_NAME, True, ("saya", "sy", "aku")),
-    (_SAYA_NAME_LOWER, False, ("saya", "sy", "aku")),
-    (_CLOSING, None, ("kasih", "trims", "thanks", "thx", "tks", "hormat", "salam", "regards", "ttd")),
+# (pattern, name must be capitalized, cue words (the pattern runs only if one occurs), the words a match
+# begins with (None: anywhere, e.g. at a line start)); ``scan.finditer_at`` tries only those positions
+_SELF = ("saya", "sy", "aku")
+_NAME_RULES: tuple[tuple[re.Pattern[str], bool | None, tuple[str, ...], tuple[str, ...] | None], ...] = (
+    (_INTRO, False, ("nama", "kenal", "dengan saya"), ("nama", "perkenalkan", "dengan", *_SELF)),
+    (_FORM_NAME, False, ("nama",), None),
+    (_SAYA_NAME, True, _SELF, _SELF),
+    (_SAYA_NAME_LOWER, False, _SELF, _SELF),
+    (_CLOSING, None, ("kasih", "trims", "thanks", "thx", "tks", "hormat", "salam", "regards", "ttd"),
+     ("terima", "makasih", "trims", "thanks", "thx", "tks", "hormat", "salam", "wassalam", "regards", "ttd")),
 )
+_ADDRESS_STARTS = ("alamat", "yang", "rumah", "domisili", "kami", *_SELF)
 _WINDOW = 140
 _SENTENCE_END = re.compile(r"\n|[!?]|(?<![A-Za-z]{2}\.)(?<!\b[A-Za-z]\.)(?<!\b(?:jl|no|gg|rt|rw))"
                            r"(?<!\bjln)(?<!\bkec|\bkel|\bkab|\bkom)(?<!\bkomp)\.(?=\s|$)", re.I)
@@ -100,12 +108,20 @@ def _clean_name(text: str, start: int, raw: str, cased: bool) -> tuple[int, int]
 
 
 @lru_cache(maxsize=4096)
-def _name_pattern(name: str) -> re.Pattern[str] | None:
-    """The display name and its longer parts as whole words ("Budi Santoso" → budi santoso|santoso|budi)."""
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The alternatives of ``_name_pattern(name)``, longest first ("budi santoso", "santoso", "budi")."""
     full = " ".join(_WORD.findall(name)).lower()
     if len(full) < 3 or full in _NOT_NAME:
+        return ()
+    return (full, *(w for w in full.split() if len(w) >= 3 and w not in _NOT_NAME)) if " " in full else (full,)
+
+
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """The display name and its longer parts as whole words ("Budi Santoso" → budi santoso|santoso|budi)."""
+    parts = _name_parts(name)
+    if not parts:
         return None
-    parts = [full] + [w for w in full.split() if len(w) >= 3 and w not in _NOT_NAME] if " " in full else [full]
     return re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)")
 
 
@@ -114,7 +130,8 @@ def _display_names(low: str, names: list[str] | tuple[str, ...]) -> list[Span]:
     for name in names:
         rx = _name_pattern(name or "")
         if rx is not None:
-            spans.extend((m.start(), m.end(), "name") for m in rx.finditer(low))
+            starts = scan.word_starts(low, _name_parts(name or ""))
+            spans.extend((m.start(), m.end(), "name") for m in scan.finditer_at(rx, low, starts))
     return spans
 
 
@@ -122,10 +139,14 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
     """Spans of the reporter's own name and home address in ``text`` (may overlap; the caller merges)."""
     spans: list[Span] = []
     low = text.lower()
-    # each pattern runs only when its cue words occur at all (most messages have none of them)
-    wanted = [(rx, cased) for rx, cased, cues in _NAME_RULES if any(c in low for c in cues)]
-    for rx, cased in wanted:
-        for m in rx.finditer(text):
+    folded = scan.folded(text)  # == low unless the text has one of the few letters lower() handles apart
+    # each pattern runs only when its cue words occur at all (most messages have none of them), and is
+    # tried only where one of the words it begins with does
+    for rx, cased, cue_words, begins in _NAME_RULES:
+        if not any(map(low.__contains__, cue_words)):
+            continue
+        matches = rx.finditer(text) if begins is None else scan.finditer_at(rx, text, scan.word_starts(folded, begins))
+        for m in matches:
             # a closing name written in lower case counts only when set apart (comma, new line)
             must_case = cased if cased is not None else not re.search(r"[,\n:\-]", m.group("sep") or "")
             got = _clean_name(text, m.start("name"), m.group("name"), bool(must_case))
@@ -133,7 +154,8 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
                 spans.append((got[0], got[1], "name"))
     if names:
         spans.extend(_display_names(low, names))
-    cues = _ADDRESS_CUE.finditer(text) if any(c in low for c in _ADDRESS_WORDS) else ()
+    cues: Iterable[re.Match[str]] = (scan.finditer_at(_ADDRESS_CUE, text, scan.word_starts(folded, _ADDRESS_STARTS))
+                                     if any(map(low.__contains__, _ADDRESS_WORDS)) else ())
     for cue in cues:
         start = cue.end()
         window = text[start:start + _WINDOW]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 # zero-width and bidi controls; emoji joiners (ZWJ U+200D, VS16 U+FE0F) are kept so emoji survive
 _INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -16,10 +17,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 def tidy(text: str) -> str:
     """NFC, invisible/control characters removed, runs of spaces folded, at most one blank line."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # plain printable ASCII (most messages) has nothing for the character patterns: skip their scans
+    plain = text.isascii() and text.replace("\n", " ").isprintable()
+    if not plain:
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub("", text)
+    lines = [(line if plain and "  " not in line else _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -43,12 +48,15 @@ GREETING_WORDS = frozenset({
 })
 
 
+_THREE_WORD_CHARS = re.compile(r"\w\W*\w\W*\w")
+
+
 def first_sentence(text: str) -> str:
     """The first piece with at least 3 letters that is not only a salutation."""
     fallback = None
-    for piece in _SENTENCE_END.split(text):
+    for piece in _pieces(text):
         piece = piece.strip()
-        if len(re.sub(r"\W", "", piece)) < 3:
+        if not _THREE_WORD_CHARS.search(piece):  # fewer than 3 letters/digits (stops at the first 3)
             continue
         if all(t in GREETING_WORDS for t in raw_tokens(piece)):
             fallback = fallback or piece
@@ -57,10 +65,20 @@ def first_sentence(text: str) -> str:
     return fallback or text.strip()
 
 
+def _pieces(text: str) -> Iterator[str]:
+    """``_SENTENCE_END.split(text)``, lazily: the first sentence is usually found long before the end."""
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        yield text[pos:m.start()]
+        pos = m.end()
+    yield text[pos:]
+
+
 # --- tokens for the rule modules (classify, topics, region, spam) -------------------------
 
 _TOKEN = re.compile(r"[0-9a-z]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "parahhhh" -> "parah", "tolooong" -> "tolong"
+_TRIPLES = tuple(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")  # what ``_REPEATS`` needs to find anything
 _REDUP = re.compile(r"\b([a-z]{2,})2\b")  # "cair2" -> "cair cair" (Indonesian reduplication)
 
 # Chat spellings people use on SMS and X, mapped to the standard word the rules are written in.
@@ -103,16 +121,18 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _REPEATS.sub(r"\1\1", text)
-    return _REDUP.sub(r"\1 \1", text)
+    if any(map(text.__contains__, _TRIPLES)):  # 26 substring checks cost less than the pattern's scan
+        text = _REPEATS.sub(r"\1\1", text)
+    return _REDUP.sub(r"\1 \1", text) if "2" in text else text
 
 
-_TOKEN_P = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
+_TOKEN_P = re.compile(r"[0-9a-z]+|,")
+_TO_COMMA = str.maketrans(dict.fromkeys(";:!?()[]\n/", ","))  # each separating mark is one "," token
 
 
 def place_tokens(text: str) -> list[str]:
     """``raw_tokens`` plus "," for punctuation that separates names ("Permisi pak, Kalsel")."""
-    return [t if t[0].isalnum() else "," for t in _TOKEN_P.findall(fold(text))]
+    return _TOKEN_P.findall(fold(text).translate(_TO_COMMA))
 
 
 def raw_tokens(text: str) -> list[str]:

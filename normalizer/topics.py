@@ -40,15 +40,18 @@ class Topic:
 class RuleSet:
     topics: list[Topic]
     source: str
-    _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict, repr=False)
+    # first word -> (phrase, topic, its key in ``score``'s seen set), longest phrase first
+    _phrases: dict[str, list[tuple[tuple[str, ...], int, tuple[int, str]]]] = field(default_factory=dict, repr=False)
+    _slugs: dict[str, Topic] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
     _stem_cache: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, t in enumerate(self.topics):
+            self._slugs.setdefault(t.slug, t)
             for p in t.phrases:
-                self._phrases.setdefault(p[0], []).append((p, i))
+                self._phrases.setdefault(p[0], []).append((p, i, (i, " ".join(p))))
             for s in t.stems:
                 self._stems.setdefault(s, []).append(i)
                 self._max_stem = max(self._max_stem, len(s))
@@ -73,7 +76,7 @@ class RuleSet:
         return found
 
     def by_slug(self, slug: str) -> Topic | None:
-        return next((t for t in self.topics if t.slug == slug), None)
+        return self._slugs.get(slug)
 
     def score(self, text: str, toks: list[str] | None = None) -> list[tuple[str, int]]:
         """Topic slugs with their scores, best first (ties: rule order). ``toks``: ``words(text)`` if known."""
@@ -81,12 +84,15 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
+        phrases, stem_cache = self._phrases, self._stem_cache
         for i, tok in enumerate(toks):
-            for phrase, ti in self._phrases.get(tok, ()):
-                if tuple(toks[i:i + len(phrase)]) == phrase and (ti, " ".join(phrase)) not in seen:
-                    seen.add((ti, " ".join(phrase)))
+            for phrase, ti, key in phrases.get(tok, ()):
+                n = len(phrase)
+                if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
+                    seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
-            for key in self._stem_hits(tok):
+            hits = stem_cache.get(tok)
+            for key in self._stem_hits(tok) if hits is None else hits:
                 if key not in seen:
                     seen.add(key)
                     scores[key[0]] += STEM_WEIGHT
@@ -207,11 +213,31 @@ def refine(ranked: list[tuple[str, int]], feats: list[str], rules: RuleSet | Non
     """
     from normalizer import linear
 
-    slugs = [slug for slug, _ in ranked]
     model = linear.models().get("topic")
     if model is None:
-        return slugs
+        return [slug for slug, _ in ranked]
     top, _ = model.predict(topic_features(feats, ranked))
+    return put_first(top, ranked, rules)
+
+
+def refine_scored(ranked: list[tuple[str, int]], feat_scores: list[float], rules: RuleSet | None = None) -> list[str]:
+    """``refine`` from the topic model's scores of the message features alone (``linear.joint()``):
+    the rule cues of ``topic_features`` are added here, after the message features, as there."""
+    from normalizer import linear
+
+    model = linear.models()["topic"]
+    s = list(feat_scores)
+    get = model.weights.get
+    for f in topic_features([], ranked):
+        for k, w in get(f, ()):
+            s[k] += w
+    best = min(range(len(s)), key=lambda k: (-s[k], k))  # LinearModel.predict's pick, ties to the earlier class
+    return put_first(model.classes[best], ranked, rules)
+
+
+def put_first(top: str, ranked: list[tuple[str, int]], rules: RuleSet | None) -> list[str]:
+    """The rule topics with the model's pick ``top`` first, when the rule file knows it."""
+    slugs = [slug for slug, _ in ranked]
     if top == "_none" or (rules or active()).by_slug(top) is None:
         return slugs
     return [top, *(s for s in slugs if s != top)]
