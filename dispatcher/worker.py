@@ -33,7 +33,7 @@ from gateway.logging import get_logger
 from gateway.redis_clients import ensure_group
 from normalizer.contract import validate_record
 from normalizer.models import InboundMessage
-from normalizer.normalize import normalize
+from normalizer.normalize import record_json
 
 log = get_logger("dispatcher.worker")
 
@@ -307,7 +307,7 @@ class DispatchWorker:
         return failures
 
     def _record(self, em: Emit) -> dict[str, Any]:
-        record = normalize(em.messages, em.ctx).to_json_dict()
+        record = record_json(em.messages, em.ctx)
         validate_record(record)
         return record
 

@@ -47,25 +47,33 @@ def _has_time(text: str, wds: list[str] | None = None) -> bool:
     return any(_DATE.match(text, m.start()) for m in _DIGITS.finditer(text))
 
 
-def _has_subject(record: ComplaintRecord, wds: list[str] | None) -> bool:
-    if record.topics:
+def _has_subject(has_topics: bool, body: str, wds: list[str] | None) -> bool:
+    if has_topics:
         return True
-    n = len(wds) if wds is not None else sum(1 for t in place_tokens(record.body) if t != ",")
+    n = len(wds) if wds is not None else sum(1 for t in place_tokens(body) if t != ",")
     return n >= SUBJECT_MIN_WORDS
+
+
+def missing_slots(*, located: bool, has_topics: bool, title: str, body: str, has_evidence: bool,
+                  wds: list[str] | None = None) -> list[Slot]:
+    """``completeness``'s ``missing`` from the record's values (what ``normalize`` has before any model)."""
+    missing: list[Slot] = []
+    if not located:
+        missing.append("location")
+    if not _has_subject(has_topics, body, wds):
+        missing.append("subject")
+    if not _has_time(f"{title}\n{body}", wds):
+        missing.append("time")
+    if not has_evidence:
+        missing.append("evidence")
+    return missing
 
 
 def completeness(record: ComplaintRecord, wds: list[str] | None = None) -> Completeness:
     """Which slots ``record`` lacks, in ``SLOTS`` order; ``asked``/``answered`` as the record has them.
     ``wds``: the expanded words of the record's title and body, when the caller has them."""
-    missing: list[Slot] = []
-    if not has_location(record):
-        missing.append("location")
-    if not _has_subject(record, wds):
-        missing.append("subject")
-    if not _has_time(f"{record.title}\n{record.body}", wds):
-        missing.append("time")
-    if not record.attachments:
-        missing.append("evidence")
+    missing = missing_slots(located=has_location(record), has_topics=bool(record.topics), title=record.title,
+                            body=record.body, has_evidence=bool(record.attachments), wds=wds)
     prev = record.completeness
     return Completeness(missing=missing, asked=list(prev.asked) if prev else [],
                         answered=prev.answered if prev else None)

@@ -16,20 +16,7 @@ from typing import Any
 from config.version import __version__
 from normalizer import classify, completeness, language, linear, markers, pii, region, spam, topics
 from normalizer.context import NormalizeContext
-from normalizer.models import (
-    Classification,
-    ComplaintRecord,
-    Conversation,
-    GatewayInfo,
-    InboundMessage,
-    Location,
-    RecordAttachment,
-    RecordReplyTo,
-    Reporter,
-    SourceInfo,
-    is_record_id,
-    utc_iso,
-)
+from normalizer.models import Classification, ComplaintRecord, InboundMessage, is_record_id, utc_iso
 from normalizer.phone import parse_msisdn
 from normalizer.text import cut_at_word, expand, first_sentence, place_tokens, tidy
 
@@ -44,7 +31,17 @@ _CHANNEL_NAMES = {
 
 
 def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None = None) -> ComplaintRecord:
-    """Merge the parts of one citizen message into one record."""
+    """Merge the parts of one citizen message into one record (``record_json`` checked by the model)."""
+    return ComplaintRecord.model_validate(record_json(messages, ctx))
+
+
+def record_json(messages: Sequence[InboundMessage], ctx: NormalizeContext | None = None) -> dict[str, Any]:
+    """The record as the core receives it: exactly ``normalize(messages, ctx).to_json_dict()``.
+
+    Built as plain dicts, in the model's field order, without the pydantic models: the dispatcher
+    validates it against the contract schema before it is enqueued (``contract.validate_record``),
+    which checks every constraint the models do, so a second check per record would only cost time.
+    """
     if not messages:
         raise ValueError("normalize() needs at least one message")
     ctx = ctx or NormalizeContext()
@@ -75,44 +72,57 @@ def normalize(messages: Sequence[InboundMessage], ctx: NormalizeContext | None =
     names = [first.sender.display_name] if first.sender.display_name else []
     public_body = pii.mask(body, names)
     title = _title(first, title_text, public_body, topic_slugs, rules, names)
-    record = ComplaintRecord(
-        id=first.id,
-        idempotency_key=first.idempotency_key,
-        channel=first.channel,
-        source=SourceInfo(
-            provider=first.provider,
-            kind=first.kind,
-            message_ids=[m.native_id for m in messages],
-            sent_at=utc_iso(first.sent_at),
-            recipient=first.recipient,
-            parent_message_id=_parent_message_id(first),
-        ),
-        received_at=utc_iso(first.received_at) or "",
-        reporter=_reporter(first),
-        forwarded_by=first.forwarded_by,
-        anonymous=marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
-        confidential=marked.confidential or subject.confidential or any(m.confidential for m in messages),
-        classification=classification,
-        title=title,
-        body=body,
-        public_body=public_body,
-        original_text=original,
-        language=language.detect(body, toks if len(body) <= language.MAX_CHARS and not title_text else None),
-        topics=topic_slugs,
-        suggested_agency=topics.agency_for(topic_slugs, rules),
-        location=_location(messages, ptoks),
-        attachments=[
-            RecordAttachment(kind=a.kind, mime=a.mime, filename=a.filename, size=a.size, sha256=a.sha256,
-                             url=a.url, ref=a.ref)
-            for a in attachments if not a.inline
+    location = _location(messages, ptoks)
+    kept = [a for a in attachments if not a.inline]
+    reply_to = first.reply_to
+    forwarded_by = first.forwarded_by
+    return {
+        "schema": "lapor.complaint/1",
+        "id": first.id,
+        "idempotency_key": first.idempotency_key,
+        "channel": first.channel,
+        "source": {
+            "provider": first.provider,
+            "kind": first.kind,
+            "message_ids": [m.native_id for m in messages],
+            "sent_at": utc_iso(first.sent_at),
+            "recipient": first.recipient,
+            "parent_message_id": _parent_message_id(first),
+        },
+        "received_at": utc_iso(first.received_at) or "",
+        "reporter": _reporter(first),
+        "forwarded_by": {"identity": forwarded_by.identity, "organization": forwarded_by.organization}
+        if forwarded_by is not None else None,
+        "anonymous": marked.anonymous or subject.anonymous or any(m.anonymous for m in messages),
+        "confidential": marked.confidential or subject.confidential or any(m.confidential for m in messages),
+        "classification": classification,
+        "title": title,
+        "body": body,
+        "public_body": public_body,
+        "original_text": original,
+        "language": language.detect(body, toks if len(body) <= language.MAX_CHARS and not title_text else None),
+        "topics": topic_slugs,
+        "suggested_agency": topics.agency_for(topic_slugs, rules),
+        "location": location,
+        "attachments": [
+            {"kind": a.kind, "mime": a.mime, "filename": a.filename, "size": a.size, "sha256": a.sha256,
+             "url": a.url, "ref": a.ref}
+            for a in kept
         ],
-        conversation=_conversation(first, ctx),
-        reply_to=RecordReplyTo(**first.reply_to.model_dump()) if first.reply_to else None,
-        flags=list(dict.fromkeys(flags)),
-        gateway=GatewayInfo(version=GATEWAY_VERSION, normalizer=NORMALIZER_VERSION),
-    )
-    record.completeness = completeness.completeness(record, wds)
-    return record
+        "conversation": _conversation(first, ctx),
+        "reply_to": {"channel": reply_to.channel, "address": reply_to.address, "thread": reply_to.thread,
+                     "private": reply_to.private} if reply_to is not None else None,
+        "flags": list(dict.fromkeys(flags)),
+        "gateway": {"version": GATEWAY_VERSION, "normalizer": NORMALIZER_VERSION},
+        "completeness": {
+            "missing": completeness.missing_slots(
+                located=location is not None and (location["regency_code"] is not None
+                                                  or (location["lat"] is not None and location["lon"] is not None)),
+                has_topics=bool(topic_slugs), title=title, body=body, has_evidence=bool(kept), wds=wds),
+            "asked": [],
+            "answered": None,
+        },
+    }
 
 
 def _decide(text: str, wds: list[str], ranked: list[tuple[str, int]],
@@ -153,7 +163,7 @@ def _title(msg: InboundMessage, subject: str, public_body: str, topic_slugs: lis
     return f"{label} via {_CHANNEL_NAMES.get(msg.channel, msg.channel)}"
 
 
-def _reporter(msg: InboundMessage) -> Reporter:
+def _reporter(msg: InboundMessage) -> dict[str, Any]:
     s = msg.sender
     msisdn = operator = None
     identity = s.id
@@ -165,11 +175,11 @@ def _reporter(msg: InboundMessage) -> Reporter:
     email = s.email.strip().lower() if s.email else None
     if s.kind == "email":
         identity = identity.strip().lower()
-    return Reporter(identity_kind=s.kind, identity=identity, handle=s.handle, display_name=s.display_name,
-                    msisdn=msisdn, email=email, operator=operator)
+    return {"identity_kind": s.kind, "identity": identity, "handle": s.handle, "display_name": s.display_name,
+            "msisdn": msisdn, "email": email, "operator": operator}
 
 
-def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location | None:
+def _location(messages: Sequence[InboundMessage], toks: list[str]) -> dict[str, Any] | None:
     """Channel coordinates/place name plus the region named in the place name or the text (``toks``)."""
     point = next((m.location for m in messages if m.location is not None), None)
     found = region.find_region(point.text if point else None, tokens=toks)
@@ -180,24 +190,24 @@ def _location(messages: Sequence[InboundMessage], toks: list[str]) -> Location |
             found = by_domain
     if point is None and not found.found:
         return None
-    return Location(
-        text=point.text if point else None,
-        province_code=found.province_code, province=found.province,
-        regency_code=found.regency_code, regency=found.regency, district=found.district,
-        district_code=found.district_code,
-        lat=point.lat if point else None, lon=point.lon if point else None,
-    )
+    return {
+        "text": point.text if point else None,
+        "province_code": found.province_code, "province": found.province,
+        "regency_code": found.regency_code, "regency": found.regency, "district": found.district,
+        "district_code": found.district_code,
+        "lat": point.lat if point else None, "lon": point.lon if point else None,
+    }
 
 
-def _conversation(msg: InboundMessage, ctx: NormalizeContext) -> Conversation | None:
+def _conversation(msg: InboundMessage, ctx: NormalizeContext) -> dict[str, Any] | None:
     """``in_reply_to`` is always a record id: the one a preprocessor linked, else the adapter's when
     it is one (a provider id there, from an entry stored before the contract said so, is dropped)."""
     conv = msg.conversation
     if conv is None and ctx.in_reply_to is None:
         return None
     linked = ctx.in_reply_to or (conv.in_reply_to if conv else None)
-    return Conversation(thread_id=conv.thread_id if conv else None,
-                        in_reply_to=linked if is_record_id(linked) else None)
+    return {"thread_id": conv.thread_id if conv else None,
+            "in_reply_to": linked if is_record_id(linked) else None}
 
 
 def _parent_message_id(msg: InboundMessage) -> str | None:
