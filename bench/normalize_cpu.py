@@ -1,7 +1,8 @@
-"""CPU time of ``normalize()`` alone per ~280-character complaint (bench/complaints.py payloads).
+"""CPU time of ``normalize()`` plus the contract check per ~280-character complaint (bench/complaints.py).
 
 The messages are parsed by the generic JSON adapter and stamped once, outside the timed loop; a
-round is ``normalize(msgs).to_json_dict()`` (what the dispatcher worker does) over 200 of them,
+round is what the dispatcher worker does per record — the contract dict (``record_json(msgs)``, or
+``normalize(msgs).to_json_dict()`` in a checkout that predates it) then ``validate_record`` — over 200 of them,
 timed with this process's CPU time; the figure is the best round (neighbours on a shared machine
 only ever add time). ``--against DIR`` loads a second checkout's normalizer (e.g. main, unpacked
 with ``git archive main | tar -x -C DIR``) into the same process and alternates the two round by
@@ -26,14 +27,15 @@ _OWN = ("normalizer", "channels", "config", "bench")
 
 
 def _load(root: Path, n: int) -> tuple[Callable[..., Any], list[Any]]:
-    """``normalize`` and ``n`` stamped messages, imported from the checkout at ``root``."""
+    """The worker's per-record step and ``n`` stamped messages, imported from the checkout at ``root``."""
     for name in [m for m in sys.modules if m.split(".")[0] in _OWN]:
         del sys.modules[name]
     sys.path.insert(0, str(root))
     try:
         from bench.complaints import api_body
         from channels.api.inbound import ComplaintIn, to_message
-        from normalizer.normalize import normalize
+        from normalizer import normalize as module
+        from normalizer.contract import validate_record
     finally:
         sys.path.remove(str(root))
     msgs = []
@@ -42,9 +44,14 @@ def _load(root: Path, n: int) -> tuple[Callable[..., Any], list[Any]]:
         m = to_message(ComplaintIn.model_validate_json(body), body)
         m.stamp("01JD5Z8Q4G2X0000000000000A", datetime(2026, 11, 23, tzinfo=UTC))
         msgs.append(m)
+    to_dict = getattr(module, "record_json", None) or (lambda ms: module.normalize(ms).to_json_dict())
+
+    def step(ms: list[Any]) -> None:
+        validate_record(to_dict(ms))
+
     for m in msgs[:ROUND]:  # warm-up: caches and lazy loads
-        normalize([m]).to_json_dict()
-    return normalize, msgs
+        step([m])
+    return step, msgs
 
 
 def main() -> None:
@@ -59,11 +66,11 @@ def main() -> None:
     best = dict.fromkeys(runs, float("inf"))
     for r in range(args.rounds):
         start = (r * ROUND) % max(1, args.records - ROUND + 1)
-        for name, (normalize, msgs) in runs.items():
+        for name, (step, msgs) in runs.items():
             chunk = msgs[start:start + ROUND]
             c0 = time.process_time()
             for m in chunk:
-                normalize([m]).to_json_dict()
+                step([m])
             best[name] = min(best[name], (time.process_time() - c0) / len(chunk) * 1e6)
     for name, value in best.items():
         where = args.against if name == "other" else ROOT
