@@ -128,9 +128,14 @@ class JointModel:
                       for f in {**first.weights, **second.weights}}
         self._second_rows: dict[str, int] = {}  # the second model's own cues (topic rule cues), packed on demand
         self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
-        self._word_rows: dict[str, tuple[tuple[str, int], ...]] = {}
-        # the first word of every known word pair ("b:<first>_<second>"; words hold no "_")
-        self._pair_firsts = frozenset(f[2:].partition("_")[0] for f in self._rows if f.startswith("b:"))
+        self._word_rows: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, int] | None]] = {}
+        # every known word pair ("b:<first>_<second>"; words hold no "_") by its first word: a word's
+        # pairs are then one look-up of the next word, no feature string built
+        self._pairs: dict[str, dict[str, int]] = {}
+        for f, row in self._rows.items():
+            if f.startswith("b:"):
+                first, _, second = f[2:].partition("_")
+                self._pairs.setdefault(first, {})[second] = row
 
     def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
         row = [0.0] * self._lanes
@@ -175,27 +180,26 @@ class JointModel:
         wds = [w for w in words if w != ","]
         if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
             wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
-        rows, cache, firsts = self._rows, self._word_rows, self._pair_firsts
-        found: dict[str, int] = {}
-        for f in extra:
-            if f in rows:
-                found[f] = rows[f]
+        rows, cache, pairs = self._rows, self._word_rows, self._pairs
+        found: dict[object, int] = {f: rows[f] for f in extra if f in rows}  # a pair's key: (first, second)
         prev = "^"
+        after = pairs.get(prev)  # the known pairs that begin with ``prev``: second word -> row
         for w in wds:
-            own = cache.get(w)
-            if own is None:
+            entry = cache.get(w)
+            if entry is None:
                 names = ("w:" + w, "p:" + w[:5], "s:" + w[-4:]) if len(w) >= 6 else ("w:" + w,)
-                own = tuple((f, rows[f]) for f in names if f in rows)
+                entry = (tuple((f, rows[f]) for f in names if f in rows), pairs.get(w))
                 if len(cache) >= _WORD_CACHE:
                     cache.clear()
-                cache[w] = own
-            for f, r in own:
-                found[f] = r
-            if prev in firsts:  # only words that begin some known pair are worth the string
-                pair = "b:" + prev + "_" + w
-                if pair in rows:
-                    found[pair] = rows[pair]
-            prev = w
+                cache[w] = entry
+            own, nexts = entry
+            if own:
+                found.update(own)
+            if after is not None:
+                row = after.get(w)
+                if row is not None:
+                    found[(prev, w)] = row
+            prev, after = w, nexts
         tail = ["b:" + prev + "_$"] if wds else []
         if "?" in raw:
             tail.append("q")
