@@ -134,8 +134,8 @@ class JointModel:
         self._pairs: dict[str, dict[str, int]] = {}
         for f, row in self._rows.items():
             if f.startswith("b:"):
-                first, _, second = f[2:].partition("_")
-                self._pairs.setdefault(first, {})[second] = row
+                one, _, two = f[2:].partition("_")
+                self._pairs.setdefault(one, {})[two] = row
 
     def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
         row = [0.0] * self._lanes
