@@ -81,8 +81,9 @@ def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
         toks = words(text)
     out = {"information_request": 0, "aspiration": 0, "complaint": 0}
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    for i, tok in enumerate(toks):
-        for cls, phrase, weight in _INDEX.get(tok, ()):
+    index = _INDEX
+    for i in [i for i, tok in enumerate(toks) if tok in index]:  # most words begin no cue
+        for cls, phrase, weight in index[toks[i]]:
             if (cls, phrase) not in seen and (len(phrase) == 1 or tuple(toks[i:i + len(phrase)]) == phrase):
                 seen.add((cls, phrase))
                 out[cls] += weight

@@ -123,7 +123,17 @@ def fold(text: str) -> str:
         text = "".join(c for c in text if not unicodedata.combining(c))
     if any(map(text.__contains__, _TRIPLES)):  # 26 substring checks cost less than the pattern's scan
         text = _REPEATS.sub(r"\1\1", text)
-    return _REDUP.sub(r"\1 \1", text) if "2" in text else text
+    return _REDUP.sub(r"\1 \1", text) if _letter_then_2(text) else text
+
+
+def _letter_then_2(text: str) -> bool:
+    """A letter right before a "2": what ``_REDUP`` needs to match at all (phone numbers are full of 2s)."""
+    i = text.find("2", 1)
+    while i > 0:
+        if "a" <= text[i - 1] <= "z":
+            return True
+        i = text.find("2", i + 1)
+    return False
 
 
 _TOKEN_P = re.compile(r"[0-9a-z]+|,")

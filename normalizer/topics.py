@@ -45,7 +45,8 @@ class RuleSet:
     _slugs: dict[str, Topic] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
-    _stem_cache: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False)
+    # token -> (its phrase entries, its stem hits), or () when it has neither (most words): one look-up
+    _tok_cache: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, t in enumerate(self.topics):
@@ -59,21 +60,22 @@ class RuleSet:
             lst.sort(key=lambda x: -len(x[0]))
 
     def _stem_hits(self, tok: str) -> tuple[tuple[int, str], ...]:
-        """(topic, stem) pairs for the longest stem ``tok`` begins with; cached (words repeat a lot)."""
-        cached = self._stem_cache.get(tok)
-        if cached is not None:
-            return cached
-        found: tuple[tuple[int, str], ...] = ()
+        """(topic, stem) pairs for the longest stem ``tok`` begins with."""
         for end in range(min(len(tok), self._max_stem), 1, -1):
             hits = self._stems.get(tok[:end])
             if hits is None or (end <= 3 and tok[end:] not in _SHORT_STEM_SUFFIXES):
                 continue
-            found = tuple((ti, tok[:end]) for ti in hits)
-            break
-        if len(self._stem_cache) > 100_000:
-            self._stem_cache.clear()
-        self._stem_cache[tok] = found
-        return found
+            return tuple((ti, tok[:end]) for ti in hits)
+        return ()
+
+    def _token(self, tok: str) -> tuple[Any, ...]:
+        """``tok``'s phrase entries and stem hits, () when it has neither; cached (words repeat a lot)."""
+        phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
+        entry = (phrases, stems) if phrases or stems else ()
+        if len(self._tok_cache) > 100_000:
+            self._tok_cache.clear()
+        self._tok_cache[tok] = entry
+        return entry
 
     def by_slug(self, slug: str) -> Topic | None:
         return self._slugs.get(slug)
@@ -84,15 +86,20 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
-        phrases, stem_cache = self._phrases, self._stem_cache
+        cache = self._tok_cache
         for i, tok in enumerate(toks):
-            for phrase, ti, key in phrases.get(tok, ()):
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._token(tok)
+            if not entry:
+                continue
+            phrases, stems = entry
+            for phrase, ti, key in phrases:
                 n = len(phrase)
                 if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
                     seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
-            hits = stem_cache.get(tok)
-            for key in self._stem_hits(tok) if hits is None else hits:
+            for key in stems:
                 if key not in seen:
                     seen.add(key)
                     scores[key[0]] += STEM_WEIGHT

@@ -90,7 +90,8 @@ def _old_fold(s: str) -> str:
 
 def test_tidy_and_fold_pre_checks_change_nothing() -> None:
     old_place = re.compile(r"[0-9a-z]+|[,;:!?()\[\]\n/]")
-    for t in [*_inputs(), "a \n\n\n\n b", "x\u00a0\u00a0y", "tab\there", "ctl\x01x", "a;b:c!d?(e)[f]\ng/h,,i"]:
+    for t in [*_inputs(), "a \n\n\n\n b", "x\u00a0\u00a0y", "tab\there", "ctl\x01x", "a;b:c!d?(e)[f]\ng/h,,i",
+              "2ab2", "a2 bc2", "0812222 cair2", "x22 y2 zz2z", "kata2nya", "é2 ée2"]:
         assert text.tidy(t) == _old_tidy(t)
         assert text.fold(t) == _old_fold(t)
         assert text.place_tokens(t) == [w if w[0].isalnum() else "," for w in old_place.findall(_old_fold(t))]
