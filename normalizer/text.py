@@ -58,11 +58,26 @@ def first_sentence(text: str) -> str:
         piece = piece.strip()
         if not _THREE_WORD_CHARS.search(piece):  # fewer than 3 letters/digits (stops at the first 3)
             continue
-        if all(t in GREETING_WORDS for t in raw_tokens(piece)):
+        if _only_greetings(piece):
             fallback = fallback or piece
             continue
         return piece
     return fallback or text.strip()
+
+
+def _only_greetings(piece: str) -> bool:
+    """``all(t in GREETING_WORDS for t in raw_tokens(piece))`` without folding the whole piece: on ASCII
+    text, ``fold`` changes only tokens with a "2" (reduplication) or a letter said three times, and
+    never moves a token's edges, so any other token is already its folded self."""
+    if not piece.isascii():
+        return all(t in GREETING_WORDS for t in raw_tokens(piece))
+    unsure = False
+    for tok in _TOKEN.findall(piece.lower()):
+        if "2" in tok or _REPEATS.search(tok):
+            unsure = True
+        elif tok not in GREETING_WORDS:
+            return False
+    return not unsure or all(t in GREETING_WORDS for t in raw_tokens(piece))
 
 
 def _pieces(text: str) -> Iterator[str]:
