@@ -184,14 +184,13 @@ class _Mention:
 
 def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
-    i, n = 0, len(toks)
-    while i < n:
-        sizes = _FIRST.get(toks[i])  # "," never starts a name, and a name never spans it
+    n, after = len(toks), 0  # ``after``: the end of the last name found (names do not overlap)
+    first = _FIRST
+    for i in [i for i, tok in enumerate(toks) if tok in first]:  # "," never starts a name, nor is in one
         prev = toks[i - 1] if i else ""
-        if sizes is None or prev in _BLOCK:
-            i += 1
+        if i < after or prev in _BLOCK:
             continue
-        for size in sizes:  # longest first, only lengths some name has
+        for size in first[toks[i]]:  # longest first, only lengths some name has
             if size > n - i:
                 continue
             key = tuple(toks[i:i + size])
@@ -202,9 +201,8 @@ def _mentions(toks: list[str]) -> list[_Mention]:
             if chosen:
                 alt = [p for p in places if p.level == "dist"] if chosen[0].level == "reg" else []
                 out.append(_Mention(i, chosen, alt))
-                i += size - 1
+                after = i + size
                 break
-        i += 1
     return out
 
 
