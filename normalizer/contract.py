@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,8 +31,6 @@ def _validator() -> Callable[[Any], Any]:
 
 
 def _is_datetime(value: str) -> bool:
-    from datetime import datetime
-
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -165,8 +165,14 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+_TWO_WORDS = frozenset(k for k, v in SLANG.items() if " " in v)  # the spellings that expand to 2 words
+
+
 def expand(tokens: list[str]) -> list[str]:
     """``raw_tokens`` with chat spellings expanded to the standard word (may yield 2 words)."""
+    if _TWO_WORDS.isdisjoint(tokens):  # the usual case: one word for one token
+        get = SLANG.get
+        return [get(tok, tok) for tok in tokens]
     out: list[str] = []
     for tok in tokens:
         std = SLANG.get(tok)

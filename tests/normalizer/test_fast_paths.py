@@ -168,3 +168,19 @@ def test_folding_keeps_classes_and_case_insensitive_letters_for_every_code_point
         if f in letters:
             assert [x for x in letters if re.fullmatch(x, c, re.I)] == [f], hex(cp)
         assert all((rx.fullmatch(c) is None) == (rx.fullmatch(f) is None) for rx in classes), hex(cp)
+
+
+def _old_expand(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in tokens:
+        std = text.SLANG.get(tok)
+        out.extend(std.split() if std is not None and " " in std else [std if std is not None else tok])
+    return out
+
+
+def test_expand_fast_path_changes_nothing() -> None:
+    slang = list(text.SLANG)
+    for t in [*_inputs(), " ".join(slang), "makasih yg tlg", "kades sy"]:
+        toks = text.raw_tokens(t)
+        assert text.expand(toks) == _old_expand(toks)
+    assert text.expand(["makasih", "yg"]) == ["terima", "kasih", "yang"]  # the two-word path is reached
