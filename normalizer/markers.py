@@ -41,6 +41,8 @@ _FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 _ANON_WORD = re.compile(_ANON, re.I)
 _HINTS = ("anonim", "anonym", "tanpa", "rahasia", "confidential", "privat", "identitas", "nama", "data diri",
           "publik", "publish", "sebar")
+# what a tag/keyword pattern needs: one of its words (``_ANON``/``_CONF``; "tanpa nama" needs both)
+_KEYWORDS = ("anonim", "anonym", "rahasia", "confidential", "privat")
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,19 @@ def _kind(word: str) -> str:
     return "anon" if _ANON_WORD.fullmatch(word) else "conf"
 
 
+def _may_match(folded: str) -> bool:
+    """Whether any pattern can match ``folded`` (the text as the patterns' re.I sees it): a tag or keyword
+    needs one of its words, a sentence one of its needles. "nama" alone ("nama saya …", in many
+    complaints) is not enough, so those texts skip the substitutions."""
+    return (any(map(folded.__contains__, _KEYWORDS)) or ("tanpa" in folded and "nama" in folded)
+            or any(map(folded.__contains__, _ANON_NEEDLES)) or any(map(folded.__contains__, _CONF_NEEDLES)))
+
+
 def extract(body: str) -> Markers:
     """Flags requested in ``body`` and the body without tag/keyword noise."""
     low = body.lower()
-    if not any(map(low.__contains__, _HINTS)):
+    if not any(map(low.__contains__, _HINTS)) or not _may_match(
+            low if body.isascii() else body.translate(_FOLD).lower()):
         return Markers(False, False, body)
     found: set[str] = set()
 
