@@ -24,6 +24,7 @@ NORMALIZER_VERSION = "0.3.0"
 GATEWAY_VERSION = __version__  # one source: the package metadata
 
 _MEANINGFUL = re.compile(r"(?:[^\W_][\W_]*){3}")  # at least 3 letters/digits
+_NO_MARKERS = markers.Markers(False, False, "")  # what ``markers.extract(tidy(""))`` gives
 _CHANNEL_NAMES = {
     "sms": "SMS 1708", "twitter": "X @LAPOR1708", "facebook": "Facebook", "instagram": "Instagram",
     "telegram": "Telegram", "email": "email", "api": "sistem instansi", "whatsapp": "WhatsApp",
@@ -48,18 +49,21 @@ def record_json(messages: Sequence[InboundMessage], ctx: NormalizeContext | None
     first = messages[0]
     if first.id is None or first.received_at is None:
         raise ValueError("message was not stamped by intake")
-    original = "".join(m.text for m in messages)
-    cleaned_source = "".join(m.body if m.body is not None else m.text for m in messages)
+    if len(messages) == 1:  # the usual case, without the joins
+        original = first.text
+        cleaned_source = first.body if first.body is not None else first.text
+        flags: list[Any] = list(dict.fromkeys([*first.flags, *ctx.extra_flags]))
+        attachments = list(first.attachments)
+    else:
+        original = "".join(m.text for m in messages)
+        cleaned_source = "".join(m.body if m.body is not None else m.text for m in messages)
+        flags = list(dict.fromkeys([*(f for m in messages for f in m.flags), *ctx.extra_flags]))
+        attachments = [a for m in messages for a in m.attachments]
     marked = markers.extract(tidy(cleaned_source))
     body = marked.body
-    flags: list[Any] = []
-    for flag in [*(f for m in messages for f in m.flags), *ctx.extra_flags]:
-        if flag not in flags:
-            flags.append(flag)
-    attachments = [a for m in messages for a in m.attachments]
     if not body:
         flags.append("media_only" if attachments else "empty_text")
-    subject = markers.extract(tidy("".join(m.title or "" for m in messages[:1])))  # "[RAHASIA] Pungli di …"
+    subject = markers.extract(tidy(first.title)) if first.title else _NO_MARKERS  # "[RAHASIA] Pungli di …"
     title_text = subject.body
     ptoks = place_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
     toks = [t for t in ptoks if t != ","]

@@ -184,3 +184,9 @@ def test_expand_fast_path_changes_nothing() -> None:
         toks = text.raw_tokens(t)
         assert text.expand(toks) == _old_expand(toks)
     assert text.expand(["makasih", "yg"]) == ["terima", "kasih", "yang"]  # the two-word path is reached
+
+
+def test_no_subject_is_what_extracting_an_empty_subject_gives() -> None:
+    from normalizer import markers, normalize
+
+    assert markers.extract(text.tidy("")) == normalize._NO_MARKERS
