@@ -47,6 +47,9 @@ _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 _LOG2 = math.log1p(1.0)
 _MAX_GRAM = 8
+_SELF, _LAST2 = 1, 2  # bits of NaiveBayesModel._three_byte_ends; bits 4 to _MAX_GRAM are lengths
+# per bit set: the feature lengths above 3 it holds, longest first
+_LONGER = tuple(tuple(n for n in range(_MAX_GRAM, 3, -1) if bits >> n & 1) for bits in range(1 << (_MAX_GRAM + 1)))
 MAX_CHARS = 600  # enough to tell; keeps long emails as cheap as an SMS
 
 
@@ -89,16 +92,18 @@ class NaiveBayesModel:
         self._ends = self._three_byte_ends(weights)
 
     @staticmethod
-    def _three_byte_ends(weights: dict[bytes, bytes]) -> dict[bytes, tuple[tuple[int, ...], bytes | None]]:
-        """For each 3 bytes a feature longer than 2 bytes ends with: the lengths of the longer
-        features ending so (longest first) and the longest feature among the 3 bytes' suffixes."""
-        longer: dict[bytes, int] = {}  # bit n set: a feature of n bytes ends with these 3
+    def _three_byte_ends(weights: dict[bytes, bytes]) -> dict[bytes, int]:
+        """For each 3 bytes that a feature longer than 2 bytes ends with, a bit set (a small int,
+        shared by all): bit n (4 to 8) — a feature of n bytes ends with them; ``_SELF`` — the 3
+        bytes are a feature; ``_LAST2`` — their last 2 bytes are."""
+        ends: dict[bytes, int] = {}
         for gram in weights:
             if len(gram) >= 3:
-                longer[gram[-3:]] = longer.get(gram[-3:], 0) | (1 << len(gram) if len(gram) > 3 else 0)
-        return {tail: (tuple(n for n in range(_MAX_GRAM, 3, -1) if lengths >> n & 1),
-                       tail if tail in weights else tail[1:] if tail[1:] in weights else None)
-                for tail, lengths in longer.items()}
+                tail = gram[-3:]
+                ends[tail] = ends.get(tail, 0) | (1 << len(gram) if len(gram) > 3 else 0)
+        for tail, bits in ends.items():
+            ends[tail] = bits | (_SELF if tail in weights else _LAST2 if tail[1:] in weights else 0)
+        return ends
 
     @staticmethod
     def encode(text: str) -> bytes:
@@ -111,30 +116,29 @@ class NaiveBayesModel:
         """The longest feature n-gram ending at each byte of ``data`` (none at some bytes).
 
         The 3 bytes ending at a position decide most of it in one look-up: which longer
-        features could end there (lengths to try, longest first) and, failing those, the
-        longest feature among its own suffixes."""
+        features could end there (lengths to try, longest first) and, failing those, whether
+        they or their last 2 bytes are a feature."""
         weights, ends = self._weights, self._ends.get
         found: list[bytes] = []
         add = found.append
         if data[:2] in weights:
             add(data[:2])
         for end in range(3, len(data) + 1):
-            tail = ends(data[end - 3:end])
-            if tail is None:  # no feature longer than 2 bytes ends with these 3 bytes
+            bits = ends(data[end - 3:end])
+            if bits is None:  # no feature longer than 2 bytes ends with these 3 bytes
                 gram = data[end - 2:end]
                 if gram in weights:
                     add(gram)
                 continue
-            longer, short = tail
-            for n in longer:
-                if n <= end:
-                    gram = data[end - n:end]
-                    if gram in weights:
-                        add(gram)
-                        break
+            for n in _LONGER[bits]:  # longer features end with these 3 bytes: the longest present wins
+                if n <= end and (gram := data[end - n:end]) in weights:
+                    add(gram)
+                    break
             else:
-                if short is not None:
-                    add(short)
+                if bits & _SELF:
+                    add(data[end - 3:end])
+                elif bits & _LAST2:
+                    add(data[end - 2:end])
         return found
 
     def scores(self, text: str) -> list[float]:
