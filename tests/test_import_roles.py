@@ -1,5 +1,6 @@
 """What each process role imports: the HTTP process must not carry the normalizer's models
-(py3langid/numpy, the classifier, region tables) nor RQ; they are ~100 MB per process."""
+(the language model, the classifier, region tables) nor RQ; a default worker carries neither numpy
+nor the SDKs of channels it does not send on."""
 
 from __future__ import annotations
 
