@@ -70,7 +70,7 @@ class RuleSet:
                 continue
             found = tuple((ti, tok[:end]) for ti in hits)
             break
-        if len(self._stem_cache) > 100_000:
+        if len(self._stem_cache) > 20_000:  # bounded: every new phone number or name is a new token
             self._stem_cache.clear()
         self._stem_cache[tok] = found
         return found
