@@ -94,3 +94,37 @@ print(json.dumps([code, "tweepy" in sys.modules, "requests" in sys.modules]))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["not_configured", False, False]
+
+
+HTTP_WITH_SERVICES = """
+import json, sys
+from types import SimpleNamespace
+from config.settings import load_settings
+from channels import registry
+from gateway.app import build_app
+s = load_settings()
+build_app(s, "redis://127.0.0.1:1/0")
+import redis.asyncio as aioredis
+r = aioredis.Redis.from_url("redis://127.0.0.1:1/0")
+made = registry.services(SimpleNamespace(settings=s, redis=r, ingest=None))
+print(json.dumps({"services": len(made), "modules": sorted(sys.modules)}))
+"""
+NOT_IN_DEFAULT_HTTP = ("telegram", "httpx", "imapclient", "tweepy", "smpplib", "aiosmtplib")
+
+
+def test_the_http_role_loads_no_channel_sdk_until_the_channel_is_configured(tmp_path):
+    base = {"PATH": "/usr/bin:/bin", "LAPOR_HTTP_TOKEN": "x", "LAPOR_DATA_DIR": str(tmp_path)}
+
+    def probe(**extra: str) -> tuple[int, set[str]]:
+        out = subprocess.run([sys.executable, "-c", HTTP_WITH_SERVICES], cwd=ROOT, env={**base, **extra},
+                             capture_output=True, text=True, timeout=120, check=True)
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        return data["services"], set(data["modules"])
+
+    made, loaded = probe()
+    assert made == 0 and "channels.telegram.inbound" in loaded and "channels.email.service" in loaded
+    assert [m for m in NOT_IN_DEFAULT_HTTP if m in loaded] == []
+    # configured, the same probe does load them: the check above can fail
+    made, loaded = probe(LAPOR_TELEGRAM_BOT_TOKEN="123:abc", LAPOR_TELEGRAM_POLLING="on", LAPOR_IMAP_HOST="127.0.0.1",
+                         LAPOR_IMAP_USER="u", LAPOR_IMAP_PASSWORD="p")
+    assert made == 2 and {"telegram", "imapclient"} <= loaded
