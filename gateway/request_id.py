@@ -33,19 +33,26 @@ def new_request_id() -> str:
 def request_id_middleware(proxies: TrustedProxies) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        sent = request.headers.get(HEADER, "")
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        trusted = bool(peer) and proxies.trusts(peer[0] if isinstance(peer, tuple | list) else None)
-        rid = sent if trusted and _VALID.match(sent) else new_request_id()
+        rid = None
+        if proxies.networks:  # a sent id is believed only from a trusted proxy
+            sent = request.headers.get(HEADER, "")
+            if sent and _VALID.match(sent):
+                peer = request.transport.get_extra_info("peername") if request.transport else None
+                if peer and proxies.trusts(peer[0] if isinstance(peer, tuple | list) else None):
+                    rid = sent
+        if rid is None:
+            rid = new_request_id()
         token = current.set(rid)
-        with structlog.contextvars.bound_contextvars(request_id=rid):
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:  # redirects and errors raised as exceptions carry it too
-                exc.headers[HEADER] = rid
-                raise
-            finally:
-                current.reset(token)
+        # bind/reset rather than ``bound_contextvars``: that one copies the whole context per call
+        bound = structlog.contextvars.bind_contextvars(request_id=rid)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # redirects and errors raised as exceptions carry it too
+            exc.headers[HEADER] = rid
+            raise
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
+            current.reset(token)
         if not response.prepared:
             response.headers[HEADER] = rid
         return response

@@ -153,15 +153,14 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def json_answer(status: int, doc: dict[str, Any]) -> web.Response:
-    return web.json_response(doc, status=status)
+    """A JSON answer serialized by orjson (several times cheaper than ``web.json_response``'s
+    ``json.dumps`` on the accept path); same ``application/json; charset=utf-8`` header."""
+    return web.Response(body=orjson.dumps(doc), status=status, content_type="application/json", charset="utf-8")
 
 
 def default_respond(results: list[Accepted]) -> web.Response:
-    return web.json_response({
-        "status": "ok",
-        "accepted": sum(1 for r in results if not r.duplicate),
-        "duplicates": sum(1 for r in results if r.duplicate),
-    })
+    duplicates = sum(1 for r in results if r.duplicate)
+    return json_answer(200, {"status": "ok", "accepted": len(results) - duplicates, "duplicates": duplicates})
 
 
 def record_respond(results: list[Accepted]) -> web.Response:
@@ -170,5 +169,5 @@ def record_respond(results: list[Accepted]) -> web.Response:
         return default_respond(results)
     res = results[0]
     if res.duplicate:
-        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
-    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
+        return json_answer(200, {"id": res.record_id, "status": "duplicate"})
+    return json_answer(202, {"id": res.record_id, "status": "accepted"})
