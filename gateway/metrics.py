@@ -235,6 +235,19 @@ def count(channel: str, outcome: str, n: int = 1) -> None:
         record_at(channel, outcome, n)
 
 
+def count_many(channel: str, counts: dict[str, int]) -> None:
+    """``count`` for several outcomes of one event at once (one clock read: the accept path's)."""
+    t = time.time()
+    minute = int(t // 60) * 60
+    counters, minutes = _buf.counters, _buf.minutes
+    for outcome, n in counts.items():
+        if n:
+            counters[(EVENTS.name, f"{channel}{SEP}{outcome}")] += n
+            minutes[(channel, minute, outcome)] += n
+            if outcome in VOLUME_OUTCOMES:
+                _buf.last[channel] = max(t, _buf.last.get(channel, 0.0))
+
+
 def record_at(channel: str, outcome: str, n: int = 1, at: float | None = None) -> None:
     """Add to the per-minute history only (``at`` lets tests and imports write the past)."""
     if not n:
