@@ -9,6 +9,7 @@ that, and writes the channel log and metrics for every call.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -153,14 +154,22 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def json_answer(status: int, doc: dict[str, Any]) -> web.Response:
-    """A JSON answer serialized by orjson (several times cheaper than ``web.json_response``'s
-    ``json.dumps`` on the accept path); same ``application/json; charset=utf-8`` header."""
-    return web.Response(body=orjson.dumps(doc), status=status, content_type="application/json", charset="utf-8")
+    """A JSON answer serialized by orjson (compact; several times cheaper than ``json.dumps``)."""
+    return _json_bytes(status, orjson.dumps(doc))
+
+
+def _json_bytes(status: int, body: bytes) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json", charset="utf-8")
+
+
+# The two success answers below are written byte for byte as ``web.json_response`` wrote them
+# (providers and agencies may compare them), without ``json.dumps`` on the accept path.
 
 
 def default_respond(results: list[Accepted]) -> web.Response:
     duplicates = sum(1 for r in results if r.duplicate)
-    return json_answer(200, {"status": "ok", "accepted": len(results) - duplicates, "duplicates": duplicates})
+    accepted = len(results) - duplicates
+    return _json_bytes(200, b'{"status": "ok", "accepted": %d, "duplicates": %d}' % (accepted, duplicates))
 
 
 def record_respond(results: list[Accepted]) -> web.Response:
@@ -168,6 +177,8 @@ def record_respond(results: list[Accepted]) -> web.Response:
     if len(results) != 1:
         return default_respond(results)
     res = results[0]
+    # record ids are our ULIDs (ASCII): orjson's quoting of one is what json.dumps writes
+    rid = orjson.dumps(res.record_id) if res.record_id.isascii() else json.dumps(res.record_id).encode()
     if res.duplicate:
-        return json_answer(200, {"id": res.record_id, "status": "duplicate"})
-    return json_answer(202, {"id": res.record_id, "status": "accepted"})
+        return _json_bytes(200, b'{"id": %s, "status": "duplicate"}' % rid)
+    return _json_bytes(202, b'{"id": %s, "status": "accepted"}' % rid)
