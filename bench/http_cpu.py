@@ -37,8 +37,10 @@ def _measure(pid: int, target: Target, duration: float, connections: int,
     spy_proc = None
     if spy:
         exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        mode = ["--native"] if os.environ.get("SPY_NATIVE") else ["--nonblocking"]  # native: C frames too
+        fmt = ["-f", "raw"] if spy.endswith(".txt") else []  # collapsed stacks, for grep and sums
         spy_proc = subprocess.Popen([exe, "record", "-p", str(pid), "-o", spy, "-d", str(int(duration)),
-                                     "-r", "250", *(["--native"] if os.environ.get("SPY_NATIVE") else ["--nonblocking"]), *(["-f", "raw"] if spy.endswith(".txt") else [])],
+                                     "-r", "250", *mode, *fmt],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # warm-up: first requests compile regexes, open connections, load the Lua script
     asyncio.run(run_load(target, duration_s=1.0, connections=connections, start_index=10**9))
