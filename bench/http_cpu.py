@@ -1,12 +1,16 @@
 """CPU per accepted request of the HTTP process alone (issue 17): ``serve --workers 0``, the generic
 JSON channel, ~280-character complaints (``bench/complaints.py``), closed loop over loopback.
 
-    .venv/bin/python -m bench.http_cpu [--duration 15] [--connections 64] [--bare] [--py-spy out.svg]
+    .venv/bin/python -m bench.http_cpu [--duration 15] [--connections 64] [--rate R] [--bare]
+        [--root /work/main --rounds 4] [--py-spy out.svg|out.txt]
 
 Reports the process's utime+stime spent during the load (start-up excluded) divided by the
-requests it accepted: the figure a shared machine cannot blur much, unlike req/s. ``--bare``
-measures ``bench/bare_xadd.py`` the same way (the ceiling). ``--py-spy`` records a flame graph of
-the gateway while the load runs (py-spy must be installed in the venv; measuring only).
+requests it accepted: blurred less than req/s on a shared machine, though contention still
+raises it (compare alternating runs: ``--root`` runs another checkout's gateway, with its own
+``.venv``, before this one in each of ``--rounds``; medians are printed). ``--bare`` measures
+``bench/bare_xadd.py`` the same way (the ceiling). ``--py-spy`` records the gateway while the
+load runs (py-spy installed in the venv by hand, for measuring only; ``.txt``: collapsed stacks;
+``SPY_NATIVE=1``: C frames too).
 """
 
 from __future__ import annotations
