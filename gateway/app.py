@@ -40,9 +40,11 @@ def build_app(settings: Settings, redis_url: str | None = None, *, services: boo
     ``services`` False: no pollers or binds (the extra HTTP processes of ``serve --http-processes``)."""
     biggest = max(settings.max_body_bytes, settings.email_max_body_bytes)
     proxies = TrustedProxies.from_spec(settings.trusted_proxies)
-    # outermost first: the client's view through trusted proxies, then a request id for every log line
-    app = web.Application(client_max_size=biggest + 1,
-                          middlewares=[proxy_middleware(proxies), request_id_middleware(proxies)])
+    # outermost first: the client's view through trusted proxies (only when some are configured:
+    # without, the forwarded headers are ignored anyway), then a request id for every log line
+    middlewares = [proxy_middleware(proxies)] if proxies.networks else []
+    middlewares.append(request_id_middleware(proxies))
+    app = web.Application(client_max_size=biggest + 1, middlewares=middlewares)
     r = redis_clients.connect(settings, redis_url)
     intake = Intake(r, Path(settings.data_dir) / "spool", dedupe_ttl_s=settings.dedupe_ttl_s,
                     flush_interval_s=settings.spool_flush_interval_s,

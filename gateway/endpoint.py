@@ -11,10 +11,11 @@ failure stores the raw request in ``lapor:quarantine`` (202) rather than droppin
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from channels.core.inbound import (
@@ -44,8 +45,15 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     aiohttp inflates ``Content-Encoding`` in bounded steps as we read, so a compression bomb costs
     at most ``limit`` + one chunk of memory before it is refused.
     """
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body of {request.content_length} bytes exceeds {limit}")
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(f"body of {length} bytes exceeds {limit}")
+    if length is not None and hdrs.CONTENT_ENCODING not in request.headers:
+        # the common case: the exact size is known and within the limit, nothing to inflate
+        try:
+            return await request.content.readexactly(length)
+        except (HttpProcessingError, web.RequestPayloadError, asyncio.IncompleteReadError) as exc:
+            raise BadRequest(f"unreadable body: {type(exc).__name__}") from None
     chunks: list[bytes] = []
     size = 0
     try:
@@ -81,11 +89,11 @@ def wrap(endpoint: Endpoint) -> Any:
         body = b""
         try:
             auth = endpoint.authenticate
+            req = ChannelRequest(request, b"", ctx.settings)
             if auth is not None and auth.before_body:
-                auth(ChannelRequest(request, b"", ctx.settings))
+                auth(req)
             if request.body_exists:
-                body = await read_body(request, limit)
-            req = ChannelRequest(request, body, ctx.settings)
+                req.body = body = await read_body(request, limit)
             if auth is not None and not auth.before_body:
                 auth(req)
             outcome: ParseOutcome = await endpoint.parse(req)

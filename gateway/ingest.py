@@ -53,9 +53,8 @@ class GatewayIngest:
             metrics.count(channel, "error", len(messages))
             raise
         counts = tally(results)
-        metrics.count(channel, "stored", counts["stored"])
-        metrics.count(channel, "duplicate", counts["duplicates"])
-        metrics.count(channel, "spooled", counts["spooled"])
+        metrics.count_many(channel, {"stored": counts["stored"], "duplicate": counts["duplicates"],
+                                     "spooled": counts["spooled"]})
         if started is not None:
             metrics.ACCEPT_LATENCY.labels(channel).observe(time.perf_counter() - started)
         return results

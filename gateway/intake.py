@@ -66,16 +66,17 @@ class IntakeStats:
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# two Crockford digits per 10 bits: 13 lookups per id instead of 26 (the id is made per request)
+_DIGIT_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
 
 
 def new_record_id() -> str:
-    """A ULID (48-bit ms timestamp + 80 random bits, Crockford base32), ~10x cheaper than python-ulid."""
+    """A ULID (48-bit ms timestamp + 80 random bits, Crockford base32), ~10x cheaper than python-ulid.
+
+    26 digits of 5 bits (130 bits, the top two zero), most significant first."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    out = []
-    for _ in range(26):
-        out.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+    return "".join([_DIGIT_PAIRS[(value >> s) & 1023] for s in _PAIR_SHIFTS])
 
 
 def serialize(msg: InboundMessage) -> str:

@@ -6,6 +6,7 @@ Redaction is a processor, not a convention: every event passes through it, so a 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import logging
@@ -16,6 +17,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+
+# the id of the HTTP request being handled (set by ``gateway.request_id``): added to every log line
+# by a processor, so the request path sets one context variable instead of binding structlog's
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("lapor_request_id", default=None)
 
 # values of these keys are never logged, only their length and a short hash (for correlation)
 SENSITIVE_KEYS = frozenset({
@@ -135,6 +140,13 @@ def _scrub_exception(_logger: Any, _name: str, event_dict: MutableMapping[str, A
     return event_dict
 
 
+def add_request_id(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    rid = REQUEST_ID.get()
+    if rid is not None and "request_id" not in event_dict:
+        event_dict["request_id"] = rid
+    return event_dict
+
+
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     """Route structlog and the stdlib ``logging`` through the same redacting pipeline."""
     if fmt == "auto":
@@ -143,6 +155,7 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
                      else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_processor,

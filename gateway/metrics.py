@@ -117,25 +117,32 @@ class RedisCounter:
 class _HistChild:
     def __init__(self, hist: RedisHistogram, key: str) -> None:
         self._h, self._key = hist, key
+        # the buffer keys, made once per labelled child rather than three f-strings per observation
+        name = hist.name
+        self._bucket_keys = tuple((name, f"{key}{SEP}{i}") for i in range(len(hist.buckets) + 1))
+        self._sum_key, self._count_key = (name, f"{key}{SEP}sum"), (name, f"{key}{SEP}count")
 
     def observe(self, value: float) -> None:
-        i = bisect.bisect_left(self._h.buckets, value)
-        name = self._h.name
-        _buf.hist[(name, f"{self._key}{SEP}{i}")] += 1
-        _buf.hist[(name, f"{self._key}{SEP}sum")] += value
-        _buf.hist[(name, f"{self._key}{SEP}count")] += 1
+        hist = _buf.hist
+        hist[self._bucket_keys[bisect.bisect_left(self._h.buckets, value)]] += 1
+        hist[self._sum_key] += value
+        hist[self._count_key] += 1
 
 
 class RedisHistogram:
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str], buckets: Sequence[float]) -> None:
         self.name, self.documentation, self.labelnames = name, documentation, tuple(labelnames)
         self.buckets = tuple(float(b) for b in buckets)
+        self._children: dict[tuple[str, ...], _HistChild] = {}  # label values -> child (few: channels)
         _HISTOGRAMS.append(self)
 
     def labels(self, *values: str, **named: str) -> _HistChild:
         if named:
             values = tuple(str(named[n]) for n in self.labelnames)
-        return _HistChild(self, _labels_key(values))
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = _HistChild(self, _labels_key(values))
+        return child
 
 
 _COUNTERS: list[RedisCounter] = []
@@ -226,6 +233,19 @@ def count(channel: str, outcome: str, n: int = 1) -> None:
     if n:
         _buf.counters[(EVENTS.name, f"{channel}{SEP}{outcome}")] += n
         record_at(channel, outcome, n)
+
+
+def count_many(channel: str, counts: dict[str, int]) -> None:
+    """``count`` for several outcomes of one event at once (one clock read: the accept path's)."""
+    t = time.time()
+    minute = int(t // 60) * 60
+    counters, minutes = _buf.counters, _buf.minutes
+    for outcome, n in counts.items():
+        if n:
+            counters[(EVENTS.name, f"{channel}{SEP}{outcome}")] += n
+            minutes[(channel, minute, outcome)] += n
+            if outcome in VOLUME_OUTCOMES:
+                _buf.last[channel] = max(t, _buf.last.get(channel, 0.0))
 
 
 def record_at(channel: str, outcome: str, n: int = 1, at: float | None = None) -> None:

@@ -55,17 +55,32 @@ class ClientView:
     remote: str | None
 
 
+_TRUST_CACHE_MAX = 4096
+
+
 class TrustedProxies:
     def __init__(self, networks: tuple[IPNetwork, ...]) -> None:
         self.networks = networks
+        # peer address -> trusted: parsing an address with ``ipaddress`` costs more than the rest of
+        # the check, and a gateway sees few distinct peers (proxies, keep-alive clients); bounded
+        self._trusted: dict[str | None, bool] = {}
 
     @classmethod
     def from_spec(cls, spec: str) -> TrustedProxies:
         return cls(parse_networks(spec))
 
     def trusts(self, address: str | None) -> bool:
+        if not self.networks:
+            return False
+        known = self._trusted.get(address)
+        if known is not None:
+            return known
         ip = _ip(address)
-        return ip is not None and any(ip in n for n in self.networks)
+        trusted = ip is not None and any(ip in n for n in self.networks)
+        if len(self._trusted) >= _TRUST_CACHE_MAX:
+            self._trusted.clear()
+        self._trusted[address] = trusted
+        return trusted
 
     def view(self, request: web.BaseRequest) -> ClientView | None:
         """What the client sent to the outermost trusted proxy, or None when the peer is not trusted."""

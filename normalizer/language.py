@@ -1,26 +1,29 @@
 """Language of the body: Indonesian, English, Javanese, Sundanese… or ``und`` for too little text.
 
-py3langid (maintained fork of langid.py, model shipped inside the wheel, no download at run
-time) restricted to the languages citizens write to LAPOR! in. It does not know Sundanese,
-so a small lexicon of unmistakable Sundanese function words decides that one. Malay is
-reported as Indonesian: the two are indistinguishable in short complaints.
+The model is py3langid's naive Bayes over byte n-grams (a maintained fork of langid.py), restricted
+to the languages citizens write to LAPOR! in and exported by ``scripts/export_langid_model.py``
+into ``normalizer/data/langid-8.bin`` (2 MB in memory): scoring it here in pure Python gives
+py3langid's answers without loading numpy and its 142-language tables into every worker
+(~55 MB). It does not know Sundanese, so a small lexicon of unmistakable Sundanese function
+words decides that one. Malay is reported as Indonesian: the two are indistinguishable in short
+complaints.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import unicodedata
+import zlib
+from collections import Counter
+from pathlib import Path
 
 from normalizer.text import raw_tokens
 
 MIN_LETTERS = 12
 MIN_WORDS = 3
-_LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
-_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-_identifier.set_languages(_LANGS)
-# the full 142-language table (27 MB) is only needed to call set_languages again: drop it
-_identifier._full_model = None
+MODEL_PATH = Path(__file__).parent / "data" / "langid-8.bin"
 _ALIASES = {"ms": "id"}
 _SUNDA = frozenset({
     "teu", "henteu", "abdi", "punten", "nuhun", "hatur", "kumaha", "naon", "atuh", "mah", "urang", "sareng",
@@ -42,7 +45,131 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 
+_LOG2 = math.log1p(1.0)
+_MAX_GRAM = 8
+_SELF, _LAST2 = 1, 2  # bits of NaiveBayesModel._three_byte_ends; bits 4 to _MAX_GRAM are lengths
+# per bit set: the feature lengths above 3 it holds, longest first
+_LONGER = tuple(tuple(n for n in range(_MAX_GRAM, 3, -1) if bits >> n & 1) for bits in range(1 << (_MAX_GRAM + 1)))
 MAX_CHARS = 600  # enough to tell; keeps long emails as cheap as an SMS
+
+
+class NaiveBayesModel:
+    """py3langid's classifier over a fixed set of languages, without numpy.
+
+    At each byte of the UTF-8 text the longest feature n-gram ending there is counted (what
+    py3langid's tokenizer DFA emits: one feature per state); a language's score is
+    ``sum(log1p(count) * log P(feature | language)) + log P(language)``; the best score wins,
+    ties to the first language in the model's order, and a text with no feature at all gets the
+    first language (py3langid's uniform distribution).
+    """
+
+    def __init__(self, path: Path) -> None:
+        raw = zlib.decompress(path.read_bytes())
+        first = raw.index(b"\n")
+        second = raw.index(b"\n", first + 1)
+        if raw[:first] != b"LANGID8":
+            raise ValueError(f"{path}: not a language model export")
+        header = json.loads(raw[first + 1:second])
+        self.classes: list[str] = header["classes"]
+        self.priors: list[float] = header["priors"]
+        self._width = len(self.classes)
+        row = 4 * self._width  # float32 per language
+        body = memoryview(raw)[second + 1:]  # sliced without copies: only the keys and rows are kept
+        weights: dict[bytes, bytes] = {}
+        pos = 0
+        for n_text, count in header["lengths"].items():
+            n = int(n_text)
+            keys = (body[i:i + n].tobytes() for i in range(pos, pos + n * count, n))
+            pos += n * count
+            weights.update(zip(keys, (body[i:i + row].tobytes() for i in range(pos, pos + row * count, row)),
+                               strict=True))
+            pos += row * count
+        if pos != len(body):
+            raise ValueError(f"{path}: truncated or padded model")
+        self._weights = weights
+        if not set(map(int, header["lengths"])) <= set(range(2, _MAX_GRAM + 1)):
+            raise ValueError(f"{path}: features of 2 to {_MAX_GRAM} bytes expected")
+        self._ends = self._three_byte_ends(weights)
+
+    @staticmethod
+    def _three_byte_ends(weights: dict[bytes, bytes]) -> dict[bytes, int]:
+        """For each 3 bytes that a feature longer than 2 bytes ends with, a bit set (a small int,
+        shared by all): bit n (4 to 8) — a feature of n bytes ends with them; ``_SELF`` — the 3
+        bytes are a feature; ``_LAST2`` — their last 2 bytes are."""
+        ends: dict[bytes, int] = {}
+        for gram in weights:
+            if len(gram) >= 3:
+                tail = gram[-3:]
+                ends[tail] = ends.get(tail, 0) | (1 << len(gram) if len(gram) > 3 else 0)
+        for tail, bits in ends.items():
+            ends[tail] = bits | (_SELF if tail in weights else _LAST2 if tail[1:] in weights else 0)
+        return ends
+
+    @staticmethod
+    def encode(text: str) -> bytes:
+        """py3langid's text preparation: an all-caps text is lower-cased, NFC, UTF-8."""
+        if text.isupper():
+            text = text.lower()
+        return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+    def features(self, data: bytes) -> list[bytes]:
+        """The longest feature n-gram ending at each byte of ``data`` (none at some bytes).
+
+        The 3 bytes ending at a position decide most of it in one look-up: which longer
+        features could end there (lengths to try, longest first) and, failing those, whether
+        they or their last 2 bytes are a feature."""
+        weights, ends = self._weights, self._ends.get
+        found: list[bytes] = []
+        add = found.append
+        if data[:2] in weights:
+            add(data[:2])
+        for end in range(3, len(data) + 1):
+            bits = ends(data[end - 3:end])
+            if bits is None:  # no feature longer than 2 bytes ends with these 3 bytes
+                gram = data[end - 2:end]
+                if gram in weights:
+                    add(gram)
+                continue
+            for n in _LONGER[bits]:  # longer features end with these 3 bytes: the longest present wins
+                if n <= end and (gram := data[end - n:end]) in weights:
+                    add(gram)
+                    break
+            else:
+                if bits & _SELF:
+                    add(data[end - 3:end])
+                elif bits & _LAST2:
+                    add(data[end - 2:end])
+        return found
+
+    def scores(self, text: str) -> list[float]:
+        """Unnormalized log score per language (``classes`` order); all 0.0 without features."""
+        found = self.features(self.encode(text))
+        if not found:
+            return [0.0] * self._width
+        counts = Counter(found)
+        totals = self._weighted_sum(list(counts), _LOG2)  # as if each feature occurred once
+        if len(counts) != len(found):
+            repeated: dict[int, list[bytes]] = {}
+            for gram, c in counts.most_common():
+                if c == 1:
+                    break
+                repeated.setdefault(c, []).append(gram)
+            for c, grams in repeated.items():
+                for k, v in enumerate(self._weighted_sum(grams, math.log1p(c) - _LOG2)):
+                    totals[k] += v
+        return [t + p for t, p in zip(totals, self.priors, strict=True)]
+
+    def _weighted_sum(self, grams: list[bytes], weight: float) -> list[float]:
+        width = self._width
+        values = memoryview(b"".join(map(self._weights.__getitem__, grams))).cast("f")
+        return [weight * sum(values[k::width]) for k in range(width)]
+
+    def classify(self, text: str) -> str:
+        scores = self.scores(text)
+        return self.classes[max(range(len(scores)), key=scores.__getitem__)]
+
+
+_model = NaiveBayesModel(MODEL_PATH)
 
 
 def detect(text: str, toks: list[str] | None = None) -> str:
@@ -59,7 +186,7 @@ def detect(text: str, toks: list[str] | None = None) -> str:
     ind = sum(1 for t in toks if t in _INDONESIAN)
     if ind >= 4 and ind * 6 >= len(toks) and sunda == 0 and _ENGLISH.isdisjoint(toks) and _JAWA.isdisjoint(toks):
         return "id"
-    lang, _ = _identifier.classify(text)
+    lang = _model.classify(text)
     if lang in ("id", "ms") and sum(1 for t in toks if t in _JAWA) >= 2:
         return "jv"
     return _ALIASES.get(lang, lang)

@@ -37,7 +37,7 @@ def is_shortcode(raw: str) -> bool:
     return digits.isdigit() and len(digits) <= 6
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=2048)  # repeat senders; every complaint text brings new numbers, so keep it small
 def parse_msisdn(raw: str | None, *, ton: int | None = None) -> ParsedNumber:
     """Normalize the Indonesian forms (08…, 628…, +628…, 0062…, +62 (0)8…) to E.164.
 

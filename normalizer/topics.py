@@ -72,7 +72,7 @@ class RuleSet:
         """``tok``'s phrase entries and stem hits, () when it has neither; cached (words repeat a lot)."""
         phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
         entry = (phrases, stems) if phrases or stems else ()
-        if len(self._tok_cache) > 100_000:
+        if len(self._tok_cache) > 20_000:  # bounded: every new phone number or name is a new token
             self._tok_cache.clear()
         self._tok_cache[tok] = entry
         return entry

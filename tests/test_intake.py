@@ -166,3 +166,28 @@ async def test_http_request_during_outage_is_accepted_and_delivered_once(own_red
         core.close()
     finally:
         await gw.stop()
+
+
+def test_record_id_is_a_ulid_of_now() -> None:
+    """26 Crockford digits, most significant first: the first 10 are the millisecond timestamp."""
+    import time
+
+    from gateway.intake import _CROCKFORD, new_record_id
+
+    before = time.time_ns() // 1_000_000
+    ids = [new_record_id() for _ in range(2000)]
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        assert len(rid) == 26 and set(rid) <= set(_CROCKFORD)
+        value = 0
+        for ch in rid:
+            value = value * 32 + _CROCKFORD.index(ch)
+        assert value < 2**128
+        assert before <= value >> 80 <= after
+    # the random part spreads over all 80 bits (a shift or mask error would pin some of them)
+    low = [sum(_CROCKFORD.index(c) << (5 * i) for i, c in enumerate(reversed(rid[-16:]))) for rid in ids]
+    seen = 0
+    for v in low:
+        seen |= v
+    assert seen == 2**80 - 1

@@ -9,6 +9,7 @@ that, and writes the channel log and metrics for every call.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -153,15 +154,22 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def json_answer(status: int, doc: dict[str, Any]) -> web.Response:
-    return web.json_response(doc, status=status)
+    """A JSON answer serialized by orjson (compact; several times cheaper than ``json.dumps``)."""
+    return _json_bytes(status, orjson.dumps(doc))
+
+
+def _json_bytes(status: int, body: bytes) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json", charset="utf-8")
+
+
+# The two success answers below are written byte for byte as ``web.json_response`` wrote them
+# (providers and agencies may compare them), without ``json.dumps`` on the accept path.
 
 
 def default_respond(results: list[Accepted]) -> web.Response:
-    return web.json_response({
-        "status": "ok",
-        "accepted": sum(1 for r in results if not r.duplicate),
-        "duplicates": sum(1 for r in results if r.duplicate),
-    })
+    duplicates = sum(1 for r in results if r.duplicate)
+    accepted = len(results) - duplicates
+    return _json_bytes(200, b'{"status": "ok", "accepted": %d, "duplicates": %d}' % (accepted, duplicates))
 
 
 def record_respond(results: list[Accepted]) -> web.Response:
@@ -169,6 +177,8 @@ def record_respond(results: list[Accepted]) -> web.Response:
     if len(results) != 1:
         return default_respond(results)
     res = results[0]
+    # record ids are our ULIDs (ASCII): orjson's quoting of one is what json.dumps writes
+    rid = orjson.dumps(res.record_id) if res.record_id.isascii() else json.dumps(res.record_id).encode()
     if res.duplicate:
-        return web.json_response({"id": res.record_id, "status": "duplicate"}, status=200)
-    return web.json_response({"id": res.record_id, "status": "accepted"}, status=202)
+        return _json_bytes(200, b'{"id": %s, "status": "duplicate"}' % rid)
+    return _json_bytes(202, b'{"id": %s, "status": "accepted"}' % rid)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import codecs
 from email.message import Message
 
-from inscriptis import get_text
-
 # labels that are routinely wrong: try UTF-8 first, then the cp1252 superset
 _WEAK_LABELS = {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "iso-8859-15",
                 "windows-1252", "cp1252"}
@@ -72,7 +70,12 @@ def part_text(part: Message) -> tuple[str, bool]:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML mail body (block structure kept as line breaks)."""
+    """Readable text of an HTML mail body (block structure kept as line breaks).
+
+    inscriptis and lxml (~6 MB) are imported on the first HTML body, not by every process that
+    imports the email channel (each dispatcher worker does, for the channel's spec)."""
+    from inscriptis import get_text
+
     try:
         return get_text(html)
     except Exception:  # inscriptis/lxml on pathological markup: fall back to nothing rather than crash

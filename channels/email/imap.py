@@ -340,6 +340,4 @@ class ImapPoller(Service):
         await self._io(self._archive, client, present)
 
 
-def imap_configured(settings: Settings) -> bool:
-    return bool(settings.imap_host and settings.imap_user and Settings.secret(settings.imap_password))
 

@@ -18,7 +18,6 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosmtplib
 import redis.asyncio as aioredis
 
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
@@ -152,6 +151,8 @@ class EmailSender(SenderBase):
         if t.use_tls or t.start_tls is not False:
             kwargs["tls_context"] = self._tls_context()
         scheme = "smtps" if t.use_tls else "smtp"
+        import aiosmtplib  # here, not at import: a worker without LAPOR_SMTP_URL never loads it
+
         async with self.recorded("email", "SMTP", f"{scheme}://{t.host}:{t.port}") as note:
             try:
                 await aiosmtplib.send(mail, **kwargs)

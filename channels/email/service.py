@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from channels.core.service import Service
-from channels.email.imap import ImapPoller, imap_configured
+from config.settings import Settings
+
+
+def imap_configured(settings: Settings) -> bool:
+    return bool(settings.imap_host and settings.imap_user and Settings.secret(settings.imap_password))
 
 
 def services(ctx: Any) -> list[Service]:
-    return [ImapPoller(ctx)] if imap_configured(ctx.settings) else []
+    if not imap_configured(ctx.settings):
+        return []
+    from channels.email.imap import ImapPoller  # imapclient only where a mailbox is configured
+
+    return [ImapPoller(ctx)]

@@ -32,7 +32,6 @@ from channels.core.outbound import OutboundMessage, PermanentSendError, SendResu
 from channels.core.send import HttpSender, error_for_status
 from channels.sms.dlr import DLR_MASK, JASMIN_LEVEL, jasmin_dlr_url, kannel_dlr_url
 from channels.sms.encoding import concat_udh, fits_gsm, text_parts
-from channels.sms.smpp import OUTBOX, bind_is_up, result_key
 from config.settings import Settings
 from gateway import redis_clients
 
@@ -136,6 +135,8 @@ class SmsSender(HttpSender):
 
     # ------------------------------------------------------------------ SMPP via the bind
     async def _smpp(self, msg: OutboundMessage) -> SendResult:
+        from channels.sms.smpp import OUTBOX, bind_is_up, result_key  # smpplib: only with an SMPP route
+
         if self._redis is None:
             self._redis = redis_clients.connect(self.settings, max_connections=16)  # any deployment
         r = self._redis

@@ -8,8 +8,8 @@ from channels.core.service import Service
 
 
 def services(ctx: Any) -> list[Service]:
-    from channels.sms.smpp import SmppService
-
     if not ctx.settings.smpp_host or not ctx.settings.smpp_system_id:
         return []
+    from channels.sms.smpp import SmppService  # smpplib only where an SMSC is configured
+
     return [SmppService(ctx)]

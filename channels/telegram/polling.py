@@ -26,6 +26,7 @@ from channels.core.ingest import OK
 from channels.core.lease import Lease
 from channels.core.service import PollError, Service
 from channels.telegram.api import make_bot
+from channels.telegram.modes import polling_enabled  # noqa: F401  (re-exported: tests and callers)
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
 from gateway import keys
 from gateway.logging import get_logger
@@ -122,17 +123,4 @@ class TelegramPoller(Service):
         self.set_state("polling", offset=next_offset, last_batch=len(updates), last_poll_at=time.time())
         log.info("telegram.polled", updates=len(updates), stored=new, duplicates=dup)
         return len(updates)
-
-
-def polling_enabled(settings: Any) -> bool:
-    from config.settings import Settings
-
-    if Settings.secret(settings.telegram_bot_token) is None:
-        return False
-    mode = settings.telegram_polling.lower()
-    if mode in ("on", "true", "1", "yes"):
-        return True
-    if mode in ("off", "false", "0", "no"):
-        return False
-    return Settings.secret(settings.telegram_secret) is None  # auto: poll when no webhook is set
 

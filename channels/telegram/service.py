@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from channels.core.service import Service
-from channels.telegram.polling import TelegramPoller, polling_enabled
+from channels.telegram.modes import monitor_enabled, polling_enabled
 
 
 def services(ctx: Any) -> list[Service]:
-    from channels.telegram.webhook_info import WebhookMonitor, monitor_enabled
+    """The SDK is imported only by a process that runs one of them."""
+    if polling_enabled(ctx.settings):
+        from channels.telegram.polling import TelegramPoller
 
-    out: list[Service] = [TelegramPoller(ctx)] if polling_enabled(ctx.settings) else []
-    if not out and monitor_enabled(ctx.settings):
-        out.append(WebhookMonitor(ctx))
-    return out
+        return [TelegramPoller(ctx)]
+    if monitor_enabled(ctx.settings):
+        from channels.telegram.webhook_info import WebhookMonitor
+
+        return [WebhookMonitor(ctx)]
+    return []

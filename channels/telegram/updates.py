@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from telegram import Message, Update
 
 from normalizer.models import Attachment, AttachmentKind, Flag, GeoPoint, InboundMessage, ReplyTo, Sender
 from normalizer.phone import parse_msisdn
+
+if TYPE_CHECKING:
+    from telegram import Message
 
 PROVIDER = "telegram"
 ALLOWED_UPDATES = ["message", "edited_message"]
@@ -42,6 +44,8 @@ def parse_update(data: Any, *, allow_groups: bool, raw: str | None = None) -> Pa
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(
             data.get("update_id"), bool):
         raise NotAnUpdate("not a Telegram Update: an object with an integer update_id is expected")
+    from telegram import Update  # the SDK (~23 MB) loads with the first update, not in every process
+
     update = Update.de_json(data, None)
     out = Parsed()
     msg = update.message or update.edited_message

@@ -76,9 +76,6 @@ class WebhookMonitor(Service, LazyBot):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
 
 
-def monitor_enabled(settings: Settings) -> bool:
-    return bool(settings.telegram_webhook_url and Settings.secret(settings.telegram_bot_token)
-                and Settings.secret(settings.telegram_secret))
 
 
 async def set_webhook(settings: Settings, bot: Bot | None = None) -> bool:

@@ -24,21 +24,25 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-import requests
-import tweepy
 
 from channels.core.outbound import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.core.send import SenderBase
-from channels.twitter.api import user_client
 from channels.twitter.hooks import THREAD_TTL_S, ack_key
 from config.settings import Settings
 from gateway import redis_clients
 from gateway.logging import get_logger
 
+if TYPE_CHECKING:  # tweepy and requests (~20 MB) are imported only once X credentials are set
+    import requests
+    import tweepy
+
 log = get_logger("channels.twitter.send")
+# the four OAuth 1.0a user-context secrets replies need (channels.twitter.api.user_credentials)
+_USER_SECRETS = ("twitter_consumer_key", "twitter_consumer_secret", "twitter_access_token",
+                 "twitter_access_token_secret")
 
 
 def public_text(ref: str) -> str:
@@ -56,7 +60,7 @@ class TwitterSender(SenderBase):
     def __init__(self, settings: Settings, client: tweepy.Client | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.client = client if client is not None else user_client(settings)
+        self.client = client if client is not None else _user_client(settings)
         self.paused_until = 0.0
         self.sent = 0
         self.redis: aioredis.Redis | None = redis_clients.connect(settings, max_connections=16)
@@ -127,6 +131,9 @@ class TwitterSender(SenderBase):
         return str(author)
 
     async def _call(self, fn: Callable[..., requests.Response], *args: Any, **kwargs: Any) -> requests.Response:
+        import requests
+        import tweepy
+
         method, path = _CALLS.get(getattr(fn, "__name__", ""), ("POST", "/2/?"))
         async with self.recorded("twitter", method, self.settings.twitter_api_url.rstrip("/") + path) as note:
             try:
@@ -151,6 +158,15 @@ class TwitterSender(SenderBase):
             with contextlib.suppress(ValueError):
                 self.paused_until = float(resp.headers.get("x-rate-limit-reset", "0")) + 1
         return resp
+
+
+def _user_client(settings: Settings) -> tweepy.Client | None:
+    """The user-context client, or None (``not_configured``) without importing tweepy."""
+    if not all(Settings.secret(getattr(settings, name)) for name in _USER_SECRETS):
+        return None
+    from channels.twitter.api import user_client
+
+    return user_client(settings)
 
 
 def _sent_id(resp: requests.Response) -> tuple[str, ...]:

@@ -1,0 +1,101 @@
+"""The pure-Python language model (normalizer/data/langid-8.bin) answers exactly as py3langid
+(the test extra) restricted to the same languages, on a few thousand texts: the repo's labelled
+sets, the benchmark complaints, every channel fixture, samples in each language, and variants
+of them (all caps, halves, words reversed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from bench.complaints import complaint_text
+from normalizer import language
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = [
+    "The streetlights on our road have been broken for two months and nobody has come to fix them.",
+    "Please help, my mother has not received her social assistance since June although she is registered.",
+    "I would like to report that the public hospital asked for an unofficial fee before treating my son.",
+    "Dalan ing desaku rusak banget wis telung sasi, akeh pengendara motor sing tiba. Tulung didandani.",
+    "Kulo badhe lapor, bantuan sosial kanggo ibu kulo durung cair, panjenengan saged mbantu nggih.",
+    "Lampu dalan mati wis suwe, desane dadi peteng lan akeh maling. Mboten wonten tanggapan saking desa.",
+    "Saya ingin membuat aduan mengenai jalan raya yang rosak teruk di kampung kami sejak bulan lepas.",
+    "Kerajaan tempatan tidak mengambil tindakan walaupun penduduk sudah membuat aduan berkali-kali.",
+    "De straatverlichting in onze wijk is al twee maanden kapot en niemand komt het repareren.",
+    "Mijn moeder heeft haar uitkering sinds juni niet ontvangen, hoewel zij wel geregistreerd staat.",
+    "الطريق في قريتنا متضرر بشدة منذ ثلاثة أشهر ولم يقم أحد بإصلاحه حتى الآن",
+    "أرجو المساعدة، والدتي لم تحصل على المساعدة الاجتماعية منذ شهر يونيو",
+    "我们村的道路已经损坏三个月了，一直没有人来修理，请政府尽快处理。",
+    "我母亲自六月以来没有收到社会援助，尽管她已经登记在册。",
+    "Jalan di lembur abdi rusak pisan ti kamari, punten tiasa dibantuan, hatur nuhun.",
+    "Lon meulapor jalan di gampong kamoe ka reuloh that, hana soe peugot.",
+    "Bantuan sosial PKH untuk ibu saya tidak cair sejak Juni padahal terdaftar di DTKS.",
+    "jalan rusak parah tolong pak", "ok", "", "12345 67890", "😡😡😡 !!!", "HELLO WORLD THIS IS LOUD",
+    "Selamat pagi min, mau tanya kenapa pelayanan KTP elektronik di kecamatan lama sekali?",
+]
+
+
+def _corpus() -> list[str]:
+    texts = list(SAMPLES)
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+    texts += [complaint_text(i) for i in range(300)]
+    for path in sorted(ROOT.glob("channels/*/fixtures/*")):
+        if path.is_file() and path.suffix != ".py":
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+            texts += [t for t in re.findall(r'"(?:text|body|message|caption)"\s*:\s*"((?:[^"\\]|\\.)*)"', raw)]
+            texts += [chunk for chunk in raw.split("\n\n") if chunk.strip()][:20]
+    variants = []
+    for t in texts:
+        variants += [t.upper(), t[: len(t) // 2], " ".join(reversed(t.split()))]
+    return texts + variants
+
+
+CORPUS = _corpus()
+
+
+@pytest.fixture(scope="module")
+def reference() -> LanguageIdentifier:
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(language._model.classes)
+    return ident
+
+
+def test_the_corpus_is_a_few_thousand_texts_in_several_languages(reference):
+    assert len(CORPUS) >= 3000
+    found = {reference.classify(t)[0] for t in CORPUS}
+    assert {"id", "en", "jv", "ms", "nl", "ar", "zh"} <= found
+
+
+def test_the_model_picks_the_same_language_as_py3langid(reference):
+    differ = [t for t in CORPUS if language._model.classify(t) != reference.classify(t)[0]]
+    assert differ == []
+
+
+def test_detect_answers_as_with_py3langid(reference, monkeypatch):
+    ours = [language.detect(t) for t in CORPUS]
+
+    class Py3langid:
+        def classify(self, text: str) -> str:
+            return str(reference.classify(text)[0])
+
+    monkeypatch.setattr(language, "_model", Py3langid())
+    assert ours == [language.detect(t) for t in CORPUS]
+    assert {"und", "id", "en", "jv", "su", "nl"} <= set(ours)  # Arabic/Chinese: too few words for detect
+
+
+def test_scores_are_py3langid_raw_scores(reference):
+    """Not only the winner: every language's log score agrees with py3langid's (float32) ones."""
+    import numpy as np
+
+    for text in CORPUS[:400]:
+        ours = language._model.scores(text)
+        theirs = reference._raw_score(reference._encode(text))
+        if not any(ours):
+            assert not np.any(theirs)
+            continue
+        assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-2), text
