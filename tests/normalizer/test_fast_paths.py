@@ -190,3 +190,11 @@ def test_no_subject_is_what_extracting_an_empty_subject_gives() -> None:
     from normalizer import markers, normalize
 
     assert markers.extract(text.tidy("")) == normalize._NO_MARKERS
+
+
+def test_enough_letters_search_equals_counting_every_letter() -> None:
+    from normalizer import language
+
+    letters = re.compile(r"[^\W\d_]")
+    for s in [*_inputs(), "", "a" * 11, "a" * 12, "1a" * 11 + "_", "é" * 12, "ab1" * 6]:
+        assert bool(language._ENOUGH_LETTERS.search(s)) == (len(letters.findall(s)) >= language.MIN_LETTERS), s
