@@ -66,6 +66,20 @@ def _rss_now(pids: list[int]) -> dict[int, float]:
     return _status_mb(pids, "VmRSS")
 
 
+def pss_mb(pids: list[int]) -> dict[int, float]:
+    """Proportional set size now: shared pages (interpreter, libraries) counted once across the
+    tree — what the processes cost the machine together, unlike a sum of RSS."""
+    out = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    out[pid] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            continue
+    return out
+
+
 def peak_rss_mb(pids: list[int]) -> dict[int, float]:
     return _status_mb(pids, "VmHWM")
 
@@ -175,6 +189,7 @@ def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, 
         rss = peak_rss_mb(pids)
         cpu = cpu_s(pids)
         now_rss = {p: v for p, v in _rss_now(pids).items()}
+        now_pss = pss_mb(pids)
         in_core = r.llen("rq:queue:lapor-core")
         backlog_max = max(sampler.samples) if sampler.samples else 0
         e2e_rate = in_core / (res.duration_s + drain_s)
@@ -189,6 +204,8 @@ def scenario_gateway(tmp: Path, name: str, duration: float, rate: float | None, 
             "peak_rss_mb": {"gateway": rss.get(gw.pid), "workers": [rss[p] for p in pids[1:] if p in rss],
                             "total": round(sum(rss.values()), 1)},
             "rss_after_mb": {"gateway": now_rss.get(gw.pid), "workers": [now_rss[p] for p in pids[1:] if p in now_rss]},
+            "pss_after_mb": {"gateway": now_pss.get(gw.pid), "workers": [now_pss[p] for p in pids[1:] if p in now_pss],
+                             "total": round(sum(now_pss.values()), 1)},
             "cpu_s": {"gateway": cpu.get(gw.pid), "workers": [cpu[p] for p in pids[1:] if p in cpu]},
             "worker_cpu_us_per_record": round(sum(cpu[p] for p in pids[1:] if p in cpu) / max(in_core, 1) * 1e6, 1),
             "http_cpu_us_per_request": round((cpu.get(gw.pid) or 0) / max(res.ok, 1) * 1e6, 1),
