@@ -158,6 +158,7 @@ async def _worker(settings: Settings) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop)
+    dw.warm_up()  # models loaded before the first record and before the freeze below
     _settle_gc()
     log.info("worker.running", consumer=dw.consumer)
     tasks = [asyncio.create_task(dw.run())]
