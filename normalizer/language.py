@@ -43,7 +43,7 @@ _INDONESIAN = frozenset({
 _ENGLISH = frozenset({"the", "is", "are", "and", "of", "to", "please", "my", "have", "been", "for", "with", "this"})
 # MIN_LETTERS letters anywhere: stops at the twelfth (counting every letter of a 600-character
 # text was a list of ~500 strings per complaint); the two classes are disjoint, so it is linear
-_ENOUGH_LETTERS = re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % MIN_LETTERS)
+_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
 _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 
@@ -119,8 +119,8 @@ class NaiveBayesModel:
                     ends[tail.tobytes()] = 1 << len(gram)
                 else:
                     ends[tail] = bits | 1 << len(gram)  # the key already there (bytes) stays
-        for tail in ends:
-            ends[tail] |= _SELF if tail in weights else _LAST2 if tail[1:] in weights else 0
+        for three in ends:
+            ends[three] |= _SELF if three in weights else _LAST2 if three[1:] in weights else 0
         return ends  # type: ignore[return-value]  # its keys are all bytes
 
     @staticmethod
