@@ -1,0 +1,88 @@
+"""The in-process models are loaded compactly (shared objects for equal values) and hold exactly
+what a plain load of their files gives: the same features, the same float bits, the same order."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from importlib import resources
+
+from normalizer import language, linear
+
+
+def _plain_linear() -> dict[str, linear.LinearModel]:
+    """The models as a straightforward load builds them (one float, pair and tuple per weight)."""
+    data = json.loads(resources.files("normalizer").joinpath("data", linear.MODEL_FILE).read_text("utf-8"))
+    out = {}
+    for task, d in data["models"].items():
+        weights = {f: tuple((k, float(w)) for k, w in enumerate(ws) if float(w)) for f, ws in d["weights"].items()}
+        out[task] = linear.LinearModel(tuple(d["classes"]), tuple(float(b) for b in d["bias"]),
+                                       {f: pairs for f, pairs in weights.items() if pairs})
+    return out
+
+
+def _bits(model: linear.LinearModel) -> list[object]:
+    return [model.classes, [b.hex() for b in model.bias],
+            [(f, [(k, w.hex()) for k, w in pairs]) for f, pairs in model.weights.items()]]
+
+
+def test_the_linear_models_are_bit_for_bit_a_plain_load() -> None:
+    plain, loaded = _plain_linear(), linear.models()
+    assert list(loaded) == list(plain) == ["classification", "topic"]
+    for task, model in loaded.items():
+        assert _bits(model) == _bits(plain[task])
+        assert all(type(w) is float for pairs in model.weights.values() for _, w in pairs)
+
+
+def test_equal_weights_and_rows_are_one_object() -> None:
+    for model in linear.models().values():
+        rows = list(model.weights.values())
+        assert len({id(r) for r in rows}) == len(set(rows)) < len(rows) * 0.7
+        pairs = [p for r in rows for p in r]
+        assert len({id(p) for p in pairs}) == len(set(pairs)) < len(pairs) / 3
+    joint = linear.joint()
+    assert joint is not None
+    packed = list(joint._rows.values())
+    assert len({id(r) for r in packed}) == len(set(packed)) < len(packed) / 2
+
+
+def test_a_model_from_a_dict_scores_as_the_plain_sums() -> None:
+    model = linear.from_dict({"classes": ["a", "b", "c"], "bias": [0.1, 0, -0.2],
+                              "weights": {"x": [0.1, 0, 0.2], "y": [0.1, 0.2, 0], "z": [0, 0, 0], "w": [1e-17, 0, 3]}})
+    assert model.weights == {"x": ((0, 0.1), (2, 0.2)), "y": ((0, 0.1), (1, 0.2)), "w": ((0, 1e-17), (2, 3.0))}
+    assert model.weights["x"][0] is model.weights["y"][0]  # shared: equal class and weight
+    assert model.scores(["w", "x", "y", "q"]) == [0.1 + 1e-17 + 0.1 + 0.1, 0.0 + 0.2, -0.2 + 3.0 + 0.2]
+
+
+def _plain_language() -> tuple[dict[bytes, bytes], dict[bytes, int]]:
+    """The language tables as a straightforward load builds them (one bytes object per row)."""
+    raw = zlib.decompress(language.MODEL_PATH.read_bytes())
+    first = raw.index(b"\n")
+    second = raw.index(b"\n", first + 1)
+    header = json.loads(raw[first + 1:second])
+    row = 4 * len(header["classes"])
+    body, pos, weights = raw[second + 1:], 0, {}
+    for n_text, count in header["lengths"].items():
+        n = int(n_text)
+        keys = [body[i:i + n] for i in range(pos, pos + n * count, n)]
+        pos += n * count
+        weights.update(zip(keys, [body[i:i + row] for i in range(pos, pos + row * count, row)], strict=True))
+        pos += row * count
+    ends: dict[bytes, int] = {}
+    for gram in weights:
+        if len(gram) >= 3:
+            ends[gram[-3:]] = ends.get(gram[-3:], 0) | (1 << len(gram) if len(gram) > 3 else 0)
+    for tail, bits in ends.items():
+        ends[tail] = bits | (language._SELF if tail in weights else language._LAST2 if tail[1:] in weights else 0)
+    return weights, ends
+
+
+def test_the_language_tables_are_a_plain_load_with_one_object_per_distinct_row() -> None:
+    weights, ends = _plain_language()
+    model = language._model
+    assert list(model._weights.items()) == list(weights.items())
+    assert model._ends == ends
+    rows = list(model._weights.values())
+    assert len({id(r) for r in rows}) == len(set(rows)) < len(rows) / 2
+    own_key = {t: t for t in model._ends}
+    assert all(own_key[g] is g for g in model._weights if len(g) == 3)  # the 3-byte features' own bytes
