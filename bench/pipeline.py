@@ -50,17 +50,21 @@ def api_target(port: int, prefix: str) -> Target:
                   headers=lambda _b: {"Authorization": f"Bearer {TOKEN}"})
 
 
-def _status_mb(pids: list[int], field: str) -> dict[int, float]:
-    """The ``field`` (a kB line such as ``VmRSS``) of each live process's /proc status, in MB."""
+def _proc_mb(pids: list[int], file: str, field: str) -> dict[int, float]:
+    """The ``field`` (a kB line such as ``VmRSS``) of ``/proc/<pid>/<file>`` for each live process, in MB."""
     out = {}
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
                 if line.startswith(f"{field}:"):
                     out[pid] = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             continue
     return out
+
+
+def _status_mb(pids: list[int], field: str) -> dict[int, float]:
+    return _proc_mb(pids, "status", field)
 
 
 def _rss_now(pids: list[int]) -> dict[int, float]:
@@ -70,15 +74,7 @@ def _rss_now(pids: list[int]) -> dict[int, float]:
 def pss_mb(pids: list[int]) -> dict[int, float]:
     """Proportional set size now: shared pages (interpreter, libraries) counted once across the
     tree — what the processes cost the machine together, unlike a sum of RSS."""
-    out = {}
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    out[pid] = round(int(line.split()[1]) / 1024, 1)
-        except OSError:
-            continue
-    return out
+    return _proc_mb(pids, "smaps_rollup", "Pss")
 
 
 def peak_rss_mb(pids: list[int]) -> dict[int, float]:
