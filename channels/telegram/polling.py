@@ -26,7 +26,6 @@ from channels.core.ingest import OK
 from channels.core.lease import Lease
 from channels.core.service import PollError, Service
 from channels.telegram.api import make_bot
-from channels.telegram.modes import polling_enabled  # noqa: F401  (re-exported: tests and callers)
 from channels.telegram.updates import ALLOWED_UPDATES, parse_update
 from gateway import keys
 from gateway.logging import get_logger

@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from channels.telegram.polling import OFFSET_KEY, TelegramPoller, polling_enabled
+from channels.telegram.modes import polling_enabled
+from channels.telegram.polling import OFFSET_KEY, TelegramPoller
 from channels.telegram.service import services
 from channels.telegram.tests.conftest import photo, text, update, wait_until
 from gateway.channel_log import ChannelLog
