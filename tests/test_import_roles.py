@@ -20,7 +20,7 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 HEAVY_FOR_HTTP = ("numpy", "py3langid", "normalizer.normalize", "normalizer.language", "normalizer.linear",
-                  "normalizer.region", "normalizer.classify", "dispatcher.worker", "rq")
+                  "normalizer.region", "normalizer.classify", "dispatcher.worker", "rq", "phonenumbers.carrier")
 
 
 def test_the_http_role_does_not_import_the_normalizer_models_nor_rq(tmp_path):
@@ -61,7 +61,7 @@ def test_a_worker_loads_the_telegram_sdk_only_for_a_configured_bot(tmp_path):
 # what a worker with the defaults must not carry (each is megabytes): the language model is pure
 # Python, and the SDKs of X, SMTP and SMPP are imported by their senders only once configured
 NOT_IN_DEFAULT_WORKER = ("numpy", "py3langid", "tweepy", "requests", "requests_oauthlib", "oauthlib", "aiosmtplib",
-                         "smpplib", "channels.sms.smpp", "telegram", "inscriptis", "lxml")
+                         "smpplib", "channels.sms.smpp", "telegram", "inscriptis", "lxml", "phonenumbers.carrier")
 
 
 def test_a_default_worker_has_neither_numpy_nor_the_unconfigured_channels_sdks(tmp_path):
