@@ -41,9 +41,13 @@ class Lease:
     async def hold(self) -> bool:
         """Take the lease if free, renew it if ours; False when another process holds it."""
         if await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms):
-            ok = True
-        else:
-            ok = bool(await self.redis.eval(_RENEW, 1, self.key, self.token, self.ttl_ms))
+            self._renewed_at = time.monotonic()
+            return True
+        return await self.renew()
+
+    async def renew(self) -> bool:
+        """Extend the lease only if it is ours (never takes a free one): for a holder that waits."""
+        ok = bool(await self.redis.eval(_RENEW, 1, self.key, self.token, self.ttl_ms))
         if ok:
             self._renewed_at = time.monotonic()
         return ok

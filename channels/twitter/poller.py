@@ -259,7 +259,17 @@ class MentionsPoller(Service):
         log.warning("twitter.poller.rate_limited", sleep_s=round(wait, 1), exhausted=exhausted)
         with contextlib.suppress(Exception):
             await self.publish()
-        await self._sleep(wait)
+        await self._sleep_keeping_lease(wait)
+
+    async def _sleep_keeping_lease(self, seconds: float) -> None:
+        """Sleep through a rate limit (up to 16 min) without letting the lease lapse: the limit is
+        the app's, so a standby that took over would only poll into the same 429."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            await self._sleep(min(left, self.lease.ttl_ms / 3000))
+            if left > self.lease.ttl_ms / 3000:
+                with contextlib.suppress(Exception):  # Redis away: the lease may lapse, polls stay single by dedupe
+                    await self.lease.renew()
 
 
 def _int(value: Any) -> int | None:

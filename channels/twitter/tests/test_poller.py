@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from channels.twitter.poller import CHECKPOINT_KEY, MentionsPoller, TransientError
+from channels.twitter.poller import CHECKPOINT_KEY, LEASE_KEY, MentionsPoller, TransientError
 from channels.twitter.signature import sign
 from channels.twitter.tests.conftest import x_settings
 from channels.twitter.tests.fakex import Scripted
@@ -200,6 +200,24 @@ async def test_looks_up_our_user_id_when_not_configured(make_gateway, fakex, r):
     assert fakex.calls("user")[0]["name"] == "LAPOR1708"
     assert await MentionsPoller(gw.ctx).user_id() == "2818371708"  # cached in Redis
     assert len(fakex.calls("user")) == 1
+
+
+async def test_the_lease_outlives_a_rate_limit_sleep_longer_than_itself(gw, fakex, r):
+    """A 429 sleep (up to 16 min) must not let the lease lapse: the limit is the app's, a standby
+    taking over would poll into the same 429."""
+    reset = int(time.time()) + 3
+    fakex.script["mentions"] = [Scripted(429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": str(reset)})]
+    p, standby = poller(gw), poller(gw)
+    p.lease.ttl_ms = standby.lease.ttl_ms = 900  # the sleep lasts > 3 leases
+    assert await p.lease.hold()
+    task = asyncio.create_task(p.poll_once("2818371708"))
+    await until(lambda: p.state["state"] == "rate_limited", what="rate_limited state")
+    while time.time() < reset:
+        await asyncio.sleep(0.3)
+        assert (await r.get(LEASE_KEY)) == p.lease.token.encode(), "lease lapsed during the 429 sleep"
+        assert not await standby.lease.hold()
+    assert await task == 4
+    assert not await standby.lease.renew()  # renew never takes a lease that is not ours
 
 
 async def test_webhook_and_poller_both_on_give_one_record_per_tweet(gw, fakex, r, rsync):
