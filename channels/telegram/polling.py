@@ -91,7 +91,7 @@ class TelegramPoller(Service):
                 updates = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
                                                         read_timeout=self.timeout_s + 15)
         except tg_error.Conflict as exc:
-            raise PollError(f"getUpdates refused (webhook set?): {exc}", "invalid") from None
+            raise PollError(conflict_reason(str(exc)), "invalid") from None
         except tg_error.InvalidToken as exc:
             raise PollError(f"bot token rejected: {exc}", "auth") from None
         if not updates:
@@ -123,3 +123,11 @@ class TelegramPoller(Service):
         log.info("telegram.polled", updates=len(updates), stored=new, duplicates=dup)
         return len(updates)
 
+
+def conflict_reason(message: str) -> str:
+    """Telegram's 409 has two causes that need different fixes: say which one it was."""
+    if "webhook" in message.lower():
+        return ("getUpdates refused: a webhook is set for this bot (set LAPOR_TELEGRAM_SECRET and "
+                "LAPOR_TELEGRAM_WEBHOOK_URL to receive by webhook, or delete the webhook to poll)")
+    return ("getUpdates refused: another program polls this bot at the same time (only one may; "
+            "a gateway outside this deployment's Redis, or another tool using the token)")

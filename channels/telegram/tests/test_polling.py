@@ -107,7 +107,16 @@ async def test_webhook_conflict_is_reported(make_gateway, r, bot_api):
         if st.get("error_kind"):
             break
         await asyncio.sleep(0.05)
-    assert st["error_kind"] == "invalid" and "webhook" in st["last_error"]
+    assert st["error_kind"] == "invalid" and "a webhook is set" in st["last_error"]
+
+
+def test_the_two_conflicts_are_told_apart():
+    from channels.telegram.polling import conflict_reason
+    from channels.telegram.tests.fake_bot_api import CONFLICT
+
+    assert "webhook is set" in conflict_reason("Conflict: can't use getUpdates method while webhook is active")
+    other = conflict_reason(CONFLICT)
+    assert "another program polls this bot" in other and "webhook" not in other
 
 
 async def test_gateway_runs_the_poller_when_no_webhook_secret(make_gateway, r, bot_api):
