@@ -28,7 +28,6 @@ _TIME_WORDS = frozenset({
     "hari", "bulan", "tahun", "pekan", "seminggu", "sebulan", "setahun", "berhari", "berbulan", "bertahun",
     "berminggu", "sekarang", "saat", "ketika", "waktu", "kmrn", "today", "yesterday",
 })
-_TIME_PHRASES = (("hari", "ini"), ("pagi", "ini"), ("malam", "ini"))
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -41,7 +40,7 @@ def has_location(record: ComplaintRecord) -> bool:
 def _has_time(text: str, wds: list[str] | None = None) -> bool:
     if wds is None:
         wds = expand([t for t in place_tokens(text) if t != ","])
-    if not _TIME_WORDS.isdisjoint(wds) or any(tuple(wds[i:i + 2]) in _TIME_PHRASES for i in range(len(wds) - 1)):
+    if not _TIME_WORDS.isdisjoint(wds):  # "hari ini", "pagi ini": their first word is a time word
         return True
     # every ``_DATE`` match starts where a run of digits does: try only there (a scan for digits is fast)
     return any(_DATE.match(text, m.start()) for m in _DIGITS.finditer(text))
