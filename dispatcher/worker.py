@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from channels.core.hooks import Decision, Emit, Preprocessor, prepare_each
 from channels.core.outbound import OutboundMessage
@@ -40,6 +41,13 @@ _WARM_UP_TEXT = ("Selamat pagi, nama saya Budi Santoso, warga Jl. Melati No. 12 
                  "Kota Bandung. Jalan di depan SDN 2 rusak berat sejak Januari dan belum diperbaiki, mohon "
                  "ditindaklanjuti. Hubungi saya di 081234567890. Terima kasih.")
 log = get_logger("dispatcher.worker")
+# Redis itself refusing (down, restarting, full at maxmemory, a replica after a failover): the
+# batch is not at fault, so it is retried as it is rather than counted against its entries
+REDIS_REFUSED: tuple[type[BaseException], ...] = (
+    aioredis.ConnectionError, aioredis.TimeoutError, OSError, redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+)
+HOLD_MAX_S = 5.0  # longest wait between two tries of a held batch
 
 __all__ = ["HEARTBEAT_S", "WORKER_ALIVE_S", "DispatchWorker", "consumer_name"]
 
@@ -84,11 +92,12 @@ class DispatchWorker:
 
     # ------------------------------------------------------------------ main loop
     async def run(self) -> None:
-        await self.ensure_group()
         hb = asyncio.create_task(self._heartbeat(), name="worker-heartbeat")
         last_claim = last_sweep = last_trim = 0.0
         claim_every = max(0.05, self.settings.claim_idle_ms / 2000)
-        need_group = False  # after a failure: a restarted Redis may have lost the group (NOGROUP)
+        # at start, and after a failure (a restarted Redis may have lost the group: NOGROUP); inside
+        # the retry loop, so a worker started while Redis is down or full waits instead of dying
+        need_group = True
         try:
             while not self._stop.is_set():
                 try:
@@ -110,10 +119,10 @@ class DispatchWorker:
                         count=self.settings.dispatch_batch, block=500)
                     if resp:
                         entries = [self._decode(eid, f) for _s, es in resp for eid, f in es]
-                        await self.process(entries)
+                        await self.process_held(entries)
                 except asyncio.CancelledError:
                     raise
-                except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+                except REDIS_REFUSED as exc:
                     need_group = True
                     log.warning("dispatcher.redis_unavailable", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
@@ -176,7 +185,7 @@ class DispatchWorker:
                 entries = [self._decode(eid, f) for eid, f in claimed]
                 await self._attach_delivery_counts(entries)
                 log.info("dispatcher.reclaimed", entries=len(entries))
-                await self.process(entries)
+                await self.process_held(entries)
             if start in ("0-0", b"0-0"):
                 break
 
@@ -207,6 +216,40 @@ class DispatchWorker:
                 await self._commit(outs)
 
     # ------------------------------------------------------------------ processing
+    async def process_held(self, entries: list[_Entry]) -> None:
+        """``process``, retried here, with backoff, for as long as Redis itself refuses.
+
+        Left to XAUTOCLAIM, a batch that failed because Redis was full or away would be delivered
+        again and again, each time counted as a worker lost on it, and dead-lettered after
+        ``LAPOR_MAX_ATTEMPTS`` rounds although nothing is wrong with it. So this worker keeps the
+        batch, keeps it claimed (XCLAIM JUSTID: no delivery counted, and other workers leave it
+        alone) and tries again until Redis takes it or the worker is stopped."""
+        delay = 0.5
+        while True:
+            try:
+                await self.process(entries)
+                return
+            except REDIS_REFUSED as exc:
+                if self._stop.is_set():
+                    raise
+                metrics.count("dispatcher", "redis_refused")
+                log.warning("dispatcher.redis_refused", error=type(exc).__name__, batch=len(entries),
+                            retry_s=delay)
+                await self._keep_claimed(entries, delay)
+                delay = min(delay * 2, HOLD_MAX_S)
+
+    async def _keep_claimed(self, entries: list[_Entry], seconds: float) -> None:
+        """Wait ``seconds``, refreshing the claim on ``entries`` often enough that no reclaim takes them."""
+        step = max(0.05, min(seconds, self.settings.claim_idle_ms / 3000))
+        deadline = time.monotonic() + seconds
+        ids: list[Any] = [e.entry_id for e in entries]
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            with contextlib.suppress(*REDIS_REFUSED, redis.exceptions.ResponseError):
+                await self.redis.xclaim(keys.INBOUND_STREAM, keys.DISPATCH_GROUP, self.consumer, 0, ids,
+                                        justid=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), min(step, max(0.0, deadline - time.monotonic())))
+
     async def process(self, entries: list[_Entry]) -> None:
         outs: list[core_queue.Outgoing] = []
         done_without_record: list[str] = []

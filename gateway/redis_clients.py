@@ -129,9 +129,17 @@ def connect_core_sync(settings: Settings) -> redis.Redis:
 
 
 async def ensure_group(r: aioredis.Redis, stream: str, group: str) -> None:
-    """Create consumer ``group`` on ``stream`` (and the stream) from its start; a no-op if it exists."""
+    """Create consumer ``group`` on ``stream`` (and the stream) from its start; a no-op if it exists.
+
+    A Redis at ``maxmemory`` refuses XGROUP CREATE before it would answer BUSYGROUP; the group being
+    there already is all a consumer needs (reading and XACK still work when Redis is full)."""
     try:
         await r.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.exceptions.OutOfMemoryError:
+        groups: Any = await r.xinfo_groups(stream) if await r.exists(stream) else []
+        names = {g.get("name") for g in groups}
+        if group not in names and group.encode() not in names:
+            raise
     except redis.exceptions.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise

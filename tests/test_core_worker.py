@@ -24,7 +24,7 @@ async def test_rq_worker_executes_the_enqueued_complaints(gateway, rsync, tmp_pa
             "/channels/http/complaints", headers={"Authorization": "Bearer test-http-token"},
             json={"id": f"core-{i}", "text": f"Pungli di kantor kelurahan {i}", "reporter": {"id": f"r{i}"}})
         assert status == 202
-    records = await asyncio.to_thread(wait_for_records, rsync, 3, 5.0)
+    records = await asyncio.to_thread(wait_for_records, rsync, 3, 15.0)
     out = tmp_path / "core.jsonl"
     env = dict(os.environ, LAPOR_FAKE_CORE_OUT=str(out), PYTHONPATH=str(FAKE_CORE))
     url = gateway.settings.redis_url
