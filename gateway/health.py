@@ -53,6 +53,8 @@ async def readyz(request: web.Request) -> web.Response:
     ctx: GatewayContext = ctx_of(request.app)
     reasons: list[str] = []
     doc: dict[str, Any] = {"spooling": ctx.intake.spooling, "spool_pending": ctx.intake.spool.pending_count()}
+    if ctx.intake.spooling:  # still ready (the spool answers providers), but say why: down, full, read-only
+        doc["spooling_because"] = ctx.intake.stats.last_error
     try:
         await ctx.redis.ping()
         workers = await ctx.redis.zrangebyscore(keys.WORKERS, time.time() - WORKER_ALIVE_S, "+inf")

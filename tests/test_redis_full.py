@@ -58,6 +58,10 @@ async def test_a_full_redis_loses_nothing_and_dead_letters_nothing(make_gateway,
     during = [await post(gw, i) for i in range(8, 20)]
     assert during == [202] * 12, "the spool must take what Redis refuses"
     assert rs.xlen("lapor:inbound") == 8
+    _s, body, _h = await gw.get("/readyz")
+    ready = json.loads(body)
+    assert ready["spooling"] is True and ready["spool_pending"] == 12
+    assert ready["spooling_because"] == "redis: OutOfMemoryError"
 
     await gw.start_worker()  # they now read entries they cannot commit: OOM on every write
     await gw.start_worker()  # a second one: it must not reclaim (and count) what the first holds
@@ -76,4 +80,6 @@ async def test_a_full_redis_loses_nothing_and_dead_letters_nothing(make_gateway,
     idem = sorted(rec["idempotency_key"] for rec in records)
     assert idem == sorted(f"api:full-{i}" for i in range(20))  # each exactly once
     assert rs.xlen("lapor:dead") == 0
-    assert json.loads(json.dumps(records[0]))["channel"] == "api"
+    assert {rec["channel"] for rec in records} == {"api"}
+    _s, body, _h = await gw.get("/readyz")
+    assert json.loads(body)["spooling"] is False
