@@ -57,6 +57,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "claim_idle_ms": "Entries pending this long at a dead worker are reclaimed by another.",
         "max_attempts": "Failed processing attempts before an entry becomes a dead letter.",
         "spool_flush_interval_s": "How often the local spool is retried while Redis is down.",
+        "spool_max_mb": "Bound of each local spool on disk; past it intake answers 503 (providers retry) "
+                        "instead of filling the disk.",
         "channel_log_size": "Requests kept per channel in the (redacted) channel log.",
         "channel_log_ttl_s": "How long the channel log is kept.",
     },

@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(5, ge=1, le=100)
     dead_letter_max: int = Field(10_000, ge=1)  # lapor:dead cap; at the cap entries stay pending (dispatcher.dead)
     spool_flush_interval_s: float = Field(0.5, gt=0)
+    spool_max_mb: int = Field(2048, ge=1)
     channel_log_size: int = Field(200, ge=10)
     channel_log_ttl_s: int = Field(24 * 3600, ge=60)
 

@@ -48,7 +48,8 @@ def build_app(settings: Settings, redis_url: str | None = None, *, services: boo
     r = redis_clients.connect(settings, redis_url)
     intake = Intake(r, Path(settings.data_dir) / "spool", dedupe_ttl_s=settings.dedupe_ttl_s,
                     flush_interval_s=settings.spool_flush_interval_s,
-                    wait_replicas=settings.redis_wait_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms)
+                    wait_replicas=settings.redis_wait_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms,
+                    spool_max_bytes=settings.spool_max_mb * 1024**2)
     chlog = ChannelLog(r, size=settings.channel_log_size, ttl_s=settings.channel_log_ttl_s)
     ctx = GatewayContext(settings=settings, redis=r, intake=intake, channel_log=chlog)
     app[CTX_KEY] = ctx

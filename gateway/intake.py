@@ -25,7 +25,7 @@ import redis.exceptions
 from channels.core.ingest import REDIS_ERRORS, Accepted, IntakeUnavailable
 from gateway import keys, request_id
 from gateway.logging import get_logger
-from gateway.spool import Spool, SpoolEntry, SpoolError, read_segment
+from gateway.spool import DEFAULT_MAX_BYTES, Spool, SpoolEntry, SpoolError, read_segment
 from normalizer.models import InboundMessage
 
 __all__ = ["REDIS_ERRORS", "Accepted", "Intake", "IntakeUnavailable"]
@@ -85,11 +85,12 @@ def serialize(msg: InboundMessage) -> str:
 
 class Intake:
     def __init__(self, r: aioredis.Redis, spool_dir: Path, *, dedupe_ttl_s: int,
-                 flush_interval_s: float = 0.5, wait_replicas: int = 0, wait_timeout_ms: int = 500) -> None:
+                 flush_interval_s: float = 0.5, wait_replicas: int = 0, wait_timeout_ms: int = 500,
+                 spool_max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.redis = r
         self.wait_replicas = wait_replicas
         self.wait_timeout_ms = wait_timeout_ms
-        self.spool = Spool(spool_dir)
+        self.spool = Spool(spool_dir, spool_max_bytes)
         self.dedupe_ttl_s = dedupe_ttl_s
         self.flush_interval_s = flush_interval_s
         self.stats = IntakeStats()

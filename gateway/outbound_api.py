@@ -316,7 +316,7 @@ def setup_outbound(app: web.Application) -> None:
     engine = StatusEngine(ctx.redis, status_queue(settings), settings.route_ttl_days * 86400,
                           outbox=CORE_REDIS_KEY in app)  # the core on another Redis: workers move statuses
     api = OutboundApi(settings, engine, set(registry.senders(settings)),
-                      Spool(Path(settings.data_dir) / "spool-outbound"))
+                      Spool(Path(settings.data_dir) / "spool-outbound", settings.spool_max_mb * 1024**2))
     api.spooling = api.spool.has_pending()
     app[_STATE] = api
 

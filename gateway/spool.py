@@ -9,6 +9,8 @@ entry in it is in Redis; replaying a segment twice is harmless because intake de
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import fcntl
 import os
 import time
@@ -30,12 +32,24 @@ class SpoolError(OSError):
     """The spool could not be written (disk full, read-only, …)."""
 
 
+DEFAULT_MAX_BYTES = 2 * 1024**3
+_SIZE_RECHECK_S = 1.0  # how stale the on-disk total may be (other processes write their own segments)
+
+
 class Spool:
-    def __init__(self, directory: Path) -> None:
+    """``max_bytes`` bounds the spool on disk (all segments of the directory): past it, appends fail
+    like a full disk, so intake answers 503 and the provider keeps the message and retries, before
+    the spool could fill the disk that Redis's own persistence and the logs need."""
+
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.dir = directory
+        self.max_bytes = max_bytes
         self._fd: int | None = None
         self._path: Path | None = None
         self._lines = 0
+        self._disk_bytes = 0
+        self._disk_checked = float("-inf")
+        self._counted: dict[Path, tuple[int, int]] = {}  # segment -> (bytes counted, lines in them)
 
     # ------------------------------------------------------------------ writing
     def _open(self) -> int:
@@ -54,6 +68,8 @@ class Spool:
         data = b"".join(
             orjson.dumps({"k": e.key, "i": e.record_id, "m": e.msg}) + b"\n" for e in entries
         )
+        if self.disk_bytes() + len(data) > self.max_bytes:
+            raise SpoolError(errno.ENOSPC, f"spool full ({self.max_bytes} bytes, LAPOR_SPOOL_MAX_MB)")
         try:
             fd = self._open()
             view = memoryview(data)
@@ -64,6 +80,18 @@ class Spool:
         except OSError as exc:
             raise SpoolError(exc.errno or 0, f"spool write failed: {exc.strerror or exc}") from exc
         self._lines += len(entries)
+        self._disk_bytes += len(data)
+
+    def disk_bytes(self) -> int:
+        """Bytes of every segment in the directory (re-read at most once a second)."""
+        now = time.monotonic()
+        if now - self._disk_checked >= _SIZE_RECHECK_S:
+            total = 0
+            for seg in self._all_segments():
+                with contextlib.suppress(OSError):
+                    total += seg.stat().st_size
+            self._disk_bytes, self._disk_checked = total, now
+        return self._disk_bytes
 
     async def append(self, entries: list[SpoolEntry]) -> None:
         await asyncio.to_thread(self.append_sync, entries)
@@ -85,15 +113,32 @@ class Spool:
             return []
         return sorted(p for p in self.dir.iterdir() if p.suffix == ".jsonl" and p != self._path)
 
+    def _all_segments(self) -> list[Path]:
+        return [*self.segments(), *([self._path] if self._path else [])]
+
     def pending_count(self) -> int:
-        """Entries waiting on disk (approximate: counts lines)."""
+        """Entries waiting on disk (lines). Called by every /readyz and /metrics: a segment's lines are
+        counted once and then only in what was appended since, so a spool of gigabytes after a long
+        outage costs a ``stat`` per segment, not a read of the whole spool in the event loop."""
         total = 0
-        for seg in [*self.segments(), *([self._path] if self._path else [])]:
+        seen: dict[Path, tuple[int, int]] = {}
+        for seg in self._all_segments():
             try:
-                with seg.open("rb") as f:
-                    total += sum(1 for _ in f)
+                size = seg.stat().st_size
+                done, lines = self._counted.get(seg, (0, 0))
+                if size < done:  # replaced: count again
+                    done, lines = 0, 0
+                if size > done:
+                    with seg.open("rb") as f:
+                        f.seek(done)
+                        while done < size and (chunk := f.read(min(1 << 20, size - done))):
+                            lines += chunk.count(b"\n")
+                            done += len(chunk)
             except OSError:
                 continue
+            seen[seg] = (done, lines)
+            total += lines
+        self._counted = seen
         return total
 
     def has_pending(self) -> bool:

@@ -191,3 +191,53 @@ def test_record_id_is_a_ulid_of_now() -> None:
     for v in low:
         seen |= v
     assert seen == 2**80 - 1
+
+
+async def test_a_full_spool_answers_503_and_keeps_what_it_took(own_redis, make_settings, tmp_path: Path):
+    """LAPOR_SPOOL_MAX_MB bounds the spool: past it the provider gets 503 + Retry-After (and keeps the
+    message), the disk is not filled; what the spool took reaches Redis once it is back."""
+    from tests.support.fixtures import GatewayUnderTest
+
+    proc, client = own_redis
+    gw = await GatewayUnderTest(make_settings(redis_url=proc.url, spool_max_mb=1)).start()
+    try:
+        proc.stop()
+        auth = {"Authorization": "Bearer test-http-token"}
+        statuses = []
+        for i in range(40):  # ~80 KB each spooled (text and raw request): the 1 MB spool is full after ~13
+            body = {"id": f"big-{i}", "text": "Jalan rusak parah. " * 2000, "reporter": {"id": "agency"}}
+            status, _answer, headers = await gw.post("/channels/http/complaints", json=body, headers=auth)
+            statuses.append(status)
+            if status == 503:
+                assert headers["Retry-After"] == "5"
+        took = statuses.index(503)
+        assert 5 <= took < 40 and set(statuses[:took]) == {202} and set(statuses[took:]) == {503}, statuses
+        spool = gw.ctx.intake.spool
+        assert spool.disk_bytes() <= 1024**2 and spool.pending_count() == took
+        proc.start()
+        for _ in range(200):
+            if await client.xlen(keys.INBOUND_STREAM) >= took and not spool.has_pending():
+                break
+            await asyncio.sleep(0.05)
+        assert await client.xlen(keys.INBOUND_STREAM) == took
+    finally:
+        await gw.stop()
+
+
+def test_pending_count_reads_only_what_was_appended_since(tmp_path: Path):
+    """/readyz and /metrics call it on every scrape: after a long outage the spool may hold gigabytes."""
+    from gateway.spool import Spool, SpoolEntry
+
+    spool = Spool(tmp_path / "spool")
+    spool.append_sync([SpoolEntry(f"api:{i}", f"id{i}", '{"t":"x"}') for i in range(3)])
+    spool.rotate()
+    spool.append_sync([SpoolEntry("api:9", "id9", '{"t":"y"}')])
+    assert spool.pending_count() == 4
+    closed = spool.segments()[0]
+    size = closed.stat().st_size
+    closed.write_bytes(b"x" * size)  # same size, no newline: a re-read would now count 0 for it
+    assert spool.pending_count() == 4, "a counted segment was read again"
+    spool.append_sync([SpoolEntry("api:10", "id10", '{"t":"z"}')] * 2)
+    assert spool.pending_count() == 6  # the appended tail is counted
+    closed.unlink()
+    assert spool.pending_count() == 3
