@@ -9,11 +9,25 @@ n-grams) that emits, at each byte, the LONGEST feature ending there (one output 
 feature's bytes from the DFA (a state's label is the shortest byte path reaching it; a
 feature's bytes are the common suffix of the labels of the states that emit it), checks that
 every state emits exactly the longest feature that is a suffix of its label (so "longest
-feature ending at each byte" reproduces the DFA), and writes, zlib-compressed:
+feature ending at each byte" reproduces the DFA), and rebuilds that automaton in a form cheap
+for pure Python: py3langid's dense table (states x 256) would be 100 MB, a dict of features
+13 MB per process; a double array is 5 flat int32 arrays of ~105,000 slots.
 
-    b"LANGID8\\n" + JSON header line {"source", "classes", "priors", "lengths"} + "\\n"
-    then per feature length n (ascending): count*n bytes of features, count*32 bytes of
-    weights (8 little-endian float32 log-probabilities per feature, in ``classes`` order).
+The automaton: a trie of the features whose node for label ``L`` sits at slot ``s``; the root
+(slot 0) has a child for every byte. ``base[s] + byte`` is the slot of the child, which is
+valid when ``check`` there equals ``base[s]`` (bases are distinct per node with children, so
+the check names the parent). A node without children carries the base and ``fail`` of the
+first node with children on its failure chain (what it would fall back to anyway), so reading
+a byte costs one look-up unless the trie has no such child: then ``fail[s]`` (the slot of the
+longest proper suffix of ``L`` in the trie) is tried. ``emit[s]`` is the slot of the longest
+feature that is a suffix of ``L`` (a feature's own slot is its id), -1 when there is none;
+``row[f]`` is the byte offset of feature ``f``'s weights in the table of distinct rows.
+
+File layout, zlib-compressed:
+
+    b"LANGID8-DA\\n" + JSON header line {"source", "classes", "priors", "slots", "rows"} + "\\n"
+    then int32 little-endian arrays base, check, fail, emit, row (``slots`` each) and the
+    distinct weight rows (``rows`` x 8 little-endian float32 log-probabilities, ``classes`` order).
 
 The model stores its weights as float16, so float32 holds them exactly.
 """
@@ -22,7 +36,9 @@ from __future__ import annotations
 
 import collections
 import json
+import sys
 import zlib
+from array import array
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +47,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
 OUT = Path(__file__).resolve().parents[1] / "normalizer" / "data" / "langid-8.bin"
+MAGIC = b"LANGID8-DA"
+ARRAYS = ("base", "check", "fail", "emit", "row")
 
 
 def state_labels(nextmove, rowbase) -> list[bytes]:
@@ -68,6 +86,99 @@ def check_longest_suffix(labels: list[bytes], output: list[int], features: dict[
         assert longest == f, f"state {label!r} emits {f}, the longest feature suffix is {longest}"
 
 
+def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str, array], dict[bytes, int]]:
+    """The double-array automaton (module docstring) over features -> index of their distinct
+    row, and each feature's slot."""
+    children: list[dict[int, int]] = [{}]  # trie node -> byte -> node
+    label = [b""]
+    for gram in sorted(rows_of):
+        node = 0
+        for i, byte in enumerate(gram):
+            child = children[node].get(byte)
+            if child is None:
+                child = len(children)
+                children.append({})
+                label.append(gram[:i + 1])
+                children[node][byte] = child
+            node = child
+    for byte in range(256):  # the root reads every byte: a missing one leads to a leaf that falls back to it
+        if byte not in children[0]:
+            children[0][byte] = len(children)
+            children.append({})
+            label.append(bytes([byte]))
+    bfs, queue = [], collections.deque([0])
+    while queue:
+        node = queue.popleft()
+        bfs.append(node)
+        queue.extend(children[node].values())
+    fail = [0] * len(children)
+    for node in bfs:
+        for byte, child in children[node].items():
+            f = fail[node]
+            while node and byte not in children[f] and f:
+                f = fail[f]
+            fail[child] = children[f].get(byte, 0) if node else 0
+    # slots: first fit, each node with children at a base of its own (the check names the parent)
+    slot, base_of = [0] * len(children), [0] * len(children)
+    used, bases, low = bytearray(1 << 20), set(), 1
+    used[0] = 1
+    for node in bfs:
+        if not children[node]:
+            continue
+        keys = sorted(children[node])
+        p = max(low, keys[0] + 1)
+        while True:
+            p = used.find(0, p)
+            b0 = p - keys[0]
+            if b0 not in bases and not any(used[b0 + k] for k in keys):
+                break
+            p += 1
+        bases.add(b0)
+        base_of[node] = b0
+        for k in keys:
+            used[b0 + k] = 1
+            slot[children[node][k]] = b0 + k
+        low = used.find(0, low)
+    size = max(slot) + 257  # base + any byte stays inside
+    parent_base = [-1] * len(children)
+    for node in bfs:
+        for child in children[node].values():
+            parent_base[child] = base_of[node]
+
+    def fallback(node: int) -> int:  # first node with children on the failure chain (the root has all)
+        while not children[node]:
+            node = fail[node]
+        return node
+
+    emit = [-1] * len(children)
+    for node in bfs[1:]:
+        emit[node] = node if label[node] in rows_of else emit[fail[node]]
+    out = {name: array("i", [-1 if name in ("check", "emit") else 0]) * size for name in ARRAYS}
+    for node in range(len(children)):
+        s, g = slot[node], fallback(node)
+        out["base"][s] = base_of[g]
+        out["fail"][s] = slot[fail[g]]
+        out["check"][s] = parent_base[node]
+        out["emit"][s] = slot[emit[node]] if emit[node] >= 0 else -1
+        if label[node] in rows_of:
+            out["row"][s] = rows_of[label[node]] * row_size
+    out["check"][0] = -1
+    return out, {label[node]: slot[node] for node in range(len(children)) if label[node] in rows_of}
+
+
+def check_automaton(automaton: dict[str, array], slots: dict[bytes, int], labels: list[bytes],
+                    output: list[int], features: dict[int, bytes]) -> None:
+    """Read every py3langid DFA state's label: ours emits the same feature at its last byte."""
+    base, check, fail, emit = (automaton[name] for name in ("base", "check", "fail", "emit"))
+    for label, f in zip(labels, output, strict=True):
+        s = 0
+        for byte in label:
+            while check[base[s] + byte] != base[s]:
+                s = fail[s]
+            s = base[s] + byte
+        assert emit[s] == (slots[features[f]] if f >= 0 else -1), f"state {label!r}"
+
+
 def main() -> None:
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     labels = state_labels(ident.tk_nextmove, ident._rowbase)
@@ -78,20 +189,18 @@ def main() -> None:
     ident.set_languages(LANGS)
     classes = list(ident.nb_classes)
     ptc = np.asarray(ident.nb_ptc, dtype="<f4")  # float16 in the model: exact in float32
-    by_length: dict[int, list[int]] = collections.defaultdict(list)
-    for f in sorted(features, key=features.__getitem__):
-        by_length[len(features[f])].append(f)
-    body = bytearray()
-    for n in sorted(by_length):
-        fs = by_length[n]
-        body += b"".join(features[f] for f in fs)
-        body += ptc[fs].tobytes()
+    distinct: dict[bytes, int] = {}
+    rows_of = {gram: distinct.setdefault(ptc[f].tobytes(), len(distinct)) for f, gram in features.items()}
+    automaton, slots = build_automaton(rows_of, 4 * len(classes))
+    check_automaton(automaton, slots, labels, ident.tk_output, features)
+    assert sys.byteorder == "little", "arrays are written little-endian"
     header = {"source": f"py3langid {metadata.version('py3langid')} {MODEL_FILE}",
               "classes": classes, "priors": [float(p) for p in ident.nb_pc],
-              "lengths": {str(n): len(fs) for n, fs in sorted(by_length.items())}}
-    raw = b"LANGID8\n" + json.dumps(header).encode() + b"\n" + bytes(body)
-    OUT.write_bytes(zlib.compress(raw, 9))
-    print(f"{OUT}: {len(features)} features, classes {classes}, {OUT.stat().st_size} bytes")
+              "slots": len(automaton["base"]), "rows": len(distinct)}
+    body = b"".join(automaton[name].tobytes() for name in ARRAYS) + b"".join(distinct)
+    OUT.write_bytes(zlib.compress(MAGIC + b"\n" + json.dumps(header).encode() + b"\n" + body, 9))
+    print(f"{OUT}: {len(features)} features, {len(distinct)} distinct rows, {header['slots']} slots, "
+          f"classes {classes}, {OUT.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
