@@ -11,23 +11,25 @@ feature's bytes are the common suffix of the labels of the states that emit it),
 every state emits exactly the longest feature that is a suffix of its label (so "longest
 feature ending at each byte" reproduces the DFA), and rebuilds that automaton in a form cheap
 for pure Python: py3langid's dense table (states x 256) would be 100 MB, a dict of features
-13 MB per process; a double array is 5 flat int32 arrays of ~105,000 slots.
+13 MB per process; a double array is 5 flat arrays of ~105,000 slots (~2 MB).
 
 The automaton: a trie of the features whose node for label ``L`` sits at slot ``s``; the root
 (slot 0) has a child for every byte. ``base[s] + byte`` is the slot of the child, which is
-valid when ``check`` there equals ``base[s]`` (bases are distinct per node with children, so
-the check names the parent). A node without children carries the base and ``fail`` of the
-first node with children on its failure chain (what it would fall back to anyway), so reading
-a byte costs one look-up unless the trie has no such child: then ``fail[s]`` (the slot of the
-longest proper suffix of ``L`` in the trie) is tried. ``emit[s]`` is the slot of the longest
-feature that is a suffix of ``L`` (a feature's own slot is its id), -1 when there is none;
-``row[f]`` is the byte offset of feature ``f``'s weights in the table of distinct rows.
+valid when ``check`` there equals ``byte`` (the byte of the edge into a slot, 0xFFFF on a free
+one; bases are distinct per node with children, so slot and byte name the parent). A node
+without children carries the base and ``fail`` of the first node with children on its failure
+chain (what it would fall back to anyway), so reading a byte costs one look-up unless the trie
+has no such child: then ``fail[s]`` (the slot of the longest proper suffix of ``L`` in the
+trie) is tried. ``emit[s]`` is the slot of the longest feature that is a suffix of ``L`` (a
+feature's own slot is its id), -1 when there is none; ``row[f]`` is the byte offset of feature
+``f``'s weights in the table of distinct rows.
 
 File layout, zlib-compressed:
 
     b"LANGID8-DA\\n" + JSON header line {"source", "classes", "priors", "slots", "rows"} + "\\n"
-    then int32 little-endian arrays base, check, fail, emit, row (``slots`` each) and the
-    distinct weight rows (``rows`` x 8 little-endian float32 log-probabilities, ``classes`` order).
+    then little-endian arrays base (int32), check (uint16), fail, emit, row (int32) of ``slots``
+    items each, and the distinct weight rows (``rows`` x 8 little-endian float32
+    log-probabilities, ``classes`` order).
 
 The model stores its weights as float16, so float32 holds them exactly.
 """
@@ -48,7 +50,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
 OUT = Path(__file__).resolve().parents[1] / "normalizer" / "data" / "langid-8.bin"
 MAGIC = b"LANGID8-DA"
-ARRAYS = ("base", "check", "fail", "emit", "row")
+ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i", "row": "i"}  # file order, array typecodes
+NO_EDGE = 0xFFFF  # check of a free slot: never a byte
 
 
 def state_labels(nextmove, rowbase) -> list[bytes]:
@@ -118,7 +121,7 @@ def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str,
             while node and byte not in children[f] and f:
                 f = fail[f]
             fail[child] = children[f].get(byte, 0) if node else 0
-    # slots: first fit, each node with children at a base of its own (the check names the parent)
+    # slots: first fit, each node with children at a base of its own (slot - byte names the parent)
     slot, base_of = [0] * len(children), [0] * len(children)
     used, bases, low = bytearray(1 << 20), set(), 1
     used[0] = 1
@@ -140,10 +143,6 @@ def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str,
             slot[children[node][k]] = b0 + k
         low = used.find(0, low)
     size = max(slot) + 257  # base + any byte stays inside
-    parent_base = [-1] * len(children)
-    for node in bfs:
-        for child in children[node].values():
-            parent_base[child] = base_of[node]
 
     def fallback(node: int) -> int:  # first node with children on the failure chain (the root has all)
         while not children[node]:
@@ -153,16 +152,17 @@ def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str,
     emit = [-1] * len(children)
     for node in bfs[1:]:
         emit[node] = node if label[node] in rows_of else emit[fail[node]]
-    out = {name: array("i", [-1 if name in ("check", "emit") else 0]) * size for name in ARRAYS}
+    free = {"check": NO_EDGE, "emit": -1}
+    out = {name: array(code, [free.get(name, 0)]) * size for name, code in ARRAYS.items()}
     for node in range(len(children)):
         s, g = slot[node], fallback(node)
         out["base"][s] = base_of[g]
         out["fail"][s] = slot[fail[g]]
-        out["check"][s] = parent_base[node]
+        if node:
+            out["check"][s] = label[node][-1]
         out["emit"][s] = slot[emit[node]] if emit[node] >= 0 else -1
         if label[node] in rows_of:
             out["row"][s] = rows_of[label[node]] * row_size
-    out["check"][0] = -1
     return out, {label[node]: slot[node] for node in range(len(children)) if label[node] in rows_of}
 
 
@@ -173,7 +173,7 @@ def check_automaton(automaton: dict[str, array], slots: dict[bytes, int], labels
     for label, f in zip(labels, output, strict=True):
         s = 0
         for byte in label:
-            while check[base[s] + byte] != base[s]:
+            while check[base[s] + byte] != byte:
                 s = fail[s]
             s = base[s] + byte
         assert emit[s] == (slots[features[f]] if f >= 0 else -1), f"state {label!r}"
@@ -193,7 +193,7 @@ def main() -> None:
     rows_of = {gram: distinct.setdefault(ptc[f].tobytes(), len(distinct)) for f, gram in features.items()}
     automaton, slots = build_automaton(rows_of, 4 * len(classes))
     check_automaton(automaton, slots, labels, ident.tk_output, features)
-    assert sys.byteorder == "little", "arrays are written little-endian"
+    assert sys.byteorder == "little" and all(array(code).itemsize == {"i": 4, "H": 2}[code] for code in ARRAYS.values())
     header = {"source": f"py3langid {metadata.version('py3langid')} {MODEL_FILE}",
               "classes": classes, "priors": [float(p) for p in ident.nb_pc],
               "slots": len(automaton["base"]), "rows": len(distinct)}

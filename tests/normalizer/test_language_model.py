@@ -103,8 +103,9 @@ def test_scores_are_py3langid_raw_scores(reference):
 
 def _trie_labels(model) -> dict[int, bytes]:
     """Every trie node's bytes, read back from the arrays alone: breadth first from the root, a
-    node's children are the slots whose check is its base, unless a shallower node claimed that
-    base first (a node without children carries the base of a shorter suffix that has some)."""
+    node's children are the slots ``base + byte`` whose check is that byte, unless a shallower
+    node claimed that base first (a node without children carries the base of a shorter suffix
+    that has some)."""
     labels, owners, level = {0: b""}, set(), [0]
     while level:
         deeper = []
@@ -115,7 +116,7 @@ def _trie_labels(model) -> dict[int, bytes]:
             owners.add(base)
             for byte in range(256):
                 t = base + byte
-                if model._check[t] == base:
+                if model._check[t] == byte:
                     labels[t] = labels[s] + bytes([byte])
                     deeper.append(t)
         level = deeper

@@ -54,11 +54,12 @@ def test_a_model_from_a_dict_scores_as_the_plain_sums() -> None:
 
 
 def test_the_language_model_is_flat_tables_of_distinct_rows() -> None:
-    """No object per feature: five int32 arrays (one slot per trie node) and one bytes table
-    holding each distinct weight row once (100,053 features share 36,109 rows)."""
+    """No object per feature: five flat arrays (one slot per trie node; the check holds a byte)
+    and one bytes table holding each distinct weight row once (100,053 features share 36,109 rows)."""
     model = language._model
     tables = [model._base, model._check, model._fail, model._emit, model._row]
-    assert {(t.typecode, len(t)) for t in tables} == {("i", len(model._base))}
+    assert [(t.typecode, len(t)) for t in tables] == [("i", len(model._base))] + [("H", len(model._base))] + \
+        [("i", len(model._base))] * 3
     assert type(model._rows) is bytes
     size = model._row_size
     rows = [model._rows[i:i + size] for i in range(0, len(model._rows), size)]
