@@ -51,7 +51,7 @@ _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 _LOG2 = math.log1p(1.0)
 _MAGIC = b"LANGID8-DA"
-_ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i", "row": "i"}  # the file's arrays, in order
+_ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i"}  # the file's arrays, in order
 MAX_CHARS = 600  # enough to tell; keeps long emails as cheap as an SMS
 
 
@@ -63,8 +63,8 @@ class NaiveBayesModel:
     ``sum(log1p(count) * log P(feature | language)) + log P(language)``; the best score wins,
     ties to the first language in the model's order, and a text with no feature at all gets the
     first language (py3langid's uniform distribution). The same automaton is kept here as a
-    double array (five flat arrays, layout in ``scripts/export_langid_model.py``) and the
-    36,109 distinct weight rows as one bytes table: ~3.5 MB per process where a dict of the
+    double array (four flat arrays, layout in ``scripts/export_langid_model.py``) and the
+    36,109 distinct weight rows as one bytes table: ~3 MB per process where a dict of the
     100,053 features and one of their 3-byte ends took ~14 MB, and a couple of array look-ups
     per byte instead of a few dict ones.
     """
@@ -90,9 +90,10 @@ class NaiveBayesModel:
                 table.byteswap()
             arrays.append(table)
             pos += table.itemsize * slots
-        self._base, self._check, self._fail, self._emit, self._row = arrays
+        self._base, self._check, self._fail, self._emit = arrays
+        self._row_shift: int = header["row_shift"]  # a feature id >> row_shift: its row's byte offset
         self._rows = raw[pos:]  # the distinct weight rows, float32 little-endian
-        if len(self._rows) != header["rows"] * self._row_size or len(self._row) != slots:
+        if len(self._rows) != header["rows"] * self._row_size or len(self._emit) != slots:
             raise ValueError(f"{path}: truncated or padded model")
         if sys.byteorder != "little":
             swapped = array("f", self._rows)
@@ -123,7 +124,7 @@ class NaiveBayesModel:
 
     def features(self, data: bytes) -> list[int]:
         """The longest feature n-gram ending at each byte of ``data`` (none at some bytes), as
-        feature ids (the slot of the feature's own trie node)."""
+        feature ids (one int per feature, see ``_weighted_sum``)."""
         return [f for f in map(self._emit.__getitem__, self._walk(data)) if f >= 0]
 
     def feature_counts(self, data: bytes) -> Counter[int]:
@@ -150,7 +151,7 @@ class NaiveBayesModel:
 
     def _weighted_sum(self, ids: list[int], weight: float) -> list[float]:
         width, size = self._width, self._row_size
-        starts = list(map(self._row.__getitem__, ids))
+        starts = list(map(self._row_shift.__rrshift__, ids))  # id >> row_shift
         rows = b"".join(map(self._rows.__getitem__, map(slice, starts, map(size.__radd__, starts))))
         values = memoryview(rows).cast("f")
         return [weight * sum(values[k::width]) for k in range(width)]

@@ -11,7 +11,7 @@ feature's bytes are the common suffix of the labels of the states that emit it),
 every state emits exactly the longest feature that is a suffix of its label (so "longest
 feature ending at each byte" reproduces the DFA), and rebuilds that automaton in a form cheap
 for pure Python: py3langid's dense table (states x 256) would be 100 MB, a dict of features
-13 MB per process; a double array is 5 flat arrays of ~105,000 slots (~2 MB).
+13 MB per process; a double array is 4 flat arrays of ~105,000 slots (~1.5 MB).
 
 The automaton: a trie of the features whose node for label ``L`` sits at slot ``s``; the root
 (slot 0) has a child for every byte. ``base[s] + byte`` is the slot of the child, which is
@@ -20,16 +20,15 @@ one; bases are distinct per node with children, so slot and byte name the parent
 without children carries the base and ``fail`` of the first node with children on its failure
 chain (what it would fall back to anyway), so reading a byte costs one look-up unless the trie
 has no such child: then ``fail[s]`` (the slot of the longest proper suffix of ``L`` in the
-trie) is tried. ``emit[s]`` is the slot of the longest feature that is a suffix of ``L`` (a
-feature's own slot is its id), -1 when there is none; ``row[f]`` is the byte offset of feature
-``f``'s weights in the table of distinct rows.
+trie) is tried. ``emit[s]`` is the id of the longest feature that is a suffix of ``L``, -1 when
+there is none; the id locates the feature's weight row (``feature_ids``).
 
 File layout, zlib-compressed:
 
-    b"LANGID8-DA\\n" + JSON header line {"source", "classes", "priors", "slots", "rows"} + "\\n"
-    then little-endian arrays base (int32), check (uint16), fail, emit, row (int32) of ``slots``
-    items each, and the distinct weight rows (``rows`` x 8 little-endian float32
-    log-probabilities, ``classes`` order).
+    b"LANGID8-DA\\n" + JSON header {"source", "classes", "priors", "slots", "rows", "row_shift"} + "\\n"
+    then little-endian arrays base (int32), check (uint16), fail, emit (int32) of ``slots`` items
+    each, and the weight rows (``rows`` x 8 little-endian float32 log-probabilities, ``classes``
+    order; each distinct row once, a few of them twice or more: ``feature_ids``).
 
 The model stores its weights as float16, so float32 holds them exactly.
 """
@@ -41,6 +40,7 @@ import json
 import sys
 import zlib
 from array import array
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -50,7 +50,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 LANGS = ["id", "en", "jv", "ms", "ace", "nl", "ar", "zh"]
 OUT = Path(__file__).resolve().parents[1] / "normalizer" / "data" / "langid-8.bin"
 MAGIC = b"LANGID8-DA"
-ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i", "row": "i"}  # file order, array typecodes
+ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i"}  # file order, array typecodes
+ROW_SHIFT = 10  # feature id = byte offset of its weight row << ROW_SHIFT | rank on that row (feature_ids)
 NO_EDGE = 0xFFFF  # check of a free slot: never a byte
 
 
@@ -89,12 +90,13 @@ def check_longest_suffix(labels: list[bytes], output: list[int], features: dict[
         assert longest == f, f"state {label!r} emits {f}, the longest feature suffix is {longest}"
 
 
-def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str, array], dict[bytes, int]]:
-    """The double-array automaton (module docstring) over features -> index of their distinct
-    row, and each feature's slot."""
+def build_automaton(grams: Iterable[bytes]) -> tuple[dict[str, array], dict[bytes, int]]:
+    """The double-array automaton (module docstring) over the feature n-grams, and each
+    feature's slot (what ``emit`` holds until ``feature_ids`` numbers them)."""
+    grams = set(grams)
     children: list[dict[int, int]] = [{}]  # trie node -> byte -> node
     label = [b""]
-    for gram in sorted(rows_of):
+    for gram in sorted(grams):
         node = 0
         for i, byte in enumerate(gram):
             child = children[node].get(byte)
@@ -151,7 +153,7 @@ def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str,
 
     emit = [-1] * len(children)
     for node in bfs[1:]:
-        emit[node] = node if label[node] in rows_of else emit[fail[node]]
+        emit[node] = node if label[node] in grams else emit[fail[node]]
     free = {"check": NO_EDGE, "emit": -1}
     out = {name: array(code, [free.get(name, 0)]) * size for name, code in ARRAYS.items()}
     for node in range(len(children)):
@@ -161,9 +163,30 @@ def build_automaton(rows_of: dict[bytes, int], row_size: int) -> tuple[dict[str,
         if node:
             out["check"][s] = label[node][-1]
         out["emit"][s] = slot[emit[node]] if emit[node] >= 0 else -1
-        if label[node] in rows_of:
-            out["row"][s] = rows_of[label[node]] * row_size
-    return out, {label[node]: slot[node] for node in range(len(children)) if label[node] in rows_of}
+    return out, {label[node]: slot[node] for node in range(len(children)) if label[node] in grams}
+
+
+def feature_ids(slots: dict[bytes, int], rows: dict[bytes, bytes]) -> tuple[dict[int, int], bytes]:
+    """Each feature's id (by its slot) and the table of weight rows the ids point into.
+
+    An id is the byte offset of the feature's row ``<< ROW_SHIFT``, plus its rank among the
+    features sharing that row: distinct per feature (py3langid counts features, not rows) and
+    the row found with one shift. A row shared by more than ``1 << ROW_SHIFT`` features is
+    stored again for the next ones (46 copies of 32 bytes for the 47,016 features of the most
+    common row), cheaper than an array of row offsets over all slots."""
+    table = bytearray()
+    placed: dict[bytes, tuple[int, int]] = {}  # row -> offset of its newest copy, features on it
+    ids = {}
+    for gram, s in sorted(slots.items(), key=lambda item: item[1]):
+        row = rows[gram]
+        offset, used = placed.get(row, (0, 1 << ROW_SHIFT))
+        if used == 1 << ROW_SHIFT:
+            offset, used = len(table), 0
+            table += row
+        ids[s] = offset << ROW_SHIFT | used
+        placed[row] = (offset, used + 1)
+    assert max(ids.values()) < 1 << 31, "ids must fit the int32 emit array"
+    return ids, bytes(table)
 
 
 def check_automaton(automaton: dict[str, array], slots: dict[bytes, int], labels: list[bytes],
@@ -189,17 +212,21 @@ def main() -> None:
     ident.set_languages(LANGS)
     classes = list(ident.nb_classes)
     ptc = np.asarray(ident.nb_ptc, dtype="<f4")  # float16 in the model: exact in float32
-    distinct: dict[bytes, int] = {}
-    rows_of = {gram: distinct.setdefault(ptc[f].tobytes(), len(distinct)) for f, gram in features.items()}
-    automaton, slots = build_automaton(rows_of, 4 * len(classes))
+    rows = {gram: ptc[f].tobytes() for f, gram in features.items()}
+    automaton, slots = build_automaton(rows)
     check_automaton(automaton, slots, labels, ident.tk_output, features)
+    ids, table = feature_ids(slots, rows)
+    emit = automaton["emit"]
+    for s, f in enumerate(emit):
+        if f >= 0:
+            emit[s] = ids[f]
     assert sys.byteorder == "little" and all(array(code).itemsize == {"i": 4, "H": 2}[code] for code in ARRAYS.values())
     header = {"source": f"py3langid {metadata.version('py3langid')} {MODEL_FILE}",
               "classes": classes, "priors": [float(p) for p in ident.nb_pc],
-              "slots": len(automaton["base"]), "rows": len(distinct)}
-    body = b"".join(automaton[name].tobytes() for name in ARRAYS) + b"".join(distinct)
+              "slots": len(automaton["base"]), "rows": len(table) // (4 * len(classes)), "row_shift": ROW_SHIFT}
+    body = b"".join(automaton[name].tobytes() for name in ARRAYS) + table
     OUT.write_bytes(zlib.compress(MAGIC + b"\n" + json.dumps(header).encode() + b"\n" + body, 9))
-    print(f"{OUT}: {len(features)} features, {len(distinct)} distinct rows, {header['slots']} slots, "
+    print(f"{OUT}: {len(features)} features, {header['rows']} rows, {header['slots']} slots, "
           f"classes {classes}, {OUT.stat().st_size} bytes")
 
 

@@ -128,42 +128,50 @@ def trie() -> dict[int, bytes]:
     return _trie_labels(language._model)
 
 
-def test_the_automaton_reads_any_text_as_the_longest_suffix_in_its_trie(trie):
+def _suffixes(label: bytes, node: dict[bytes, int]) -> list[bytes]:
+    """The proper suffixes of ``label`` that are trie nodes, longest first (the root last)."""
+    return [label[i:] for i in range(1, len(label) + 1) if label[i:] in node]
+
+
+@pytest.fixture(scope="module")
+def features(trie) -> dict[bytes, int]:
+    """Feature bytes -> id: the nodes that emit something their longest proper suffix does not."""
+    emit = language._model._emit
+    node = {label: s for s, label in trie.items()}
+    return {label: emit[s] for s, label in trie.items()
+            if label and emit[s] >= 0 and emit[s] != emit[node[_suffixes(label, node)[0]]]}
+
+
+def test_the_automaton_reads_any_text_as_the_longest_suffix_in_its_trie(trie, features):
     """What makes one look-up per byte (plus failure steps) land, after each byte, on the node
     of the longest suffix of the text read that is in the trie, emitting the longest feature
-    ending there: checked on every node."""
+    ending there (each feature its own id): checked on every node."""
     model = language._model
     node = {label: s for s, label in trie.items()}
-    features = {label for s, label in trie.items() if model._emit[s] == s}
     with_children = {label[:-1] for label in node if label}
     assert len(node) == len(trie) and all(bytes([b]) in node for b in range(256))
-
-    def suffixes(label: bytes) -> list[bytes]:  # the proper ones in the trie, longest first
-        return [label[i:] for i in range(1, len(label) + 1) if label[i:] in node]
-
+    assert len(set(features.values())) == len(features) == 100_053
     for s, label in trie.items():
         if not label:
             continue
         assert model._walk(label)[-1] == s
-        longest = next((t for t in [label, *suffixes(label)] if t in features), None)
-        assert model._emit[s] == (node[longest] if longest is not None else -1), label
+        longest = next((t for t in [label, *_suffixes(label, node)] if t in features), None)
+        assert model._emit[s] == (features[longest] if longest is not None else -1), label
         # without children of its own, a node reads on as the first node of its failure chain with some
-        owner = next(t for t in [label, *suffixes(label)] if t in with_children)
+        owner = next(t for t in [label, *_suffixes(label, node)] if t in with_children)
         assert model._base[s] == model._base[node[owner]], label
         if owner:
-            assert model._fail[s] == node[suffixes(owner)[0]], label
+            assert model._fail[s] == node[_suffixes(owner, node)[0]], label
 
 
-def test_the_features_and_rows_are_py3langid_s(reference, trie):
+def test_the_features_and_rows_are_py3langid_s(reference, features):
     """Every feature of the automaton is one of py3langid's (its DFA emits it at the end of the
     feature's bytes and not at the end of their shorter suffix) with the same weights, once each,
     and they are as many as py3langid's."""
     model = language._model
     ptc = reference.nb_ptc.astype("<f4")
     emitted = set()
-    for s, label in trie.items():
-        if model._emit[s] != s:
-            continue
+    for label, f in features.items():
         theirs = [0, 0]
         for k, text in enumerate((label, label[1:])):
             state = 0
@@ -171,7 +179,7 @@ def test_the_features_and_rows_are_py3langid_s(reference, trie):
                 state = reference.tk_nextmove[reference._rowbase[state] + byte]
             theirs[k] = reference.tk_output[state] if text else -1
         assert theirs[0] >= 0 and theirs[0] != theirs[1], label
-        row = model._rows[model._row[s]:model._row[s] + model._row_size]
-        assert row == ptc[theirs[0]].tobytes(), label
+        start = f >> model._row_shift
+        assert model._rows[start:start + model._row_size] == ptc[theirs[0]].tobytes(), label
         emitted.add(theirs[0])
     assert len(emitted) == ptc.shape[0] == 100_053

@@ -4,6 +4,7 @@ what a plain load of their files gives: the same features, the same float bits, 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from importlib import resources
 
 from normalizer import language, linear
@@ -54,16 +55,18 @@ def test_a_model_from_a_dict_scores_as_the_plain_sums() -> None:
 
 
 def test_the_language_model_is_flat_tables_of_distinct_rows() -> None:
-    """No object per feature: five flat arrays (one slot per trie node; the check holds a byte)
-    and one bytes table holding each distinct weight row once (100,053 features share 36,109 rows)."""
+    """No object per feature: four flat arrays (one slot per trie node; the check holds a byte)
+    and one bytes table of weight rows: 100,053 features share 36,109 distinct rows, each stored
+    once per 1,024 features pointing to it (a feature id is its row's offset << 10 | a rank)."""
     model = language._model
-    tables = [model._base, model._check, model._fail, model._emit, model._row]
-    assert [(t.typecode, len(t)) for t in tables] == [("i", len(model._base))] + [("H", len(model._base))] + \
-        [("i", len(model._base))] * 3
-    assert type(model._rows) is bytes
+    tables = [model._base, model._check, model._fail, model._emit]
+    assert [(t.typecode, len(t)) for t in tables] == [("i", len(model._base)), ("H", len(model._base))] + \
+        [("i", len(model._base))] * 2
+    assert type(model._rows) is bytes and model._row_shift == 10
+    ids = set(model._emit) - {-1}
     size = model._row_size
-    rows = [model._rows[i:i + size] for i in range(0, len(model._rows), size)]
-    assert len(set(rows)) == len(rows)
-    features = [s for s, f in enumerate(model._emit) if f == s]
-    assert len(features) == 100_053 and len(rows) < len(features) / 2
-    assert {model._row[f] for f in features} == set(range(0, len(model._rows), size))
+    starts = Counter(f >> model._row_shift for f in ids)
+    assert sorted(starts) == list(range(0, len(model._rows), size))
+    assert len(ids) == 100_053 and max(starts.values()) == 1 << model._row_shift
+    copies = Counter(model._rows[i:i + size] for i in starts)
+    assert len(copies) == 36_109 and sum(copies.values()) == len(starts) < len(copies) + 50
