@@ -107,53 +107,49 @@ class NaiveBayesModel:
             text = text.lower()
         return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
-    def _walk(self, data: bytes) -> list[int]:
-        """The automaton's slot after each byte of ``data``."""
-        base, check, fail = self._base, self._check, self._fail
+    def _emissions(self, data: bytes) -> list[int]:
+        """The id of the longest feature ending at each byte of ``data``, -1 where none does."""
+        base, check, fail, emit = self._base, self._check, self._fail, self._emit
         s = 0
-        slots: list[int] = []
-        add = slots.append
+        ids: list[int] = []
+        add = ids.append
         for byte in data:
             t = base[s] + byte
             while check[t] != byte:  # no such child: the longest suffix in the trie that has one
                 s = fail[s]
                 t = base[s] + byte
             s = t
-            add(s)
-        return slots
+            add(emit[s])
+        return ids
 
     def features(self, data: bytes) -> list[int]:
         """The longest feature n-gram ending at each byte of ``data`` (none at some bytes), as
         feature ids (one int per feature, see ``_weighted_sum``)."""
-        return [f for f in map(self._emit.__getitem__, self._walk(data)) if f >= 0]
-
-    def feature_counts(self, data: bytes) -> Counter[int]:
-        """How often each feature is the longest one ending at a byte of ``data``."""
-        counts = Counter(map(self._emit.__getitem__, self._walk(data)))
-        counts.pop(-1, None)  # bytes where no feature ends
-        return counts
+        return [f for f in self._emissions(data) if f >= 0]
 
     def scores(self, text: str) -> list[float]:
         """Unnormalized log score per language (``classes`` order); all 0.0 without features."""
-        counts = self.feature_counts(self.encode(text))
+        emitted = self._emissions(self.encode(text))
+        counts = Counter(emitted)
+        unmatched = counts.pop(-1, 0)  # bytes where no feature ends
         if not counts:
             return [0.0] * self._width
         totals = self._weighted_sum(list(counts), _LOG2)  # as if each feature occurred once
-        repeated: dict[int, list[int]] = {}
-        for f, c in counts.most_common():
-            if c == 1:
-                break
-            repeated.setdefault(c, []).append(f)
-        for c, ids in repeated.items():
-            for k, v in enumerate(self._weighted_sum(ids, math.log1p(c) - _LOG2)):
-                totals[k] += v
+        if len(counts) + unmatched != len(emitted):
+            repeated: dict[int, list[int]] = {}
+            for f, c in counts.most_common():
+                if c == 1:
+                    break
+                repeated.setdefault(c, []).append(f)
+            for c, ids in repeated.items():
+                for k, v in enumerate(self._weighted_sum(ids, math.log1p(c) - _LOG2)):
+                    totals[k] += v
         return [t + p for t, p in zip(totals, self.priors, strict=True)]
 
     def _weighted_sum(self, ids: list[int], weight: float) -> list[float]:
-        width, size = self._width, self._row_size
-        starts = list(map(self._row_shift.__rrshift__, ids))  # id >> row_shift
-        rows = b"".join(map(self._rows.__getitem__, map(slice, starts, map(size.__radd__, starts))))
-        values = memoryview(rows).cast("f")
+        width, size, shift, table = self._width, self._row_size, self._row_shift, self._rows
+        # comprehensions: map() over the arrays' and bytes' slot wrappers costs a third more
+        values = memoryview(b"".join([table[i:i + size] for i in [f >> shift for f in ids]])).cast("f")
         return [weight * sum(values[k::width]) for k in range(width)]
 
     def classify(self, text: str) -> str:

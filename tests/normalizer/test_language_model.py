@@ -154,9 +154,13 @@ def test_the_automaton_reads_any_text_as_the_longest_suffix_in_its_trie(trie, fe
     for s, label in trie.items():
         if not label:
             continue
-        assert model._walk(label)[-1] == s
+        reached = 0
+        for byte in label:
+            assert model._check[model._base[reached] + byte] == byte  # along the trie: no failure step
+            reached = model._base[reached] + byte
+        assert reached == s
         longest = next((t for t in [label, *_suffixes(label, node)] if t in features), None)
-        assert model._emit[s] == (features[longest] if longest is not None else -1), label
+        assert model._emit[s] == model._emissions(label)[-1] == (features[longest] if longest is not None else -1)
         # without children of its own, a node reads on as the first node of its failure chain with some
         owner = next(t for t in [label, *_suffixes(label, node)] if t in with_children)
         assert model._base[s] == model._base[node[owner]], label
