@@ -2,7 +2,7 @@
 
 The model is py3langid's naive Bayes over byte n-grams (a maintained fork of langid.py), restricted
 to the languages citizens write to LAPOR! in and exported by ``scripts/export_langid_model.py``
-into ``normalizer/data/langid-8.bin`` (13 MB in memory): scoring it here in pure Python gives
+into ``normalizer/data/langid-8.bin`` (~3 MB in memory): scoring it here in pure Python gives
 py3langid's answers without loading numpy and its 142-language tables into every worker
 (~55 MB). It does not know Sundanese, so a small lexicon of unmistakable Sundanese function
 words decides that one. Malay is reported as Indonesian: the two are indistinguishable in short
@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import unicodedata
 import zlib
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -48,80 +50,56 @@ _URLS = re.compile(r"https?://\S+|[@#]\w+")
 
 
 _LOG2 = math.log1p(1.0)
-_MAX_GRAM = 8
-_SELF, _LAST2 = 1, 2  # bits of NaiveBayesModel._three_byte_ends; bits 4 to _MAX_GRAM are lengths
-# per bit set: the feature lengths above 3 it holds, longest first
-_LONGER = tuple(tuple(n for n in range(_MAX_GRAM, 3, -1) if bits >> n & 1) for bits in range(1 << (_MAX_GRAM + 1)))
+_MAGIC = b"LANGID8-DA"
+_ARRAYS = {"base": "i", "check": "H", "fail": "i", "emit": "i"}  # the file's arrays, in order
 MAX_CHARS = 600  # enough to tell; keeps long emails as cheap as an SMS
 
 
 class NaiveBayesModel:
     """py3langid's classifier over a fixed set of languages, without numpy.
 
-    At each byte of the UTF-8 text the longest feature n-gram ending there is counted (what
-    py3langid's tokenizer DFA emits: one feature per state); a language's score is
+    py3langid walks a byte automaton that emits, at each byte of the UTF-8 text, the longest
+    feature n-gram ending there; a language's score is
     ``sum(log1p(count) * log P(feature | language)) + log P(language)``; the best score wins,
     ties to the first language in the model's order, and a text with no feature at all gets the
-    first language (py3langid's uniform distribution).
+    first language (py3langid's uniform distribution). The same automaton is kept here as a
+    double array (four flat arrays, layout in ``scripts/export_langid_model.py``) and the
+    36,109 distinct weight rows as one bytes table: ~3 MB per process where a dict of the
+    100,053 features and one of their 3-byte ends took ~14 MB, and a couple of array look-ups
+    per byte instead of a few dict ones. (``base`` as a list of shared ints would spare the
+    int each array look-up makes, ~10 % of a call, for ~1.6 MB more: not worth it per worker.)
     """
 
     def __init__(self, path: Path) -> None:
         raw = zlib.decompress(path.read_bytes())
         first = raw.index(b"\n")
         second = raw.index(b"\n", first + 1)
-        if raw[:first] != b"LANGID8":
+        if raw[:first] != _MAGIC:
             raise ValueError(f"{path}: not a language model export")
         header = json.loads(raw[first + 1:second])
         self.classes: list[str] = header["classes"]
         self.priors: list[float] = header["priors"]
         self._width = len(self.classes)
-        row = 4 * self._width  # float32 per language
-        body = memoryview(raw)[second + 1:]  # sliced without copies: only the keys and rows are kept
-        weights: dict[bytes, bytes] = {}
-        # a third of the rows are distinct (features seen equally often in each language score alike):
-        # one bytes object per distinct row, found by its memoryview (hashes and compares as the bytes,
-        # so a repeated row leaves no copy behind) — 4.6 MB less per process
-        rows: dict[memoryview | bytes, bytes] = {}
-        pos = 0
-        for n_text, count in header["lengths"].items():
-            n = int(n_text)
-            keys = (body[i:i + n].tobytes() for i in range(pos, pos + n * count, n))
-            pos += n * count
-            for key, i in zip(keys, range(pos, pos + row * count, row), strict=True):
-                view = body[i:i + row]
-                shared = rows.get(view)
-                if shared is None:
-                    shared = view.tobytes()
-                    rows[shared] = shared
-                weights[key] = shared
-            pos += row * count
-        del rows
-        if pos != len(body):
+        self._row_size = 4 * self._width  # float32 per language
+        slots = header["slots"]
+        arrays = []
+        pos = second + 1
+        for code in _ARRAYS.values():
+            table = array(code)
+            table.frombytes(raw[pos:pos + table.itemsize * slots])
+            if sys.byteorder != "little":
+                table.byteswap()
+            arrays.append(table)
+            pos += table.itemsize * slots
+        self._base, self._check, self._fail, self._emit = arrays
+        self._row_shift: int = header["row_shift"]  # a feature id >> row_shift: its row's byte offset
+        self._rows = raw[pos:]  # the distinct weight rows, float32 little-endian
+        if len(self._rows) != header["rows"] * self._row_size or len(self._emit) != slots:
             raise ValueError(f"{path}: truncated or padded model")
-        self._weights = weights
-        if not set(map(int, header["lengths"])) <= set(range(2, _MAX_GRAM + 1)):
-            raise ValueError(f"{path}: features of 2 to {_MAX_GRAM} bytes expected")
-        self._ends = self._three_byte_ends(weights)
-
-    @staticmethod
-    def _three_byte_ends(weights: dict[bytes, bytes]) -> dict[bytes, int]:
-        """For each 3 bytes that a feature longer than 2 bytes ends with, a bit set (a small int,
-        shared by all): bit n (4 to 8) — a feature of n bytes ends with them; ``_SELF`` — the 3
-        bytes are a feature; ``_LAST2`` — their last 2 bytes are."""
-        # keyed by the 3-byte feature's own bytes object where there is one (a memoryview finds it
-        # without a copy): 25,700 of the 27,400 keys are features
-        ends: dict[memoryview | bytes, int] = {gram: 0 for gram in weights if len(gram) == 3}
-        for gram in weights:
-            if len(gram) > 3:
-                tail = memoryview(gram)[-3:]
-                bits = ends.get(tail)
-                if bits is None:
-                    ends[tail.tobytes()] = 1 << len(gram)
-                else:
-                    ends[tail] = bits | 1 << len(gram)  # the key already there (bytes) stays
-        for three in ends:
-            ends[three] |= _SELF if three in weights else _LAST2 if three[1:] in weights else 0
-        return ends  # type: ignore[return-value]  # its keys are all bytes
+        if sys.byteorder != "little":
+            swapped = array("f", self._rows)
+            swapped.byteswap()
+            self._rows = swapped.tobytes()
 
     @staticmethod
     def encode(text: str) -> bytes:
@@ -130,56 +108,49 @@ class NaiveBayesModel:
             text = text.lower()
         return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
-    def features(self, data: bytes) -> list[bytes]:
-        """The longest feature n-gram ending at each byte of ``data`` (none at some bytes).
+    def _emissions(self, data: bytes) -> list[int]:
+        """The id of the longest feature ending at each byte of ``data``, -1 where none does."""
+        base, check, fail, emit = self._base, self._check, self._fail, self._emit
+        s = 0
+        ids: list[int] = []
+        add = ids.append
+        for byte in data:
+            t = base[s] + byte
+            while check[t] != byte:  # no such child: the longest suffix in the trie that has one
+                s = fail[s]
+                t = base[s] + byte
+            s = t
+            add(emit[s])
+        return ids
 
-        The 3 bytes ending at a position decide most of it in one look-up: which longer
-        features could end there (lengths to try, longest first) and, failing those, whether
-        they or their last 2 bytes are a feature."""
-        weights, ends = self._weights, self._ends.get
-        found: list[bytes] = []
-        add = found.append
-        if data[:2] in weights:
-            add(data[:2])
-        for end in range(3, len(data) + 1):
-            bits = ends(data[end - 3:end])
-            if bits is None:  # no feature longer than 2 bytes ends with these 3 bytes
-                gram = data[end - 2:end]
-                if gram in weights:
-                    add(gram)
-                continue
-            for n in _LONGER[bits]:  # longer features end with these 3 bytes: the longest present wins
-                if n <= end and (gram := data[end - n:end]) in weights:
-                    add(gram)
-                    break
-            else:
-                if bits & _SELF:
-                    add(data[end - 3:end])
-                elif bits & _LAST2:
-                    add(data[end - 2:end])
-        return found
+    def features(self, data: bytes) -> list[int]:
+        """The longest feature n-gram ending at each byte of ``data`` (none at some bytes), as
+        feature ids (one int per feature, see ``_weighted_sum``)."""
+        return [f for f in self._emissions(data) if f >= 0]
 
     def scores(self, text: str) -> list[float]:
         """Unnormalized log score per language (``classes`` order); all 0.0 without features."""
-        found = self.features(self.encode(text))
-        if not found:
+        emitted = self._emissions(self.encode(text))
+        counts = Counter(emitted)
+        unmatched = counts.pop(-1, 0)  # bytes where no feature ends
+        if not counts:
             return [0.0] * self._width
-        counts = Counter(found)
         totals = self._weighted_sum(list(counts), _LOG2)  # as if each feature occurred once
-        if len(counts) != len(found):
-            repeated: dict[int, list[bytes]] = {}
-            for gram, c in counts.most_common():
+        if len(counts) + unmatched != len(emitted):
+            repeated: dict[int, list[int]] = {}
+            for f, c in counts.most_common():
                 if c == 1:
                     break
-                repeated.setdefault(c, []).append(gram)
-            for c, grams in repeated.items():
-                for k, v in enumerate(self._weighted_sum(grams, math.log1p(c) - _LOG2)):
+                repeated.setdefault(c, []).append(f)
+            for c, ids in repeated.items():
+                for k, v in enumerate(self._weighted_sum(ids, math.log1p(c) - _LOG2)):
                     totals[k] += v
         return [t + p for t, p in zip(totals, self.priors, strict=True)]
 
-    def _weighted_sum(self, grams: list[bytes], weight: float) -> list[float]:
-        width = self._width
-        values = memoryview(b"".join(map(self._weights.__getitem__, grams))).cast("f")
+    def _weighted_sum(self, ids: list[int], weight: float) -> list[float]:
+        width, size, shift, table = self._width, self._row_size, self._row_shift, self._rows
+        # comprehensions: map() over the arrays' and bytes' slot wrappers costs a third more
+        values = memoryview(b"".join([table[i:i + size] for i in [f >> shift for f in ids]])).cast("f")
         return [weight * sum(values[k::width]) for k in range(width)]
 
     def classify(self, text: str) -> str:

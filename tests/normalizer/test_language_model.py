@@ -99,3 +99,91 @@ def test_scores_are_py3langid_raw_scores(reference):
             assert not np.any(theirs)
             continue
         assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-2), text
+
+
+def _trie_labels(model) -> dict[int, bytes]:
+    """Every trie node's bytes, read back from the arrays alone: breadth first from the root, a
+    node's children are the slots ``base + byte`` whose check is that byte, unless a shallower
+    node claimed that base first (a node without children carries the base of a shorter suffix
+    that has some)."""
+    labels, owners, level = {0: b""}, set(), [0]
+    while level:
+        deeper = []
+        for s in level:
+            base = model._base[s]
+            if base in owners:
+                continue
+            owners.add(base)
+            for byte in range(256):
+                t = base + byte
+                if model._check[t] == byte:
+                    labels[t] = labels[s] + bytes([byte])
+                    deeper.append(t)
+        level = deeper
+    return labels
+
+
+@pytest.fixture(scope="module")
+def trie() -> dict[int, bytes]:
+    return _trie_labels(language._model)
+
+
+def _suffixes(label: bytes, node: dict[bytes, int]) -> list[bytes]:
+    """The proper suffixes of ``label`` that are trie nodes, longest first (the root last)."""
+    return [label[i:] for i in range(1, len(label) + 1) if label[i:] in node]
+
+
+@pytest.fixture(scope="module")
+def features(trie) -> dict[bytes, int]:
+    """Feature bytes -> id: the nodes that emit something their longest proper suffix does not."""
+    emit = language._model._emit
+    node = {label: s for s, label in trie.items()}
+    return {label: emit[s] for s, label in trie.items()
+            if label and emit[s] >= 0 and emit[s] != emit[node[_suffixes(label, node)[0]]]}
+
+
+def test_the_automaton_reads_any_text_as_the_longest_suffix_in_its_trie(trie, features):
+    """What makes one look-up per byte (plus failure steps) land, after each byte, on the node
+    of the longest suffix of the text read that is in the trie, emitting the longest feature
+    ending there (each feature its own id): checked on every node."""
+    model = language._model
+    node = {label: s for s, label in trie.items()}
+    with_children = {label[:-1] for label in node if label}
+    assert len(node) == len(trie) and all(bytes([b]) in node for b in range(256))
+    assert len(set(features.values())) == len(features) == 100_053
+    for s, label in trie.items():
+        if not label:
+            continue
+        reached = 0
+        for byte in label:
+            assert model._check[model._base[reached] + byte] == byte  # along the trie: no failure step
+            reached = model._base[reached] + byte
+        assert reached == s
+        longest = next((t for t in [label, *_suffixes(label, node)] if t in features), None)
+        assert model._emit[s] == model._emissions(label)[-1] == (features[longest] if longest is not None else -1)
+        # without children of its own, a node reads on as the first node of its failure chain with some
+        owner = next(t for t in [label, *_suffixes(label, node)] if t in with_children)
+        assert model._base[s] == model._base[node[owner]], label
+        if owner:
+            assert model._fail[s] == node[_suffixes(owner, node)[0]], label
+
+
+def test_the_features_and_rows_are_py3langid_s(reference, features):
+    """Every feature of the automaton is one of py3langid's (its DFA emits it at the end of the
+    feature's bytes and not at the end of their shorter suffix) with the same weights, once each,
+    and they are as many as py3langid's."""
+    model = language._model
+    ptc = reference.nb_ptc.astype("<f4")
+    emitted = set()
+    for label, f in features.items():
+        theirs = [0, 0]
+        for k, text in enumerate((label, label[1:])):
+            state = 0
+            for byte in text:
+                state = reference.tk_nextmove[reference._rowbase[state] + byte]
+            theirs[k] = reference.tk_output[state] if text else -1
+        assert theirs[0] >= 0 and theirs[0] != theirs[1], label
+        start = f >> model._row_shift
+        assert model._rows[start:start + model._row_size] == ptc[theirs[0]].tobytes(), label
+        emitted.add(theirs[0])
+    assert len(emitted) == ptc.shape[0] == 100_053

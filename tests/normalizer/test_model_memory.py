@@ -4,7 +4,7 @@ what a plain load of their files gives: the same features, the same float bits, 
 from __future__ import annotations
 
 import json
-import zlib
+from collections import Counter
 from importlib import resources
 
 from normalizer import language, linear
@@ -54,35 +54,19 @@ def test_a_model_from_a_dict_scores_as_the_plain_sums() -> None:
     assert model.scores(["w", "x", "y", "q"]) == [0.1 + 1e-17 + 0.1 + 0.1, 0.0 + 0.2, -0.2 + 3.0 + 0.2]
 
 
-def _plain_language() -> tuple[dict[bytes, bytes], dict[bytes, int]]:
-    """The language tables as a straightforward load builds them (one bytes object per row)."""
-    raw = zlib.decompress(language.MODEL_PATH.read_bytes())
-    first = raw.index(b"\n")
-    second = raw.index(b"\n", first + 1)
-    header = json.loads(raw[first + 1:second])
-    row = 4 * len(header["classes"])
-    body, pos, weights = raw[second + 1:], 0, {}
-    for n_text, count in header["lengths"].items():
-        n = int(n_text)
-        keys = [body[i:i + n] for i in range(pos, pos + n * count, n)]
-        pos += n * count
-        weights.update(zip(keys, [body[i:i + row] for i in range(pos, pos + row * count, row)], strict=True))
-        pos += row * count
-    ends: dict[bytes, int] = {}
-    for gram in weights:
-        if len(gram) >= 3:
-            ends[gram[-3:]] = ends.get(gram[-3:], 0) | (1 << len(gram) if len(gram) > 3 else 0)
-    for tail, bits in ends.items():
-        ends[tail] = bits | (language._SELF if tail in weights else language._LAST2 if tail[1:] in weights else 0)
-    return weights, ends
-
-
-def test_the_language_tables_are_a_plain_load_with_one_object_per_distinct_row() -> None:
-    weights, ends = _plain_language()
+def test_the_language_model_is_flat_tables_of_distinct_rows() -> None:
+    """No object per feature: four flat arrays (one slot per trie node; the check holds a byte)
+    and one bytes table of weight rows: 100,053 features share 36,109 distinct rows, each stored
+    once per 1,024 features pointing to it (a feature id is its row's offset << 10 | a rank)."""
     model = language._model
-    assert list(model._weights.items()) == list(weights.items())
-    assert model._ends == ends
-    rows = list(model._weights.values())
-    assert len({id(r) for r in rows}) == len(set(rows)) < len(rows) / 2
-    own_key = {t: t for t in model._ends}
-    assert all(own_key[g] is g for g in model._weights if len(g) == 3)  # the 3-byte features' own bytes
+    tables = [model._base, model._check, model._fail, model._emit]
+    assert [(t.typecode, len(t)) for t in tables] == [("i", len(model._base)), ("H", len(model._base))] + \
+        [("i", len(model._base))] * 2
+    assert type(model._rows) is bytes and model._row_shift == 10
+    ids = set(model._emit) - {-1}
+    size = model._row_size
+    starts = Counter(f >> model._row_shift for f in ids)
+    assert sorted(starts) == list(range(0, len(model._rows), size))
+    assert len(ids) == 100_053 and max(starts.values()) == 1 << model._row_shift
+    copies = Counter(model._rows[i:i + size] for i in starts)
+    assert len(copies) == 36_109 and sum(copies.values()) == len(starts) < len(copies) + 50
