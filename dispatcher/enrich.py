@@ -14,6 +14,7 @@ import redis
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Emit
+from dispatcher import packed
 from gateway.keys import PREFIX
 from normalizer import spam, topics
 from normalizer.text import fold
@@ -105,9 +106,9 @@ def repeat_counter(window_s: int, threshold: int) -> Enricher:
         # one script call for the whole batch (was 4 commands per record); no MULTI needed:
         # a count that interleaves with another worker is still a fair count
         try:
-            counts: Any = await r.evalsha(_REPEAT_SHA, len(repeat_keys), *repeat_keys, *argv)
+            counts: Any = await packed.call(r, "EVALSHA", _REPEAT_SHA, len(repeat_keys), *repeat_keys, *argv)
         except redis.exceptions.NoScriptError:
-            counts = await r.eval(_REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
+            counts = await packed.call(r, "EVAL", _REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
         for emit, count in zip(counted, counts, strict=True):
             emit.ctx.repeat_count = int(count)
 
