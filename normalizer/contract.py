@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 SCHEMA_NAME = "complaint-record.v1.schema.json"
 _NAMED_KEYWORDS = frozenset({"required", "additionalProperties"})  # their messages name keys, never values
@@ -33,9 +34,13 @@ def schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> Callable[[Any], None]:
+def _validator() -> tuple[Callable[[Any], None], type[ValueError]]:
+    """The compiled check and its error class. Imported here, not with the module: the HTTP process
+    names this module (``ContractViolation``) but never validates a record (~9 MB it need not map)."""
+    import jsonschema_rs
+
     compiled = jsonschema_rs.validator_for(schema(), formats={"date-time": _is_datetime}, validate_formats=True)
-    return compiled.validate
+    return compiled.validate, jsonschema_rs.ValidationError
 
 
 def _is_datetime(value: str) -> bool:
@@ -56,9 +61,10 @@ def _describe(exc: jsonschema_rs.ValidationError) -> str:
 
 def validate_record(record: dict[str, Any]) -> None:
     """Raise ``ContractViolation`` unless ``record`` is valid against the contract schema."""
+    check, invalid = _validator()
     try:
-        _validator()(record)
-    except jsonschema_rs.ValidationError as exc:
-        raise ContractViolation(_describe(exc)) from None
+        check(record)
+    except invalid as exc:
+        raise ContractViolation(_describe(exc)) from None  # type: ignore[arg-type]
     except (ValueError, TypeError, OverflowError) as exc:  # not JSON at all: a non-str key, a lone surrogate
         raise ContractViolation(f"data is not JSON: {type(exc).__name__}") from None
