@@ -20,6 +20,7 @@ BEHIND_S = 1.0  # newest entry this old: catching up, read the cap
 FLOOR = 16  # never fewer (fixed costs per batch), unless the cap is lower
 _FIRST_GUESS_S = 0.0005  # per record before anything was measured (normalize dominates)
 _ALPHA = 0.2  # weight of the newest batch in the running per-record time
+_SLOWEST_S = 0.01  # per record: no record costs more; longer means the batch waited (Redis full, away)
 
 
 class BatchSize:
@@ -39,7 +40,7 @@ class BatchSize:
         """After a batch of ``read`` entries (``asked`` was its COUNT) took ``seconds`` to commit."""
         if read <= 0:
             return
-        per = max(seconds / read, 1e-6)
+        per = min(max(seconds / read, 1e-6), _SLOWEST_S)  # a batch held while Redis refused is not a cost
         self.per_record_s += _ALPHA * (per - self.per_record_s)
         age = (time.time() if now is None else now) - entry_time(newest_entry_id)
         self.behind = read >= asked and age > BEHIND_S

@@ -31,7 +31,7 @@ def test_reads_what_commits_within_the_target() -> None:
         size.observe(read=10, asked=size.next(), seconds=10 * 0.00001, newest_entry_id=_id(0.01), now=NOW)
     assert size.next() == 200
     for _ in range(30):  # very slow records: never below the floor
-        size.observe(read=16, asked=50, seconds=16 * 0.05, newest_entry_id=_id(0.2), now=NOW)
+        size.observe(read=16, asked=50, seconds=16 * 0.005, newest_entry_id=_id(0.2), now=NOW)
     assert size.next() == batch_size.FLOOR
 
 
@@ -72,3 +72,12 @@ async def test_a_worker_that_keeps_up_reads_less_than_the_cap(r: aioredis.Redis,
     records = await asyncio.to_thread(wait_for_records, rsync, 120, 10.0)
     assert sorted(rec["id"] for rec in records) == sorted(ids)
     assert sizes[0] == int(batch_size.TARGET_S / 0.0005) < 200 and sum(sizes) == 120 and len(sizes) >= 2
+
+
+def test_a_batch_held_while_redis_refused_does_not_shrink_the_reads_for_long() -> None:
+    size = BatchSize(200)
+    size.observe(read=50, asked=50, seconds=30.0, newest_entry_id=_id(0.1), now=NOW)  # held 30 s
+    assert size.next() >= batch_size.FLOOR
+    for _ in range(15):  # fifteen ordinary batches later
+        size.observe(read=size.next(), asked=200, seconds=size.next() * 0.0005, newest_entry_id=_id(0.05), now=NOW)
+    assert size.next() >= 40
