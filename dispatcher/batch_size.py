@@ -4,11 +4,11 @@ whole ``LAPOR_DISPATCH_BATCH`` when it is far behind.
 Nothing of a batch reaches the core before the whole batch is normalized and committed, so a
 record waits for the batch in flight and then for its own: at ~450 µs per record a batch of 200
 adds ~90 ms twice to the accept → core lag. Reading only what commits within ``TARGET_S`` keeps
-that small, and leaves the rest of the stream to another worker that is free. It costs no
-throughput that matters: the per-batch work (three round trips, the plan, the metrics) is a few
-µs per record even at 50 (bench/RESULTS.md). Far behind (the newest entry read was accepted
-more than ``BEHIND_S`` ago and the read came back full) the lag target is lost anyway and the
-fewest round trips per record win, so the worker reads the cap.
+that small, and leaves the rest of the stream to another worker that is free. The per-batch work
+(three round trips, the plan, the metrics) costs a few µs per record more at 50 than at 200
+(``bench.profile_worker --batch``). Far behind (the newest entry read was accepted more than
+``BEHIND_S`` ago and the read came back full) the lag target is lost anyway and the fewest round
+trips per record win, so the worker reads the cap.
 """
 
 from __future__ import annotations
