@@ -39,7 +39,7 @@ TIMES: dict[str, float] = defaultdict(float)  # wall seconds per stage
 CPU: dict[str, float] = defaultdict(float)  # this thread's CPU seconds per stage (excludes waiting)
 CALLS: dict[str, int] = defaultdict(int)
 STARTUP_CPU = [0.0]  # the worker's construction, once per process: not a per-record cost
-FIXED_BATCH = [0]  # --batch: a fixed XREADGROUP COUNT instead of the worker's adaptive one
+FIXED_BATCH = [0]  # --batch: another XREADGROUP COUNT than LAPOR_DISPATCH_BATCH
 BATCHES: list[tuple[int, float]] = []  # (records, wall seconds read -> committed) per batch
 
 # (label, module path, attribute) — normalizer stages as normalize() calls them
@@ -150,7 +150,7 @@ async def drain(settings: Settings, n: int) -> float:
     try:
         while w.processed < n:
             t_read, c_read = time.perf_counter(), time.thread_time()
-            count = FIXED_BATCH[0] or w.batch_size.next()  # as the worker's loop chooses it
+            count = FIXED_BATCH[0] or settings.dispatch_batch
             resp: Any = await r.xreadgroup(keys.DISPATCH_GROUP, w.consumer, {keys.INBOUND_STREAM: ">"},
                                            count=count, block=100)
             TIMES["XREADGROUP (1 round trip)"] += time.perf_counter() - t_read
@@ -162,7 +162,6 @@ async def drain(settings: Settings, n: int) -> float:
             TIMES["decode stream entries (total)"] += time.perf_counter() - t_dec
             CPU["decode stream entries (total)"] += time.thread_time() - c_dec
             await w.process(entries)
-            w.batch_size.observe(len(entries), count, time.perf_counter() - t_read, entries[-1].entry_id)
             BATCHES.append((len(entries), time.perf_counter() - t_read))
         return time.perf_counter() - t0
     finally:
@@ -309,7 +308,7 @@ def main() -> None:
     ap.add_argument("--acks", action="store_true",
                     help="LAPOR_ACK_ENABLED as by default: each record's acknowledgement, route look-ups")
     ap.add_argument("--batch", type=int, default=0,
-                    help="fixed XREADGROUP COUNT (default: the worker's adaptive size up to LAPOR_DISPATCH_BATCH)")
+                    help="XREADGROUP COUNT per batch (default: LAPOR_DISPATCH_BATCH)")
     args = ap.parse_args()
     FIXED_BATCH[0] = args.batch
     run(args.records, args.profile_out, args.acks)

@@ -53,7 +53,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "Intake and dispatch tuning": {
         "dedupe_ttl_s": "How long a provider's message id is remembered for deduplication.",
         "stream_retention_s": "How long dispatched entries stay in the inbound stream (replay --range).",
-        "dispatch_batch": "Most stream entries a worker takes per batch (keeping up, it takes what commits in ~25 ms).",
+        "dispatch_batch": "Stream entries a worker takes per batch.",
         "claim_idle_ms": "Entries pending this long at a dead worker are reclaimed by another.",
         "max_attempts": "Failed processing attempts before an entry becomes a dead letter.",
         "spool_flush_interval_s": "How often the local spool is retried while Redis is down.",

@@ -26,7 +26,6 @@ from channels.core.hooks import Decision, Emit, Preprocessor, prepare_each
 from channels.core.outbound import OutboundMessage
 from config.settings import Settings
 from dispatcher import core_queue, dead, outbound, routes
-from dispatcher.batch_size import BatchSize
 from dispatcher.conversation import Conversations, Item
 from dispatcher.enrich import Enricher, default_enrichers
 from dispatcher.heartbeat import HEARTBEAT_S, WORKER_ALIVE_S
@@ -82,7 +81,6 @@ class DispatchWorker:
         self.enrichers = default_enrichers(settings) if enrichers is None else enrichers
         self._stop = asyncio.Event()
         self.processed = 0
-        self.batch_size = BatchSize(settings.dispatch_batch)  # adapts the read to the lag budget
         # replies, hold-and-ask (dispatcher/conversation.py)
         self.conversations = Conversations(r, settings, reply_channels)
 
@@ -116,15 +114,12 @@ class DispatchWorker:
                     if now - last_sweep >= 1.0:
                         last_sweep = now
                         await self._sweep()
-                    count = self.batch_size.next()
                     resp: Any = await self.redis.xreadgroup(
-                        keys.DISPATCH_GROUP, self.consumer, {keys.INBOUND_STREAM: ">"}, count=count, block=500)
+                        keys.DISPATCH_GROUP, self.consumer, {keys.INBOUND_STREAM: ">"},
+                        count=self.settings.dispatch_batch, block=500)
                     if resp:
-                        started = time.perf_counter()
                         entries = [self._decode(eid, f) for _s, es in resp for eid, f in es]
                         await self.process_held(entries)
-                        self.batch_size.observe(len(entries), count, time.perf_counter() - started,
-                                                entries[-1].entry_id)
                 except asyncio.CancelledError:
                     raise
                 except REDIS_REFUSED as exc:
