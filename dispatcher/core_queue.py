@@ -31,6 +31,7 @@ import redis
 import redis.asyncio as aioredis
 from redis.commands.core import CoreCommands
 
+from dispatcher import packed
 from gateway import keys
 from gateway.logging import get_logger
 
@@ -167,10 +168,10 @@ async def commit(r: aioredis.Redis, core: CoreQueue, batch: list[Outgoing], *, s
         return await _commit_multi(r, core, batch, stream=stream, group=group, extra=extra)
     argv += (cmds.count, *cmds.args)
     try:
-        res: Any = await r.evalsha(_LUA_SHA, 0, *argv)
+        res: Any = await packed.call(r, "EVALSHA", _LUA_SHA, 0, *argv)
     except redis.exceptions.NoScriptError:
         await r.script_load(_LUA)
-        res = await r.evalsha(_LUA_SHA, 0, *argv)
+        res = await packed.call(r, "EVALSHA", _LUA_SHA, 0, *argv)
     enqueued, failed = int(res[0]), int(res[1])
     if failed:  # as a MULTI would: the rest of the batch is committed; say which command kind failed
         err = res[2].decode("utf-8", "replace") if isinstance(res[2], bytes) else str(res[2])

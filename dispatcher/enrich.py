@@ -14,8 +14,10 @@ import redis
 import redis.asyncio as aioredis
 
 from channels.core.hooks import Emit
+from dispatcher import packed
 from gateway.keys import PREFIX
 from normalizer import spam, topics
+from normalizer.text import fold
 
 Enricher = Callable[[aioredis.Redis, list[Emit]], Awaitable[None]]
 
@@ -57,6 +59,21 @@ def _fingerprint(words: list[str]) -> str:
     return hashlib.blake2b(" ".join(words).encode(), digest_size=12).hexdigest()
 
 
+# every byte that is not [0-9a-z] becomes a space: on ASCII text, ``split()`` then yields exactly the
+# words ``spam.fingerprint_words`` finds with its ``[0-9a-z]+`` pattern, at a fifth of the CPU
+_NOT_WORD = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
+
+
+def text_fingerprint(text: str) -> str | None:
+    """``spam.fingerprint(text)``, or None when the text has no words (media only, emoji)."""
+    folded = fold(text)
+    if folded.isascii():
+        words = folded.encode("ascii").translate(_NOT_WORD).split()
+        return hashlib.blake2b(b" ".join(words), digest_size=12).hexdigest() if words else None
+    found = spam.fingerprint_words(text)  # accents, other scripts: the pattern decides what a word is
+    return _fingerprint(found) if found else None
+
+
 def repeat_counter(window_s: int, threshold: int) -> Enricher:
     """Count the same text from the same sender within ``window_s`` (sliding) into ``ctx.repeat_count``.
 
@@ -74,11 +91,14 @@ def repeat_counter(window_s: int, threshold: int) -> Enricher:
             if not emit.messages:
                 continue
             first = emit.messages[0]
-            text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
-            words = spam.fingerprint_words(text)
-            if not words:
+            if len(emit.messages) == 1:
+                text = first.body if first.body is not None else first.text
+            else:
+                text = "".join(m.body if m.body is not None else m.text for m in emit.messages)
+            fingerprint = text_fingerprint(text)
+            if fingerprint is None:
                 continue  # media only / empty: nothing to compare
-            repeat_keys.append(_repeat_key(f"{first.sender.kind}:{first.sender.id}", _fingerprint(words)))
+            repeat_keys.append(_repeat_key(f"{first.sender.kind}:{first.sender.id}", fingerprint))
             argv.append(first.id or first.idempotency_key)
             counted.append(emit)
         if not counted:
@@ -86,9 +106,9 @@ def repeat_counter(window_s: int, threshold: int) -> Enricher:
         # one script call for the whole batch (was 4 commands per record); no MULTI needed:
         # a count that interleaves with another worker is still a fair count
         try:
-            counts: Any = await r.evalsha(_REPEAT_SHA, len(repeat_keys), *repeat_keys, *argv)
+            counts: Any = await packed.call(r, "EVALSHA", _REPEAT_SHA, len(repeat_keys), *repeat_keys, *argv)
         except redis.exceptions.NoScriptError:
-            counts = await r.eval(_REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
+            counts = await packed.call(r, "EVAL", _REPEAT_LUA, len(repeat_keys), *repeat_keys, *argv)
         for emit, count in zip(counted, counts, strict=True):
             emit.ctx.repeat_count = int(count)
 

@@ -59,16 +59,27 @@ def _unix(ts: str | None) -> float | None:
         return None
 
 
+def route_json(record: dict[str, Any]) -> bytes:
+    """``route_of(record).to_json()``, built straight from the record (no dataclass per record)."""
+    source = record.get("source") or {}
+    reporter = record.get("reporter") or {}
+    return orjson.dumps({
+        "record_id": record["id"], "channel": record["channel"], "reply_to": record.get("reply_to"),
+        "message_ids": list(source.get("message_ids") or []), "provider": source.get("provider"),
+        "recipient": source.get("recipient"), "identity": reporter.get("identity"),
+        "identity_kind": reporter.get("identity_kind"), "confidential": bool(record.get("confidential")),
+        "anonymous": bool(record.get("anonymous")), "received_at": record.get("received_at")})
+
+
 def write_route(record: dict[str, Any], ttl_s: int, pipe: Any) -> None:
     """Queue on ``pipe`` (inside the core commit): the record's route and last-seen time."""
-    route = route_of(record)
     # plain SET … EX: a fraction of redis-py's ``set()`` keyword handling, once per record
-    pipe.execute_command("SET", ok.route(route.record_id), route.to_json(), "EX", ttl_s)
-    reply_to = route.reply_to
-    seen = _unix(route.received_at)
-    if reply_to and seen is not None:
-        key = ok.last_seen(reply_to["channel"], reply_to["address"])
-        pipe.execute_command("SET", key, int(seen), "EX", ttl_s)
+    pipe.execute_command("SET", ok.route(record["id"]), route_json(record), "EX", ttl_s)
+    reply_to = record.get("reply_to")
+    if reply_to:
+        seen = _unix(record.get("received_at"))
+        if seen is not None:
+            pipe.execute_command("SET", ok.last_seen(reply_to["channel"], reply_to["address"]), int(seen), "EX", ttl_s)
 
 
 async def read_route(r: aioredis.Redis, record_id: str) -> Route | None:

@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
+from bench.complaints import complaint_text
 from channels.core.hooks import Emit
-from dispatcher.enrich import REPEAT_PREFIX, default_enrichers, repeat_counter, repeat_key
-from normalizer import topics
+from dispatcher.enrich import REPEAT_PREFIX, default_enrichers, repeat_counter, repeat_key, text_fingerprint
+from normalizer import spam, topics
 from tests.normalizer.helpers import msg
 from tests.support.core import wait_for_records
 
@@ -125,3 +126,18 @@ async def test_dispatcher_flags_the_third_identical_message(gateway, rsync):
     flagged = [rec for rec in records if "possible_spam" in rec["flags"]]
     assert len(records) == 3 and len(flagged) == 1
     assert all(rec["topics"][0] == "roads" for rec in records)
+
+
+@pytest.mark.parametrize("text", [
+    "Jalan RUSAK parah di Désa Sukamaju!!! 😡 tolong diperbaiki", "jalan  rusak,parah\n(RT 03/RW 05) no.12",
+    "tolonggg banget2 ya", "lampu mati_total - 081234567890 @pemkot #banjir", "ASCII only: A-Z a-z 0-9 ~`^|{}",
+    "  🙏 ", "", "!!!", "ÇA Straße ﬁx ２０２６", "x", "tab\tand\rcarriage",
+])
+def test_text_fingerprint_is_spam_fingerprint(text):
+    """The fast (ASCII) and fallback paths give ``spam.fingerprint`` exactly, None when no words."""
+    assert text_fingerprint(text) == (spam.fingerprint(text) if spam.fingerprint_words(text) else None)
+
+
+def test_text_fingerprint_agrees_on_the_load_test_complaints():
+    texts = [complaint_text(i) for i in range(300)]
+    assert all(text_fingerprint(t) == spam.fingerprint(t) for t in texts)
