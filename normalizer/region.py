@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from importlib import resources
+from itertools import compress
 from typing import Literal
 
 from normalizer.text import place_tokens, raw_tokens
@@ -186,7 +187,7 @@ def _mentions(toks: list[str]) -> list[_Mention]:
     out: list[_Mention] = []
     n, after = len(toks), 0  # ``after``: the end of the last name found (names do not overlap)
     first = _FIRST
-    for i in [i for i, tok in enumerate(toks) if tok in first]:  # "," never starts a name, nor is in one
+    for i in compress(range(n), map(first.__contains__, toks)):  # "," never starts a name, nor is in one
         prev = toks[i - 1] if i else ""
         if i < after or prev in _BLOCK:
             continue

@@ -7,9 +7,10 @@ topics), so matching a message is a single pass over its words whatever the numb
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ class Topic:
     stems: tuple[str, ...]
 
 
+class _TokenCache(dict[str, tuple[Any, ...]]):
+    """token -> ``RuleSet._token(token)``, computed on first sight, so a message's look-ups are one ``map``
+    in C; bounded: every new phone number or name is a new token."""
+
+    def __init__(self, compute: Callable[[str], tuple[Any, ...]]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, tok: str) -> tuple[Any, ...]:
+        entry = self._compute(tok)
+        if len(self) > 20_000:
+            self.clear()
+        self[tok] = entry
+        return entry
+
+
 @dataclass
 class RuleSet:
     topics: list[Topic]
@@ -46,9 +63,10 @@ class RuleSet:
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
     # token -> (its phrase entries, its stem hits), or () when it has neither (most words): one look-up
-    _tok_cache: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    _tok_cache: _TokenCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._tok_cache = _TokenCache(self._token)
         for i, t in enumerate(self.topics):
             self._slugs.setdefault(t.slug, t)
             for p in t.phrases:
@@ -69,13 +87,9 @@ class RuleSet:
         return ()
 
     def _token(self, tok: str) -> tuple[Any, ...]:
-        """``tok``'s phrase entries and stem hits, () when it has neither; cached (words repeat a lot)."""
+        """``tok``'s phrase entries and stem hits, () when it has neither (``_tok_cache`` remembers it)."""
         phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
-        entry = (phrases, stems) if phrases or stems else ()
-        if len(self._tok_cache) > 20_000:  # bounded: every new phone number or name is a new token
-            self._tok_cache.clear()
-        self._tok_cache[tok] = entry
-        return entry
+        return (phrases, stems) if phrases or stems else ()
 
     def by_slug(self, slug: str) -> Topic | None:
         return self._slugs.get(slug)
@@ -86,14 +100,9 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
-        cache = self._tok_cache
-        for i, tok in enumerate(toks):
-            entry = cache.get(tok)
-            if entry is None:
-                entry = self._token(tok)
-            if not entry:
-                continue
-            phrases, stems = entry
+        entries = list(map(self._tok_cache.__getitem__, toks))
+        for i in compress(range(len(toks)), entries):  # in order: a phrase and a stem may share a key
+            phrases, stems = entries[i]
             for phrase, ti, key in phrases:
                 n = len(phrase)
                 if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
