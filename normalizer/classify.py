@@ -81,11 +81,11 @@ _QUESTION = re.compile(r"\?\s*$|\?\s")
 # each with its ``seen`` key made once
 _Cue = tuple[tuple[str, tuple[str, ...]], str, tuple[str, ...], int]  # (key, class, phrase, weight)
 _BY_FIRST: dict[str, tuple[tuple[_Cue, ...], dict[str, list[_Cue]]]] = {}
-for _first, _entries in _INDEX.items():
-    _BY_FIRST[_first] = (tuple(((c, p), c, p, w) for c, p, w in _entries if len(p) == 1), {})
-    for _c, _p, _w in _entries:
+for _word, _cues_of_word in _INDEX.items():
+    _BY_FIRST[_word] = (tuple(((c, p), c, p, w) for c, p, w in _cues_of_word if len(p) == 1), {})
+    for _c, _p, _w in _cues_of_word:
         if len(_p) > 1:
-            _BY_FIRST[_first][1].setdefault(_p[1], []).append(((_c, _p), _c, _p, _w))
+            _BY_FIRST[_word][1].setdefault(_p[1], []).append(((_c, _p), _c, _p, _w))
 
 
 def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
