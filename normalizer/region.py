@@ -198,13 +198,28 @@ def _mentions(toks: list[str]) -> list[_Mention]:
             places = _INDEX.get(key)
             if places is None:
                 continue
-            chosen = _by_cue(places, prev, " ".join(key))
+            cue = prev if prev in _CUE_WORDS else ""  # any other word before a name picks as none does
+            picked = _PICKED.get((key, cue))
+            if picked is None:
+                picked = _PICKED[(key, cue)] = _picked(key, places, cue)
+            chosen, alt = picked
             if chosen:
-                alt = [p for p in places if p.level == "dist"] if chosen[0].level == "reg" else []
-                out.append(_Mention(i, chosen, alt))
+                out.append(_Mention(i, list(chosen), list(alt)))
                 after = i + size
                 break
     return out
+
+
+# (name, cue word before it or "") -> (``_by_cue``'s places, the districts a regency-level pick may also be):
+# a pure function of the two, remembered; bounded by the gazetteer's names times the cue words
+_PICKED: dict[tuple[tuple[str, ...], str], tuple[tuple[Place, ...], tuple[Place, ...]]] = {}
+_CUE_WORDS = _CUE_PROV | _CUE_KAB | _CUE_KOTA | _CUE_KEC | _CUE_LOC
+
+
+def _picked(key: tuple[str, ...], places: list[Place], cue: str) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
+    chosen = _by_cue(places, cue, " ".join(key))
+    alt = [p for p in places if p.level == "dist"] if chosen and chosen[0].level == "reg" else []
+    return tuple(chosen), tuple(alt)
 
 
 def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
