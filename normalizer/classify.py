@@ -158,7 +158,7 @@ def decide_exact(class_units: dict[str, int], scale: int) -> Classification | No
     scores are tied or exactly ``COMPLAINT_MARGIN`` apart, where only the float sums can tell."""
     margin = round(COMPLAINT_MARGIN * scale)
     values = list(class_units.values())
-    if len(set(values)) < len(values) or margin in {a - b for a in values for b in values}:
+    if len(set(values)) < len(values) or not set(values).isdisjoint([v + margin for v in values]):
         return None
     return decide({c: v / scale for c, v in class_units.items()})
 

@@ -125,13 +125,18 @@ def _name_pattern(name: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)")
 
 
+@lru_cache(maxsize=4096)
+def _name_search(name: str) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """(``_name_pattern(name)``, ``_name_parts(name)``): one cache look-up per name and message."""
+    return _name_pattern(name), _name_parts(name)
+
+
 def _display_names(low: str, names: list[str] | tuple[str, ...]) -> list[Span]:
     spans: list[Span] = []
     for name in names:
-        rx = _name_pattern(name or "")
+        rx, parts = _name_search(name or "")
         if rx is not None:
-            starts = scan.word_starts(low, _name_parts(name or ""))
-            spans.extend((m.start(), m.end(), "name") for m in scan.finditer_at(rx, low, starts))
+            spans.extend((m.start(), m.end(), "name") for m in scan.finditer_at(rx, low, scan.word_starts(low, parts)))
     return spans
 
 

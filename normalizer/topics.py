@@ -62,6 +62,7 @@ class RuleSet:
     _slugs: dict[str, Topic] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
+    _initials: frozenset[str] = field(default=frozenset(), repr=False)  # first letters of every stem and phrase
     # token -> (its phrase entries, its stem hits), or () when it has neither (most words): one look-up
     _tok_cache: _TokenCache = field(init=False, repr=False)
 
@@ -76,6 +77,7 @@ class RuleSet:
                 self._max_stem = max(self._max_stem, len(s))
         for lst in self._phrases.values():
             lst.sort(key=lambda x: -len(x[0]))
+        self._initials = frozenset(w[0] for w in (*self._stems, *self._phrases))  # a phone number begins none
 
     def _stem_hits(self, tok: str) -> tuple[tuple[int, str], ...]:
         """(topic, stem) pairs for the longest stem ``tok`` begins with."""
@@ -88,6 +90,8 @@ class RuleSet:
 
     def _token(self, tok: str) -> tuple[Any, ...]:
         """``tok``'s phrase entries and stem hits, () when it has neither (``_tok_cache`` remembers it)."""
+        if tok[:1] not in self._initials:
+            return ()
         phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
         return (phrases, stems) if phrases or stems else ()
 
@@ -112,7 +116,7 @@ class RuleSet:
                 if key not in seen:
                     seen.add(key)
                     scores[key[0]] += STEM_WEIGHT
-        ranked = sorted(((s, -i) for i, s in enumerate(scores) if s > 0), reverse=True)
+        ranked = sorted([(s, -i) for i, s in enumerate(scores) if s > 0], reverse=True) if seen else []
         return [(self.topics[-neg].slug, s) for s, neg in ranked]
 
 
