@@ -82,11 +82,18 @@ def _only_greetings(piece: str) -> bool:
     return not unsure or all(t in GREETING_WORDS for t in raw_tokens(piece))
 
 
+# ``_SENTENCE_END`` with the mark inside the match: a pattern that opens with a literal in every branch is
+# searched for by its first character, not tried at every position (the mark is never inside a match of
+# ``_SENTENCE_END``, so the matches end where its matches end)
+_SENTENCE_BREAK = re.compile(r"\.\s+|!\s+|\?\s+|\n+")
+
+
 def _pieces(text: str) -> Iterator[str]:
     """``_SENTENCE_END.split(text)``, lazily: the first sentence is usually found long before the end."""
     pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        yield text[pos:m.start()]
+    for m in _SENTENCE_BREAK.finditer(text):
+        start = m.start()
+        yield text[pos:start + 1] if text[start] != "\n" else text[pos:start]
         pos = m.end()
     yield text[pos:]
 

@@ -149,3 +149,12 @@ def test_letter_floods_found_on_integers_as_by_the_pattern() -> None:
     found = [text._has_flood(t) for t in samples]
     assert found == [bool(text._REPEATS.search(t)) for t in samples]
     assert 100 < sum(found) < len(found)
+
+
+def test_sentence_breaks_found_by_their_mark_split_as_the_pattern() -> None:
+    rnd = random.Random(2)
+    alphabet = ["a", ".", "!", "?", " ", "\n", "\t", "\u00a0", "\u2028", "b", "..", "\x0b", "Rp 1.500", "?!"]
+    samples = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(30000)]
+    samples += [t for _, t in golden.texts()]
+    for t in samples:
+        assert list(text._pieces(t)) == text._SENTENCE_END.split(t)
