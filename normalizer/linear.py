@@ -230,10 +230,11 @@ class JointModel:
         if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
             wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
         ids = self._ids
-        found: set[int | None] = set(chain.from_iterable(map(self._word_ids.__getitem__, wds)))
-        if wds:  # "b:^_<first>", every "b:<w>_<next>" and "b:<last>_$"
-            found.update(map(self._pair_ids.get, zip(["^", *wds], [*wds, "$"], strict=True)))
-            found.discard(None)
+        own = chain.from_iterable(map(self._word_ids.__getitem__, wds))
+        # "b:^_<first>", every "b:<w>_<next>" and "b:<last>_$" (no pair without words)
+        pairs = map(self._pair_ids.get, zip(["^", *wds], [*wds, "$"], strict=True)) if wds else ()
+        found: set[int | None] = set(chain(own, pairs))
+        found.discard(None)
         tail = [*extra, "len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l")]
         if "?" in raw:
             tail.append("q")
