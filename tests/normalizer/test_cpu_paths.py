@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from normalizer import classify, pii, region, scan, text, topics
 from normalizer.pii import Span
 from tests.normalizer import golden
@@ -158,3 +160,18 @@ def test_sentence_breaks_found_by_their_mark_split_as_the_pattern() -> None:
     samples += [t for _, t in golden.texts()]
     for t in samples:
         assert list(text._pieces(t)) == text._SENTENCE_END.split(t)
+
+
+def test_remembered_regions_are_the_fresh_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t for _, t in golden.texts()] + ["Kec. Sukajadi, Kota Bandung", "jalan rusak di Depok, Sleman"]
+    fresh = []
+    for t in texts:
+        region._RESOLVED.clear()
+        fresh.append(region.find_region(t))
+    assert [region.find_region(t) for t in texts] == fresh  # now from the cache
+    assert sum(m.found for m in fresh) > 500
+    monkeypatch.setattr(region, "_RESOLVED_MAX", 50)
+    monkeypatch.setattr(region, "_PICKED_MAX", 40)  # both caches cleared when full, answers unchanged
+    region._PICKED.clear()  # new pick objects: the remembered answers of the old ones are never taken for them
+    assert [region.find_region(t) for t in texts] == fresh
+    assert len(region._RESOLVED) <= 50 and len(region._PICKED) <= 40
