@@ -63,7 +63,8 @@ class RuleSet:
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
     _initials: frozenset[str] = field(default=frozenset(), repr=False)  # first letters of every stem and phrase
-    # token -> (its phrase entries, its stem hits), or () when it has neither (most words): one look-up
+    # token -> (its one-word phrases, its longer phrases by second word, its stem hits), or () when it has
+    # none of them (most words): one look-up
     _tok_cache: _TokenCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -89,11 +90,18 @@ class RuleSet:
         return ()
 
     def _token(self, tok: str) -> tuple[Any, ...]:
-        """``tok``'s phrase entries and stem hits, () when it has neither (``_tok_cache`` remembers it)."""
+        """``tok``'s phrases and stem hits as ``score`` reads them, () when it has none (cached by ``_tok_cache``)."""
         if tok[:1] not in self._initials:
             return ()
         phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
-        return (phrases, stems) if phrases or stems else ()
+        if not phrases and not stems:
+            return ()
+        # the one-word phrases, the longer ones by their second word (most are not followed by it), the stems
+        longer: dict[str, list[tuple[tuple[str, ...], int, tuple[int, str]]]] = {}
+        for entry in phrases:
+            if len(entry[0]) > 1:
+                longer.setdefault(entry[0][1], []).append(entry)
+        return tuple((ti, key) for p, ti, key in phrases if len(p) == 1), longer, stems
 
     def by_slug(self, slug: str) -> Topic | None:
         return self._slugs.get(slug)
@@ -105,13 +113,18 @@ class RuleSet:
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
         entries = list(map(self._tok_cache.__getitem__, toks))
+        last = len(toks) - 1
         for i in compress(range(len(toks)), entries):  # in order: a phrase and a stem may share a key
-            phrases, stems = entries[i]
-            for phrase, ti, key in phrases:
-                n = len(phrase)
-                if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
+            singles, longer, stems = entries[i]
+            for ti, key in singles:
+                if key not in seen:
                     seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
+            if longer and i < last:
+                for phrase, ti, key in longer.get(toks[i + 1], ()):
+                    if key not in seen and tuple(toks[i:i + len(phrase)]) == phrase:
+                        seen.add(key)
+                        scores[ti] += PHRASE_WEIGHT
             for key in stems:
                 if key not in seen:
                     seen.add(key)
