@@ -215,7 +215,7 @@ class JointModel:
             found.append(row)
         total = sum(found, self._bias)
         off = (len(found) + 1) * _OFFSET
-        lanes = [v - off for v in self._unpack(total.to_bytes(self._lanes * 8, "little"))]
+        lanes = list(map(off.__rsub__, self._unpack(total.to_bytes(self._lanes * 8, "little"))))  # each v - off
         return lanes[:self._n1], lanes[self._n1:]
 
     def message_int_scores(self, words: list[str], raw: str, extra: list[str],

@@ -175,3 +175,11 @@ def test_remembered_regions_are_the_fresh_resolution(monkeypatch: pytest.MonkeyP
     region._PICKED.clear()  # new pick objects: the remembered answers of the old ones are never taken for them
     assert [region.find_region(t) for t in texts] == fresh
     assert len(region._RESOLVED) <= 50 and len(region._PICKED) <= 40
+
+
+def test_ascii_separator_table_is_the_character_map() -> None:
+    every_ascii = "".join(map(chr, range(128)))
+    assert every_ascii.encode("ascii").translate(text._TO_COMMA_ASCII).decode("ascii") == every_ascii.translate(
+        text._TO_COMMA)
+    assert text.place_tokens("Permisi pak; Kalsel (Banjar)/jalan\nrusak") == [
+        "permisi", "pak", ",", "kalsel", ",", "banjar", ",", ",", "jalan", ",", "rusak"]
