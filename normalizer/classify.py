@@ -12,6 +12,7 @@ complaint that asks "kapan diperbaiki?" is still a complaint. Default: complaint
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 from normalizer import linear
 from normalizer.models import Classification
@@ -76,17 +77,36 @@ for _cls, _cues in (("information_request", _INFO), ("aspiration", _ASPIRATION),
 _QUESTION = re.compile(r"\?\s*$|\?\s")
 
 
+# the same cues by first word for ``scores``: (its one-word cues, its longer cues by their second word),
+# each with its ``seen`` key made once
+_Cue = tuple[tuple[str, tuple[str, ...]], str, tuple[str, ...], int]  # (key, class, phrase, weight)
+_BY_FIRST: dict[str, tuple[tuple[_Cue, ...], dict[str, list[_Cue]]]] = {}
+for _word, _cues_of_word in _INDEX.items():
+    _BY_FIRST[_word] = (tuple(((c, p), c, p, w) for c, p, w in _cues_of_word if len(p) == 1), {})
+    for _c, _p, _w in _cues_of_word:
+        if len(_p) > 1:
+            _BY_FIRST[_word][1].setdefault(_p[1], []).append(((_c, _p), _c, _p, _w))
+
+
 def scores(text: str, toks: list[str] | None = None) -> dict[str, int]:
+    """Each class's summed cue weights; a cue counts once however often it occurs."""
     if toks is None:
         toks = words(text)
     out = {"information_request": 0, "aspiration": 0, "complaint": 0}
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    index = _INDEX
-    for i in [i for i, tok in enumerate(toks) if tok in index]:  # most words begin no cue
-        for cls, phrase, weight in index[toks[i]]:
-            if (cls, phrase) not in seen and (len(phrase) == 1 or tuple(toks[i:i + len(phrase)]) == phrase):
-                seen.add((cls, phrase))
+    index = _BY_FIRST
+    last = len(toks) - 1
+    for i in compress(range(len(toks)), map(index.__contains__, toks)):  # most words begin no cue
+        singles, longer = index[toks[i]]
+        for key, cls, _, weight in singles:
+            if key not in seen:
+                seen.add(key)
                 out[cls] += weight
+        if longer and i < last:
+            for key, cls, phrase, weight in longer.get(toks[i + 1], ()):
+                if key not in seen and tuple(toks[i:i + len(phrase)]) == phrase:
+                    seen.add(key)
+                    out[cls] += weight
     if _QUESTION.search(text):
         out["information_request"] += 1
     return out
@@ -138,7 +158,7 @@ def decide_exact(class_units: dict[str, int], scale: int) -> Classification | No
     scores are tied or exactly ``COMPLAINT_MARGIN`` apart, where only the float sums can tell."""
     margin = round(COMPLAINT_MARGIN * scale)
     values = list(class_units.values())
-    if len(set(values)) < len(values) or margin in {a - b for a in values for b in values}:
+    if len(set(values)) < len(values) or not set(values).isdisjoint([v + margin for v in values]):
         return None
     return decide({c: v / scale for c, v in class_units.items()})
 

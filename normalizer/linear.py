@@ -16,6 +16,7 @@ from array import array
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import chain
 
 MAX_HEAD_WORDS = 60  # a long email is judged on its opening and its closing (labelled texts are ≤ 40 words)
 MAX_TAIL_WORDS = 20
@@ -173,14 +174,16 @@ class JointModel:
             self._rows[f] = shared.setdefault(row, row)
         self._second_rows: dict[str, int] = {}  # the second model's own cues (topic rule cues), packed on demand
         self._unpack = struct.Struct(f"<{self._lanes}Q").unpack
-        self._word_rows: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, int] | None]] = {}
-        # every known word pair ("b:<first>_<second>"; words hold no "_") by its first word: a word's
-        # pairs are then one look-up of the next word, no feature string built
-        self._pairs: dict[str, dict[str, int]] = {}
-        for f, row in self._rows.items():
+        # every known feature has an id (its row: ``_id_rows[id]``), so a message's features are a set of
+        # ints; a word pair ("b:<first>_<second>"; words hold no "_") is looked up by the tuple ``zip`` makes
+        self._ids: dict[str, int] = {f: i for i, f in enumerate(self._rows)}
+        self._id_rows: list[int] = list(self._rows.values())
+        self._pair_ids: dict[tuple[str, str], int] = {}
+        for f, i in self._ids.items():
             if f.startswith("b:"):
                 one, _, two = f[2:].partition("_")
-                self._pairs.setdefault(one, {})[two] = row
+                self._pair_ids[(one, two)] = i
+        self._word_ids = _WordIds(self._ids)
 
     def _dense(self, p1: Pairs, p2: Pairs) -> list[float]:
         row = [0.0] * self._lanes
@@ -212,49 +215,33 @@ class JointModel:
             found.append(row)
         total = sum(found, self._bias)
         off = (len(found) + 1) * _OFFSET
-        lanes = [v - off for v in self._unpack(total.to_bytes(self._lanes * 8, "little"))]
+        lanes = list(map(off.__rsub__, self._unpack(total.to_bytes(self._lanes * 8, "little"))))  # each v - off
         return lanes[:self._n1], lanes[self._n1:]
 
     def message_int_scores(self, words: list[str], raw: str, extra: list[str],
                            second_extra: list[str]) -> tuple[list[int], list[int]] | None:
         """``int_scores(feature_set(words, raw, extra), second_extra)`` without building the features
-        no model knows: a word's own features (``w:``, ``p:``, ``s:``) are looked up once per word
-        and remembered (words repeat a lot); tests/normalizer/test_linear.py checks the two agree."""
+        no model knows: a word's own features (``w:``, ``p:``, ``s:``) are looked up once per word and
+        remembered (words repeat a lot), its pairs by the tuples ``zip`` makes; the features are ids in
+        one set, so the per-word work runs in C. tests/normalizer/test_fast_paths.py checks the two agree."""
         if not self.exact:
             return None
-        wds = [w for w in words if w != ","]
+        wds = [w for w in words if w != ","] if "," in words else words
         if len(wds) > MAX_HEAD_WORDS + MAX_TAIL_WORDS:
             wds = wds[:MAX_HEAD_WORDS] + wds[-MAX_TAIL_WORDS:]
-        rows, cache, pairs = self._rows, self._word_rows, self._pairs
-        found: dict[object, int] = {f: rows[f] for f in extra if f in rows}  # a pair's key: (first, second)
-        prev = "^"
-        after = pairs.get(prev)  # the known pairs that begin with ``prev``: second word -> row
-        for w in wds:
-            entry = cache.get(w)
-            if entry is None:
-                names = ("w:" + w, "p:" + w[:5], "s:" + w[-4:]) if len(w) >= 6 else ("w:" + w,)
-                entry = (tuple((f, rows[f]) for f in names if f in rows), pairs.get(w))
-                if len(cache) >= _WORD_CACHE:
-                    cache.clear()
-                cache[w] = entry
-            own, nexts = entry
-            if own:
-                found.update(own)
-            if after is not None:
-                row = after.get(w)
-                if row is not None:
-                    found[(prev, w)] = row
-            prev, after = w, nexts
-        tail = ["b:" + prev + "_$"] if wds else []
+        ids = self._ids
+        own = chain.from_iterable(map(self._word_ids.__getitem__, wds))
+        # "b:^_<first>", every "b:<w>_<next>" and "b:<last>_$" (no pair without words)
+        pairs = map(self._pair_ids.get, zip(["^", *wds], [*wds, "$"], strict=True)) if wds else ()
+        found: set[int | None] = set(chain(own, pairs))
+        found.discard(None)
+        tail = [*extra, "len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l")]
         if "?" in raw:
             tail.append("q")
             if raw.rstrip().endswith("?") or raw.rstrip(" 🙏.!").endswith("?"):
                 tail.append("q$")
-        tail.append("len:" + ("s" if len(wds) < 8 else "m" if len(wds) < 30 else "l"))
-        for f in tail:
-            if f in rows:
-                found[f] = rows[f]
-        return self._lanes_of([*found.values()], second_extra)
+        found.update([ids[f] for f in tail if f in ids])
+        return self._lanes_of(list(map(self._id_rows.__getitem__, found)), second_extra)  # type: ignore[arg-type]
 
     def known(self, feats: set[str]) -> list[str]:
         """The features either model has a weight for, sorted (the order the float sums are taken in)."""
@@ -274,6 +261,24 @@ class JointModel:
             for k, w in p2:
                 two[k] += w
         return one, two
+
+
+class _WordIds(dict[str, tuple[int, ...]]):
+    """word -> the ids of its known own features; filled on first sight (``dict.__getitem__`` stays in C
+    for the words already seen), cleared when it holds ``_WORD_CACHE`` words (new names, numbers)."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        super().__init__()
+        self._feature_ids = ids
+
+    def __missing__(self, w: str) -> tuple[int, ...]:
+        names = ("w:" + w, "p:" + w[:5], "s:" + w[-4:]) if len(w) >= 6 else ("w:" + w,)
+        ids = self._feature_ids
+        got = tuple(ids[f] for f in names if f in ids)
+        if len(self) >= _WORD_CACHE:
+            self.clear()
+        self[w] = got
+        return got
 
 
 def _on_grid(model: LinearModel) -> bool:

@@ -66,7 +66,7 @@ def record_json(messages: Sequence[InboundMessage], ctx: NormalizeContext | None
     subject = markers.extract(tidy(first.title)) if first.title else _NO_MARKERS  # "[RAHASIA] Pungli di …"
     title_text = subject.body
     ptoks = place_tokens(f"{title_text}\n{body}" if title_text else body)  # shared by every rule module
-    toks = [t for t in ptoks if t != ","]
+    toks = list(filter(",".__ne__, ptoks))  # the words: every token but the "," separators
     wds = expand(toks)
     if spam.is_spam(body, ctx.repeat_count, ctx.repeat_threshold, toks):
         flags.append("possible_spam")

@@ -75,17 +75,49 @@ def _money(text: str, start: int, end: int) -> bool:
 
 
 def find_pii(text: str) -> list[Span]:
-    """Personal-data spans in ``text`` (non-overlapping, in order)."""
+    """Personal-data spans in ``text`` (non-overlapping, in order).
+
+    Every digit pattern is tried only where it can begin, and only when the text holds enough digits for it
+    (a NIK 16, an NPWP 15, a phone 9, an account 8): most messages hold one phone number and a few small numbers.
+    """
     spans: list[Span] = []
-    runs = scan.digit_runs(text)  # where every digit pattern but the plate's begins (see each pattern)
+    runs = [m.span() for m in scan.DIGIT_RUN.finditer(text)]  # where every digit pattern but the plate's begins
     if not runs:
         return spans if "@" not in text else _merge([Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)])
     if "@" in text:
         for m in _EMAIL.finditer(text):
             spans.append(Span(m.start(), m.end(), "email"))
-    for m in scan.finditer_at(_NPWP, text, runs):
+    starts = [a for a, _ in runs]
+    digits_in_text = sum(b for _, b in runs) - sum(starts)
+    if digits_in_text >= 15:
+        _long_numbers(text, starts, spans)
+    if digits_in_text >= 8:
+        low = text.lower()
+        # case-sensitive on the folded text: the same matches as re.I on the text, at half the cost
+        for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
+            digits = _NON_DIGIT.sub("", m.group(1))
+            if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
+                spans.append(Span(m.start(1), m.end(1), "account"))
+    if digits_in_text >= 9:
+        _phones(text, starts, spans)
+    # a plate's digits are a whole run of at most 4 (after 1-2 letters and at most one separator, before a
+    # separator or a letter): it starts 1-3 characters before
+    plate_starts = sorted({a - k for a, b in runs if b - a <= 4 for k in (1, 2, 3) if a >= k})
+    for m in scan.finditer_at(_PLATE, text, plate_starts):
+        if m.group(1).upper() not in _PLATE_CODES:
+            continue
+        cued = _PLATE_CUE.search(text[max(0, m.start() - 40):m.start()])
+        upper = m.group().isupper()
+        if cued or (upper and m.group(1) in _PLATE_CODES and len(m.group(1)) + len(m.group(3)) >= 3):
+            spans.append(Span(m.start(), m.end(), "plate"))
+    return _merge(spans)
+
+
+def _long_numbers(text: str, starts: list[int], spans: list[Span]) -> None:
+    """NPWP (15 digits) and NIK/KK-shaped numbers (16+), starting at digit runs ``starts``."""
+    for m in scan.finditer_at(_NPWP, text, starts):
         spans.append(Span(m.start(), m.end(), "npwp"))
-    for m in scan.finditer_at(_LONG_DIGITS, text, runs):
+    for m in scan.finditer_at(_LONG_DIGITS, text, starts):
         digits = _NON_DIGIT.sub("", m.group())
         has_nik = any(_valid_nik(digits[i:i + 16]) for i in range(len(digits) - 15))
         if not has_nik and _money(text, m.start(), m.end()):
@@ -98,33 +130,26 @@ def find_pii(text: str) -> list[Span]:
         else:
             kind = "id16"  # a NIK/KK-shaped number we cannot validate: mask anyway: a false mask costs less than a leak
         spans.append(Span(m.start(), m.end(), kind))
-    low = text.lower()
-    # case-sensitive on the folded text: the same matches as re.I on the text, at half the cost
-    for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
-        digits = _NON_DIGIT.sub("", m.group(1))
-        if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
-            spans.append(Span(m.start(1), m.end(1), "account"))
-    # a phone number begins with "+", "(" or the first digit of a run (its look-behinds exclude a digit before)
+
+
+def _phones(text: str, starts: list[int], spans: list[Span]) -> None:
+    """Mobile and landline numbers (9+ digits), and a bare mobile after a cue ("wa 812…")."""
+    # a mobile begins with "+", "0" or "6" ("+62", "0", "0062", "62"), a landline with "+", "(" or "0", each
+    # at the first digit of a run (their look-behinds exclude a digit before)
     signs = scan.word_starts(text, "+(") if "+" in text or "(" in text else []
-    phone_starts = sorted(runs + signs) if signs else runs
-    for rx in (_MOBILE, _LANDLINE):
-        for m in scan.finditer_at(rx, text, phone_starts):
+    mobile_starts = [i for i in starts if text[i] in "06"]
+    landline_starts = [i for i in mobile_starts if text[i] == "0"]
+    if signs:
+        mobile_starts = sorted(mobile_starts + signs)
+        landline_starts = sorted(landline_starts + signs)
+    for rx, rx_starts in ((_MOBILE, mobile_starts), (_LANDLINE, landline_starts)):
+        for m in scan.finditer_at(rx, text, rx_starts):
             digits = _NON_DIGIT.sub("", m.group())
             if 9 <= len(digits) <= 15 and not _money(text, m.start(), m.end()):
                 spans.append(Span(m.start(), m.end(), "phone"))
-    for m in scan.finditer_at(_BARE_MOBILE, text, [i for i in runs if text[i] == "8"]):
+    for m in scan.finditer_at(_BARE_MOBILE, text, [i for i in starts if text[i] == "8"]):
         if _PHONE_CUE.search(text[max(0, m.start() - 16):m.start()]):  # "wa 81234567890": a mobile without its 0
             spans.append(Span(m.start(), m.end(), "phone"))
-    # a plate's digits begin a run, after 1-2 letters and at most one separator: it starts 1-3 characters before
-    plate_starts = sorted({i - k for i in runs for k in (1, 2, 3) if i >= k})
-    for m in scan.finditer_at(_PLATE, text, plate_starts):
-        if m.group(1).upper() not in _PLATE_CODES:
-            continue
-        cued = _PLATE_CUE.search(text[max(0, m.start() - 40):m.start()])
-        upper = m.group().isupper()
-        if cued or (upper and m.group(1) in _PLATE_CODES and len(m.group(1)) + len(m.group(3)) >= 3):
-            spans.append(Span(m.start(), m.end(), "plate"))
-    return _merge(spans)
 
 
 def _merge(spans: list[Span]) -> list[Span]:

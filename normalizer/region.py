@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from importlib import resources
+from itertools import compress
 from typing import Literal
 
 from normalizer.text import place_tokens, raw_tokens
@@ -177,16 +178,19 @@ for _k in _INDEX:
 
 @dataclass
 class _Mention:
-    pos: int
     places: list[Place]
     alt_districts: list[Place]  # a regency-level name that is also a district somewhere ("Depok, Sleman")
 
 
-def _mentions(toks: list[str]) -> list[_Mention]:
-    out: list[_Mention] = []
+_Picked = tuple[tuple[Place, ...], tuple[Place, ...]]  # (places a name is taken for, ``_Mention.alt_districts``)
+
+
+def _mentions(toks: list[str]) -> list[_Picked]:
+    """The places named in ``toks``, in order: one ``_PICKED`` entry per name (the same object each time)."""
+    out: list[_Picked] = []
     n, after = len(toks), 0  # ``after``: the end of the last name found (names do not overlap)
     first = _FIRST
-    for i in [i for i, tok in enumerate(toks) if tok in first]:  # "," never starts a name, nor is in one
+    for i in compress(range(n), map(first.__contains__, toks)):  # "," never starts a name, nor is in one
         prev = toks[i - 1] if i else ""
         if i < after or prev in _BLOCK:
             continue
@@ -197,13 +201,30 @@ def _mentions(toks: list[str]) -> list[_Mention]:
             places = _INDEX.get(key)
             if places is None:
                 continue
-            chosen = _by_cue(places, prev, " ".join(key))
-            if chosen:
-                alt = [p for p in places if p.level == "dist"] if chosen[0].level == "reg" else []
-                out.append(_Mention(i, chosen, alt))
+            cue = prev if prev in _CUE_WORDS else ""  # any other word before a name picks as none does
+            picked = _PICKED.get((key, cue))
+            if picked is None:
+                if len(_PICKED) >= _PICKED_MAX:
+                    _PICKED.clear()
+                picked = _PICKED[(key, cue)] = _picked(key, places, cue)
+            if picked[0]:
+                out.append(picked)
                 after = i + size
                 break
     return out
+
+
+# (name, cue word before it or "") -> (``_by_cue``'s places, the districts a regency-level pick may also be):
+# a pure function of the two, remembered (cleared when full)
+_PICKED: dict[tuple[tuple[str, ...], str], tuple[tuple[Place, ...], tuple[Place, ...]]] = {}
+_PICKED_MAX = 50_000
+_CUE_WORDS = _CUE_PROV | _CUE_KAB | _CUE_KOTA | _CUE_KEC | _CUE_LOC
+
+
+def _picked(key: tuple[str, ...], places: list[Place], cue: str) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
+    chosen = _by_cue(places, cue, " ".join(key))
+    alt = [p for p in places if p.level == "dist"] if chosen and chosen[0].level == "reg" else []
+    return tuple(chosen), tuple(alt)
 
 
 def _by_cue(places: list[Place], prev: str, name: str) -> list[Place]:
@@ -243,14 +264,32 @@ def _city_district(name: str, dist: Place) -> bool:
 def find_region(*texts: str | None, tokens: list[str] | None = None) -> RegionMatch:
     """The region named in ``texts`` (channel location text first, then the body), then in ``tokens``
     (``place_tokens`` of a text already tokenized by the caller)."""
-    mentions: list[_Mention] = []
+    picks: list[_Picked] = []
     for text in texts:
         if text:
-            mentions.extend(_mentions(place_tokens(text)))
+            picks.extend(_mentions(place_tokens(text)))
     if tokens:
-        mentions.extend(_mentions(tokens))
-    if not mentions:
-        return RegionMatch()
+        picks.extend(_mentions(tokens))
+    if not picks:
+        return _NOTHING
+    # the answer depends only on the picks (objects of ``_PICKED``), so it is remembered by their identities;
+    # each entry holds its picks, so no id in a key can be reused by another object while the entry lives
+    key = tuple(map(id, picks))
+    hit = _RESOLVED.get(key)
+    if hit is None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        hit = _RESOLVED[key] = (picks, _resolve([_Mention(list(chosen), list(alt)) for chosen, alt in picks]))
+    return hit[1]
+
+
+_NOTHING = RegionMatch()
+_RESOLVED: dict[tuple[int, ...], tuple[list[_Picked], RegionMatch]] = {}
+_RESOLVED_MAX = 20_000
+
+
+def _resolve(mentions: list[_Mention]) -> RegionMatch:
+    """The region the names in a message (``mentions``, in order) point to."""
     prov_named = [p.code for m in mentions for p in m.places if p.level == "prov"]
 
     # a name that is a regency but also a district of another regency named in the message is that district

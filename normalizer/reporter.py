@@ -11,7 +11,7 @@ Every pattern has bounded repetition and looks at a bounded window, so the cost 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from normalizer import scan
@@ -70,7 +70,7 @@ _ADDRESS_CUE = re.compile(r"\b(?:alamat\s+(?:saya|sy|rumah\s+saya|kami|rumah)\b|
                           r"rumah\s+(?:saya|sy|kami)\s+(?:berada\s+)?di\b|domisili\s+(?:saya\s+)?(?:di\b)?)", re.I)
 _ADDRESS_WORDS = ("alamat", "tinggal", "rumah", "domisili")
 # (pattern, name must be capitalized, cue words (the pattern runs only if one occurs), the words a match
-# begins with (None: anywhere, e.g. at a line start)); ``scan.finditer_at`` tries only those positions
+# begins with (None: at a line start, the pattern's ``^``)); ``scan.finditer_at`` tries only those positions
 _SELF = ("saya", "sy", "aku")
 _NAME_RULES: tuple[tuple[re.Pattern[str], bool | None, tuple[str, ...], tuple[str, ...] | None], ...] = (
     (_INTRO, False, ("nama", "kenal", "dengan saya"), ("nama", "perkenalkan", "dengan", *_SELF)),
@@ -125,14 +125,26 @@ def _name_pattern(name: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w@])(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)")
 
 
+@lru_cache(maxsize=4096)
+def _name_search(name: str) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """(``_name_pattern(name)``, ``_name_parts(name)``): one cache look-up per name and message."""
+    return _name_pattern(name), _name_parts(name)
+
+
 def _display_names(low: str, names: list[str] | tuple[str, ...]) -> list[Span]:
     spans: list[Span] = []
     for name in names:
-        rx = _name_pattern(name or "")
+        rx, parts = _name_search(name or "")
         if rx is not None:
-            starts = scan.word_starts(low, _name_parts(name or ""))
-            spans.extend((m.start(), m.end(), "name") for m in scan.finditer_at(rx, low, starts))
+            spans.extend((m.start(), m.end(), "name") for m in scan.finditer_at(rx, low, scan.word_starts(low, parts)))
     return spans
+
+
+def _newlines(text: str) -> Iterator[int]:
+    i = text.find("\n")
+    while i >= 0:
+        yield i
+        i = text.find("\n", i + 1)
 
 
 def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Span]:
@@ -142,10 +154,18 @@ def find_reporter(text: str, names: list[str] | tuple[str, ...] = ()) -> list[Sp
     folded = scan.folded(text)  # == low unless the text has one of the few letters lower() handles apart
     # each pattern runs only when its cue words occur at all (most messages have none of them), and is
     # tried only where one of the words it begins with does
+    starts_of: dict[tuple[str, ...], list[int]] = {}  # the two "saya …" rules begin at the same words
     for rx, cased, cue_words, begins in _NAME_RULES:
-        if not any(map(low.__contains__, cue_words)):
-            continue
-        matches = rx.finditer(text) if begins is None else scan.finditer_at(rx, text, scan.word_starts(folded, begins))
+        if cue_words is not begins and not any(map(low.__contains__, cue_words)):
+            continue  # (a rule whose cue words are the words it begins with finds no start without them)
+        if begins is None:
+            # ``^`` with re.M: a form line begins the text or follows a new line
+            matches = scan.finditer_at(rx, text, [0, *(i + 1 for i in _newlines(text))])
+        else:
+            starts = starts_of.get(begins)
+            if starts is None:
+                starts = starts_of[begins] = scan.word_starts(folded, begins)
+            matches = scan.finditer_at(rx, text, starts)
         for m in matches:
             # a closing name written in lower case counts only when set apart (comma, new line)
             must_case = cased if cased is not None else not re.search(r"[,\n:\-]", m.group("sep") or "")

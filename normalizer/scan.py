@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-_DIGIT_RUN = re.compile(r"[0-9]+")
+DIGIT_RUN = re.compile(r"[0-9]+")  # a run of ASCII digits
 # the characters that re.I matches with an ASCII letter but str.lower() does not map to one
 # (U+0130 also lower-cases to two characters): folding them keeps ``folded`` index for index
 _FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
@@ -25,7 +25,7 @@ def folded(text: str) -> str:
 
 def digit_runs(text: str) -> list[int]:
     """Where each run of ASCII digits begins: where a pattern opening with ``(?<![0-9])[0-9]`` can match."""
-    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+    return [m.start() for m in DIGIT_RUN.finditer(text)]
 
 
 def word_starts(low: str, words: Iterable[str]) -> list[int]:

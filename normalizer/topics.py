@@ -7,9 +7,10 @@ topics), so matching a message is a single pass over its words whatever the numb
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ class Topic:
     stems: tuple[str, ...]
 
 
+class _TokenCache(dict[str, tuple[Any, ...]]):
+    """token -> ``RuleSet._token(token)``, computed on first sight, so a message's look-ups are one ``map``
+    in C; bounded: every new phone number or name is a new token."""
+
+    def __init__(self, compute: Callable[[str], tuple[Any, ...]]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, tok: str) -> tuple[Any, ...]:
+        entry = self._compute(tok)
+        if len(self) > 20_000:
+            self.clear()
+        self[tok] = entry
+        return entry
+
+
 @dataclass
 class RuleSet:
     topics: list[Topic]
@@ -45,10 +62,13 @@ class RuleSet:
     _slugs: dict[str, Topic] = field(default_factory=dict, repr=False)
     _stems: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _max_stem: int = 0
-    # token -> (its phrase entries, its stem hits), or () when it has neither (most words): one look-up
-    _tok_cache: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    _initials: frozenset[str] = field(default=frozenset(), repr=False)  # first letters of every stem and phrase
+    # token -> (its one-word phrases, its longer phrases by second word, its stem hits), or () when it has
+    # none of them (most words): one look-up
+    _tok_cache: _TokenCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._tok_cache = _TokenCache(self._token)
         for i, t in enumerate(self.topics):
             self._slugs.setdefault(t.slug, t)
             for p in t.phrases:
@@ -58,6 +78,7 @@ class RuleSet:
                 self._max_stem = max(self._max_stem, len(s))
         for lst in self._phrases.values():
             lst.sort(key=lambda x: -len(x[0]))
+        self._initials = frozenset(w[0] for w in (*self._stems, *self._phrases))  # a phone number begins none
 
     def _stem_hits(self, tok: str) -> tuple[tuple[int, str], ...]:
         """(topic, stem) pairs for the longest stem ``tok`` begins with."""
@@ -69,13 +90,18 @@ class RuleSet:
         return ()
 
     def _token(self, tok: str) -> tuple[Any, ...]:
-        """``tok``'s phrase entries and stem hits, () when it has neither; cached (words repeat a lot)."""
+        """``tok``'s phrases and stem hits as ``score`` reads them, () when it has none (cached by ``_tok_cache``)."""
+        if tok[:1] not in self._initials:
+            return ()
         phrases, stems = self._phrases.get(tok, ()), self._stem_hits(tok)
-        entry = (phrases, stems) if phrases or stems else ()
-        if len(self._tok_cache) > 20_000:  # bounded: every new phone number or name is a new token
-            self._tok_cache.clear()
-        self._tok_cache[tok] = entry
-        return entry
+        if not phrases and not stems:
+            return ()
+        # the one-word phrases, the longer ones by their second word (most are not followed by it), the stems
+        longer: dict[str, list[tuple[tuple[str, ...], int, tuple[int, str]]]] = {}
+        for entry in phrases:
+            if len(entry[0]) > 1:
+                longer.setdefault(entry[0][1], []).append(entry)
+        return tuple((ti, key) for p, ti, key in phrases if len(p) == 1), longer, stems
 
     def by_slug(self, slug: str) -> Topic | None:
         return self._slugs.get(slug)
@@ -86,24 +112,24 @@ class RuleSet:
             toks = words(text)
         scores = [0] * len(self.topics)
         seen: set[tuple[int, str]] = set()
-        cache = self._tok_cache
-        for i, tok in enumerate(toks):
-            entry = cache.get(tok)
-            if entry is None:
-                entry = self._token(tok)
-            if not entry:
-                continue
-            phrases, stems = entry
-            for phrase, ti, key in phrases:
-                n = len(phrase)
-                if (n == 1 or tuple(toks[i:i + n]) == phrase) and key not in seen:
+        entries = list(map(self._tok_cache.__getitem__, toks))
+        last = len(toks) - 1
+        for i in compress(range(len(toks)), entries):  # in order: a phrase and a stem may share a key
+            singles, longer, stems = entries[i]
+            for ti, key in singles:
+                if key not in seen:
                     seen.add(key)
                     scores[ti] += PHRASE_WEIGHT
+            if longer and i < last:
+                for phrase, ti, key in longer.get(toks[i + 1], ()):
+                    if key not in seen and tuple(toks[i:i + len(phrase)]) == phrase:
+                        seen.add(key)
+                        scores[ti] += PHRASE_WEIGHT
             for key in stems:
                 if key not in seen:
                     seen.add(key)
                     scores[key[0]] += STEM_WEIGHT
-        ranked = sorted(((s, -i) for i, s in enumerate(scores) if s > 0), reverse=True)
+        ranked = sorted([(s, -i) for i, s in enumerate(scores) if s > 0], reverse=True) if seen else []
         return [(self.topics[-neg].slug, s) for s, neg in ranked]
 
 
