@@ -43,12 +43,15 @@ _PHONE_CUE = re.compile(r"(?:\b(?:wa|whatsapp|hp|telp|tlp|tel|telepon|telpon|kon
 _BARE_MOBILE = re.compile(r"(?<![0-9])8[1-9][0-9](?:[\s.\-]?[0-9]){6,9}(?![0-9])")
 _ACCOUNT = re.compile(
     r"\b(?:no\.?\s*rek(?:ening)?|norek|rek(?:ening)?|bri|bni|bca|mandiri|bsi|btn|cimb(?:\s+niaga)?|danamon|"
-    r"permata|bjb|bpd|bank\s+\w+|a\.?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
+    r"permata|bjb|bpd|bank\s+\w+|a\s?[./]?\s?n\.?)\b[^0-9\n]{0,25}?((?:[0-9][\s.\-]?){7,18}[0-9])(?![0-9])", re.I)
 # ``_ACCOUNT`` without re.I (its letters are all lower case), for ``scan.folded`` text: folding keeps every
 # character's \w/\s/digit class and maps exactly the characters re.I equates with an ASCII letter to it
 _ACCOUNT_FOLDED = re.compile(_ACCOUNT.pattern)
 _ACCOUNT_HINTS = ("rek", "bank", "bri", "bni", "bca", "mandiri", "bsi", "btn", "cimb", "danamon", "permata", "bjb",
-                  "bpd", "a.n", "an.", "a/n", "a n")
+                  "bpd")
+# "atas nama" as written in messages: an, a.n., a/n, a n — as a word (a substring test missed "an Budi"
+# and fired on every word ending in "-an.")
+_ON_BEHALF = re.compile(r"\ba\s?[./]?\s?n\b", re.I)
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.I)
 _MONEY_AFTER = re.compile(r"^\s*(?:rb|ribu|jt|juta|rupiah|k\b|,-)", re.I)
 _PLATE_CODES = {  # Indonesian registration region codes (TNKB)
@@ -94,7 +97,8 @@ def find_pii(text: str) -> list[Span]:
     if digits_in_text >= 8:
         low = text.lower()
         # case-sensitive on the folded text: the same matches as re.I on the text, at half the cost
-        for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if any(map(low.__contains__, _ACCOUNT_HINTS)) else ():
+        hinted = any(map(low.__contains__, _ACCOUNT_HINTS)) or _ON_BEHALF.search(text) is not None
+        for m in _ACCOUNT_FOLDED.finditer(scan.folded(text)) if hinted else ():
             digits = _NON_DIGIT.sub("", m.group(1))
             if 8 <= len(digits) <= 18 and not _money(text, m.start(1), m.end(1)):
                 spans.append(Span(m.start(1), m.end(1), "account"))

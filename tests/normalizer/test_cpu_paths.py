@@ -51,7 +51,8 @@ def _ungated_find_pii(text_: str) -> list[Span]:
         kind = "kk" if len(digits) == 16 and pii._KK_CUE.search(before) else "nik" if has_nik else "id16"
         spans.append(Span(m.start(), m.end(), kind))
     low = text_.lower()
-    for m in pii._ACCOUNT_FOLDED.finditer(scan.folded(text_)) if any(map(low.__contains__, pii._ACCOUNT_HINTS)) else ():
+    hinted = any(map(low.__contains__, pii._ACCOUNT_HINTS)) or pii._ON_BEHALF.search(text_) is not None
+    for m in pii._ACCOUNT_FOLDED.finditer(scan.folded(text_)) if hinted else ():
         digits = pii._NON_DIGIT.sub("", m.group(1))
         if 8 <= len(digits) <= 18 and not pii._money(text_, m.start(1), m.end(1)):
             spans.append(Span(m.start(1), m.end(1), "account"))

@@ -69,3 +69,14 @@ def test_nik_embedded_in_longer_digit_run_is_masked():
 
 def test_nik_next_to_letters_is_masked():
     assert "3273014101900001" not in mask("NIK3273014101900001")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("transfer ke an Budi 1234567890 ya", "transfer ke an Budi [NOMOR REKENING] ya"),
+    ("kirim ke a/n Siti 0987654321", "kirim ke a/n Siti [NOMOR REKENING]"),
+    ("rek BRI a.n. Budi 123456789012", "rek BRI a.n. Budi [NOMOR REKENING]"),
+    ("bayar di pelayanan. 1234567890 antrean", "bayar di pelayanan. 1234567890 antrean"),  # "-an." is no cue
+])
+def test_on_behalf_of_cues_an_account_however_it_is_written(text, masked):
+    """"atas nama" is written an, a.n., a/n: each cues the number after the name as an account."""
+    assert mask(text, []) == masked
