@@ -264,7 +264,7 @@ class Settings(BaseSettings):
     redis_wait_replicas: int = Field(0, ge=0, le=16)  # intake answers after WAIT confirms this many replicas
     redis_wait_timeout_ms: int = Field(500, ge=1, le=4000)  # fewer replicas by then: spooled (< socket timeout)
     http_processes: int = Field(1, ge=1, le=64)  # HTTP processes sharing the port (SO_REUSEPORT)
-    worker_nice: int = Field(5, ge=0, le=19)  # serve's workers yield the CPU to the HTTP processes
+    worker_nice: int = Field(7, ge=0, le=19)  # serve's workers yield the CPU to the HTTP processes
 
     @field_validator("workers", mode="before")
     @classmethod
