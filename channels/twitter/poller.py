@@ -264,13 +264,13 @@ class MentionsPoller(Service):
     async def _sleep_keeping_lease(self, seconds: float) -> None:
         """Sleep through a rate limit (up to 16 min) without letting the lease lapse: the limit is
         the app's, so a standby that took over would only poll into the same 429."""
-        deadline = time.monotonic() + seconds
-        while not self.stopping and (left := deadline - time.monotonic()) > 0:
-            await self._sleep(min(left, self.lease.ttl_ms / 3000))
-            if left > self.lease.ttl_ms / 3000:
-                with contextlib.suppress(Exception):  # Redis away: the lease may lapse, polls stay single by dedupe
-                    await self.lease.renew()
-
+        keeper = asyncio.create_task(self.lease.keep())  # ends by itself if another process holds it
+        try:
+            await self._sleep(seconds)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
 
 def _int(value: Any) -> int | None:
     try:
